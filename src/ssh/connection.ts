@@ -1,0 +1,287 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { UnreachableError } from '../errors.js';
+import { Secret } from '../secrets.js';
+import { KnownHosts, fingerprint } from './knownHosts.js';
+import { commandLine } from './quote.js';
+import { Semaphore } from './semaphore.js';
+import { SshConfig, expandHome } from './sshConfig.js';
+
+export const MAX_CHANNELS = 8;
+
+export interface ConnectionSettings {
+  /** the inventory name, for messages */
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  keyFiles: string[];
+  proxyJump: string | undefined;
+  become: boolean;
+  becomeUser: string;
+  becomePassword: Secret | undefined;
+}
+
+export interface SshOptions {
+  knownHosts: KnownHosts;
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs: number;
+  retries: number;
+}
+
+export interface ExecRequest {
+  argv: readonly string[];
+  /** bytes fed to the command's stdin, then EOF */
+  stdin?: string | Buffer;
+  /** run as the become user (sudo) when the play asks for it; default true */
+  become?: boolean;
+}
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Connection settings from inventory variables, falling back to ~/.ssh/config, then defaults. */
+export function connectionSettings(name: string, vars: Record<string, unknown>, sshConfig: SshConfig): ConnectionSettings {
+  const conf = sshConfig.lookup(String(vars.ansible_host ?? name));
+  const keyVar = vars.ansible_ssh_private_key_file;
+  const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => `${homedir()}/.ssh/${k}`).filter((f) => existsSync(f));
+  const becomePassword = vars.ansible_become_password ?? vars.ansible_become_pass;
+  return {
+    name,
+    host: conf.hostName ?? String(vars.ansible_host ?? name),
+    port: Number(vars.ansible_port ?? conf.port ?? 22),
+    user: String(vars.ansible_user ?? conf.user ?? process.env.USER ?? 'root'),
+    keyFiles: keyVar ? [expandHome(String(keyVar))] : conf.identityFiles.length ? conf.identityFiles : defaults,
+    proxyJump: conf.proxyJump,
+    become: truthy(vars.ansible_become),
+    becomeUser: String(vars.ansible_become_user ?? 'root'),
+    becomePassword: becomePassword === undefined ? undefined : becomePassword instanceof Secret ? becomePassword : new Secret(String(becomePassword)),
+  };
+}
+
+export function truthy(value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  return /^(1|true|yes|on)$/i.test(String(value ?? ''));
+}
+
+/**
+ * One SSH connection to one host for the whole run. Commands are argument vectors,
+ * quoted here and nowhere else; become wraps them in sudo.
+ */
+export class SshConnection {
+  private client: Client | undefined;
+  private jump: Client | undefined;
+  private readonly channels = new Semaphore(MAX_CHANNELS);
+
+  constructor(readonly settings: ConnectionSettings, private readonly options: SshOptions) {}
+
+  async connect(): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.options.retries; attempt++) {
+      if (attempt > 0) await sleep(250 * 2 ** attempt);
+      try {
+        this.client = await this.open();
+        return;
+      } catch (err) {
+        lastError = err;
+        if (err instanceof UnreachableError && !isTransient(err)) break; // host keys, auth: retrying will not help
+      }
+    }
+    throw lastError instanceof UnreachableError ? lastError : new UnreachableError(this.settings.name, String(lastError));
+  }
+
+  private async open(): Promise<Client> {
+    const s = this.settings;
+    let sock: ConnectConfig['sock'];
+    if (s.proxyJump) {
+      const jump = parseJump(s.proxyJump, s.user);
+      const jumpSettings = { ...s, name: `${s.name} via ${jump.host}`, host: jump.host, port: jump.port, user: jump.user, proxyJump: undefined };
+      this.jump = await dial(jumpSettings, this.options, undefined);
+      sock = await new Promise((resolve, reject) =>
+        this.jump!.forwardOut('127.0.0.1', 0, s.host, s.port, (err, stream) => (err ? reject(new UnreachableError(s.name, `ProxyJump ${s.proxyJump} cannot reach ${s.host}:${s.port}: ${err.message}`)) : resolve(stream))),
+      );
+    }
+    return dial(s, this.options, sock);
+  }
+
+  /** Runs a command and collects its output; a non-zero exit is a result, not an exception. */
+  exec(request: ExecRequest): Promise<ExecResult> {
+    const client = this.client;
+    if (!client) throw new Error(`not connected to ${this.settings.name}`);
+    const { line, stdin } = this.wrap(request);
+    return this.channels.use(
+      () =>
+        new Promise<ExecResult>((resolve, reject) => {
+          client.exec(line, (err, stream) => {
+            if (err) return reject(new UnreachableError(this.settings.name, `cannot open a channel: ${err.message}`));
+            collect(stream, stdin).then(resolve, reject);
+          });
+        }),
+    );
+  }
+
+  /**
+   * Starts a command and keeps it running with stdin open until `release` is called or the
+   * connection drops; resolves once its first output line arrives (used for the host lock).
+   */
+  hold(request: ExecRequest): Promise<{ firstLine: string; release: () => void; done: Promise<ExecResult> }> {
+    const client = this.client;
+    if (!client) throw new Error(`not connected to ${this.settings.name}`);
+    const { line, stdin } = this.wrap(request);
+    return new Promise((resolve, reject) => {
+      client.exec(line, (err, stream) => {
+        if (err) return reject(new UnreachableError(this.settings.name, `cannot open a channel: ${err.message}`));
+        let out = '';
+        let announced = false;
+        const done = collect(stream, stdin, false);
+        stream.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const nl = out.indexOf('\n');
+          if (!announced && nl >= 0) {
+            announced = true;
+            resolve({ firstLine: out.slice(0, nl), release: () => stream.end(), done });
+          }
+        });
+        done.then((result) => {
+          if (!announced) resolve({ firstLine: '', release: () => undefined, done: Promise.resolve(result) });
+        }, reject);
+      });
+    });
+  }
+
+  private wrap(request: ExecRequest): { line: string; stdin: Buffer | undefined } {
+    const s = this.settings;
+    const become = (request.become ?? true) && s.become && !(s.user === s.becomeUser);
+    const env = ['env', 'LC_ALL=C'];
+    let stdin = request.stdin === undefined ? undefined : Buffer.from(request.stdin);
+    if (!become) return { line: commandLine([...env, ...request.argv]), stdin };
+    if (s.becomePassword) {
+      // sudo reads the password from the first stdin line; the command gets the rest
+      stdin = Buffer.concat([Buffer.from(`${s.becomePassword.reveal()}\n`), stdin ?? Buffer.alloc(0)]);
+      return { line: commandLine(['sudo', '-S', '-p', '', '-u', s.becomeUser, '--', ...env, ...request.argv]), stdin };
+    }
+    return { line: commandLine(['sudo', '-n', '-u', s.becomeUser, '--', ...env, ...request.argv]), stdin };
+  }
+
+  close(): void {
+    this.client?.end();
+    this.jump?.end();
+    this.client = undefined;
+    this.jump = undefined;
+  }
+}
+
+function collect(stream: ClientChannel, stdin: Buffer | undefined, endStdin = true): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let code: number | null = null;
+    stream.on('data', (chunk: Buffer) => out.push(chunk));
+    stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    stream.on('exit', (c: number | null) => {
+      code = c;
+    });
+    stream.on('close', (c?: number | null) => {
+      resolve({ code: code ?? (typeof c === 'number' ? c : null), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+    if (stdin) stream.write(stdin);
+    if (endStdin) stream.end();
+  });
+}
+
+function dial(s: ConnectionSettings, options: SshOptions, sock: ConnectConfig['sock']): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let hostKeyProblem: UnreachableError | undefined;
+    const knownTypes = options.knownHosts.knownTypes(s.host, s.port);
+    const config: ConnectConfig = {
+      host: s.host,
+      port: s.port,
+      username: s.user,
+      readyTimeout: options.connectTimeoutMs,
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 4,
+      ...(sock ? { sock } : {}),
+      ...(knownTypes.length ? { algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
+      hostVerifier: (key: Buffer) => {
+        const verdict = options.knownHosts.verify(s.host, s.port, key);
+        if (verdict.status === 'known') return true;
+        const where = `${s.host}:${s.port}`;
+        if (verdict.status === 'unknown') {
+          if (options.acceptNewHostKeys) {
+            options.knownHosts.append(s.host, s.port, key);
+            return true;
+          }
+          hostKeyProblem = new UnreachableError(s.name, `unknown host key for ${where}: ${verdict.keyType} ${verdict.fingerprint}`, `check the fingerprint, then run again with --accept-new-host-keys or add it to ${options.knownHosts.file}`);
+        } else if (verdict.status === 'changed') {
+          hostKeyProblem = new UnreachableError(s.name, `HOST KEY CHANGED for ${where}: now ${verdict.keyType} ${verdict.fingerprint}, ${options.knownHosts.file} line ${verdict.line} says otherwise`, 'this may be an attack; if the host was really reinstalled, remove the old entry (ssh-keygen -R) and verify the new key');
+        } else {
+          hostKeyProblem = new UnreachableError(s.name, `host key ${fingerprint(key)} for ${where} is marked @revoked in ${options.knownHosts.file} line ${verdict.line}`);
+        }
+        return false;
+      },
+      authHandler: authMethods(s),
+    };
+    client.once('ready', () => resolve(client));
+    client.once('error', (err: Error & { level?: string }) => {
+      client.end();
+      if (hostKeyProblem) return reject(hostKeyProblem);
+      const where = `${s.user}@${s.host}:${s.port}`;
+      if (err.level === 'client-authentication') {
+        return reject(new UnreachableError(s.name, `authentication failed for ${where} (tried ${describeAuth(s)})`, 'set ansible_user / ansible_ssh_private_key_file or load the key into ssh-agent'));
+      }
+      const e = new UnreachableError(s.name, `cannot connect to ${where}: ${err.message}`);
+      (e as UnreachableError & { transient?: boolean }).transient = true;
+      reject(e);
+    });
+    try {
+      client.connect(config);
+    } catch (err) {
+      reject(new UnreachableError(s.name, `cannot connect to ${s.host}:${s.port}: ${(err as Error).message}`));
+    }
+  });
+}
+
+function isTransient(err: UnreachableError): boolean {
+  return (err as UnreachableError & { transient?: boolean }).transient === true;
+}
+
+type AuthMethod = { type: 'agent'; username: string; agent: string } | { type: 'publickey'; username: string; key: Buffer };
+
+function authMethods(s: ConnectionSettings): AuthMethod[] {
+  const methods: AuthMethod[] = [];
+  if (process.env.SSH_AUTH_SOCK) methods.push({ type: 'agent', username: s.user, agent: process.env.SSH_AUTH_SOCK });
+  for (const file of s.keyFiles) {
+    if (existsSync(file)) methods.push({ type: 'publickey', username: s.user, key: readFileSync(file) });
+  }
+  return methods;
+}
+
+function describeAuth(s: ConnectionSettings): string {
+  const parts = [...(process.env.SSH_AUTH_SOCK ? ['ssh-agent'] : []), ...s.keyFiles.filter((f) => existsSync(f))];
+  return parts.length ? parts.join(', ') : 'no key: none found';
+}
+
+function hostKeyAlgorithms(knownTypes: string[]): string[] {
+  const algos: string[] = [];
+  for (const t of knownTypes) {
+    if (t === 'ssh-rsa') algos.push('rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa');
+    else algos.push(t);
+  }
+  return algos;
+}
+
+function parseJump(spec: string, defaultUser: string): { user: string; host: string; port: number } {
+  const first = spec.split(',')[0]!; // one hop is supported
+  const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(first);
+  if (!m) throw new UnreachableError(spec, `cannot read ProxyJump "${spec}"`, 'write user@host:port');
+  return { user: m[1] ?? defaultUser, host: m[2]!, port: Number(m[3] ?? 22) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
