@@ -126,28 +126,35 @@ export class SshConnection {
 
   /**
    * Starts a command and keeps it running with stdin open until `release` is called or the
-   * connection drops; resolves once its first output line arrives (used for the host lock).
+   * connection drops. Resolves once `ready` accepts one of its output lines, or when it ends.
    */
-  hold(request: ExecRequest): Promise<{ firstLine: string; release: () => void; done: Promise<ExecResult> }> {
+  hold(
+    request: ExecRequest,
+    ready: (line: string) => boolean,
+  ): Promise<{ acquired: boolean; release: () => void; done: Promise<ExecResult> }> {
     const client = this.client;
     if (!client) throw new Error(`not connected to ${this.settings.name}`);
     const { line, stdin } = this.wrap(request);
     return new Promise((resolve, reject) => {
       client.exec(line, (err, stream) => {
         if (err) return reject(new UnreachableError(this.settings.name, `cannot open a channel: ${err.message}`));
-        let out = '';
-        let announced = false;
+        let pending = '';
+        let settled = false;
         const done = collect(stream, stdin, false);
         stream.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const nl = out.indexOf('\n');
-          if (!announced && nl >= 0) {
-            announced = true;
-            resolve({ firstLine: out.slice(0, nl), release: () => stream.end(), done });
+          pending += chunk.toString();
+          let nl: number;
+          while (!settled && (nl = pending.indexOf('\n')) >= 0) {
+            const text = pending.slice(0, nl);
+            pending = pending.slice(nl + 1);
+            if (ready(text)) {
+              settled = true;
+              resolve({ acquired: true, release: () => stream.end(), done });
+            }
           }
         });
-        done.then((result) => {
-          if (!announced) resolve({ firstLine: '', release: () => undefined, done: Promise.resolve(result) });
+        done.then(() => {
+          if (!settled) resolve({ acquired: false, release: () => undefined, done });
         }, reject);
       });
     });

@@ -1,0 +1,56 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from './errors.js';
+import { Secret, generateSecret, isSecret } from './secrets.js';
+
+/**
+ * Cluster-wide secrets: given in the inventory (plain or env:NAME), or generated once on the
+ * control machine and kept in the inventory's state folder (mode 0600), so every host of
+ * the cluster gets the same value on every run. A dry run generates but does not keep.
+ */
+export class SecretStore {
+  private readonly file: string;
+  private readonly generated = new Map<string, Secret>();
+  private stored: Record<string, string> | undefined;
+
+  constructor(
+    readonly stateDir: string,
+    private readonly inventoryVars: Record<string, unknown>,
+    private readonly persist: boolean,
+  ) {
+    this.file = join(stateDir, 'secrets.json');
+  }
+
+  get(name: string, generate: () => string = generateSecret): Secret {
+    const given = this.inventoryVars[name];
+    if (given !== undefined && given !== '') return isSecret(given) ? given : new Secret(String(given));
+    const known = this.generated.get(name);
+    if (known) return known;
+    const stored = this.load()[name];
+    const secret = new Secret(stored ?? generate());
+    this.generated.set(name, secret);
+    if (stored === undefined && this.persist) this.save(name, secret);
+    return secret;
+  }
+
+  private load(): Record<string, string> {
+    if (this.stored) return this.stored;
+    if (!existsSync(this.file)) return (this.stored = {});
+    try {
+      this.stored = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
+    } catch (err) {
+      throw new UsageError(`cannot read ${this.file}: ${(err as Error).message}`, 'restore it from backup; deleting it would change every generated password');
+    }
+    return this.stored;
+  }
+
+  private save(name: string, secret: Secret): void {
+    const data = { ...this.load(), [name]: secret.reveal() };
+    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    const temp = `${this.file}.tmp`;
+    writeFileSync(temp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(temp, 0o600);
+    renameSync(temp, this.file);
+    this.stored = data;
+  }
+}
