@@ -1,0 +1,79 @@
+import { fromLines, toLines } from './lines.js';
+
+/**
+ * `key = value` files (postgresql.conf, mongodb.conf): sets one key so exactly one active
+ * line holds it. The first active line is changed in place (its trailing comment kept);
+ * with none active, the first commented-out line is uncommented in place; otherwise the
+ * key is appended. Later active duplicates are removed; every comment stays.
+ * `value` is written as given: quote it for the file's syntax first (see pgValue).
+ */
+export function setConfKey(text: string, key: string, value: string): string {
+  const lines = toLines(text);
+  const active: number[] = [];
+  let commented = -1;
+  lines.forEach((line, i) => {
+    const parsed = parseConfLine(line);
+    if (!parsed || parsed.key !== key) return;
+    if (parsed.commented) {
+      if (commented < 0) commented = i;
+    } else active.push(i);
+  });
+  const target = active[0] ?? commented;
+  if (target < 0) return fromLines([...lines, `${key} = ${value}`]);
+  const parsed = parseConfLine(lines[target]!)!;
+  const out = [...lines];
+  out[target] = `${parsed.indent}${key} = ${value}${parsed.trailer}`;
+  const drop = new Set(active.slice(1));
+  return fromLines(out.filter((_, i) => !drop.has(i)));
+}
+
+/** Reads the active value of a key (the first active line), or undefined. */
+export function getConfKey(text: string, key: string): string | undefined {
+  for (const line of toLines(text)) {
+    const parsed = parseConfLine(line);
+    if (parsed && !parsed.commented && parsed.key === key) return parsed.value;
+  }
+  return undefined;
+}
+
+/** PostgreSQL's quoting for a string setting: single quotes, embedded quotes doubled. */
+export function pgValue(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+interface ConfLine {
+  indent: string;
+  commented: boolean;
+  key: string;
+  value: string;
+  /** whitespace and comment after the value, kept as it was */
+  trailer: string;
+}
+
+export function parseConfLine(line: string): ConfLine | undefined {
+  const m = /^(\s*)(#\s*)?([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*|\s+)(.*)$/.exec(line);
+  if (!m) return undefined;
+  const [, indent, hash, key, , rest] = m as unknown as [string, string, string | undefined, string, string, string];
+  // A commented line is a disabled setting only when it looks like one ("#key = ..."),
+  // not prose that happens to start with a word ("# This is ...").
+  if (hash !== undefined && !/=/.test(m[4]!)) return undefined;
+  const { value, trailer } = splitValue(rest);
+  return { indent, commented: hash !== undefined, key, value, trailer };
+}
+
+function splitValue(rest: string): { value: string; trailer: string } {
+  const quote = rest[0];
+  if (quote === "'" || quote === '"') {
+    let i = 1;
+    while (i < rest.length) {
+      if (rest[i] === quote) {
+        if (rest[i + 1] === quote) i += 2; // doubled quote inside a quoted value
+        else break;
+      } else if (rest[i] === '\\') i += 2;
+      else i++;
+    }
+    return { value: rest.slice(0, i + 1), trailer: rest.slice(i + 1) };
+  }
+  const m = /^(.*?)(\s+#.*|\s*)$/.exec(rest)!;
+  return { value: m[1]!, trailer: m[2]! };
+}

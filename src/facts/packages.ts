@@ -1,0 +1,15 @@
+import { fact, type Fact } from './fact.js';
+
+/** Which of these packages dpkg has installed (names unknown to dpkg are simply absent). */
+export function installedPackages(names: readonly string[]): Fact<Map<string, string>> {
+  const argv = ['dpkg-query', '-W', '-f', '${Package}\\t${db:Status-Abbrev}\\t${Version}\\n', ...names];
+  return fact(`dpkg:${names.join(',')}`, argv, (r) => {
+    const installed = new Map<string, string>();
+    for (const line of r.stdout.split('\n')) {
+      const [name, status, version] = line.split('\t');
+      if (name && status?.startsWith('ii') && version) installed.set(name.replace(/:.*$/, ''), version);
+    }
+    return installed;
+  });
+}
+

@@ -1,0 +1,55 @@
+import { RemoteCommandError } from '../errors.js';
+import { shellScript } from '../ssh/quote.js';
+import { fact, type Fact } from './fact.js';
+
+/** psql as the postgres superuser; runuser where util-linux has it, sudo otherwise. */
+export function asPostgres(argv: readonly string[]): string[] {
+  return shellScript('if command -v runuser >/dev/null 2>&1; then exec runuser -u postgres -- "$@"; else exec sudo -n -u postgres -- "$@"; fi', [...argv]);
+}
+
+export function psqlArgs(sql: string): string[] {
+  return asPostgres(['psql', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-c', sql]);
+}
+
+export function sqlIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function sqlLiteral(text: string): string {
+  if (text.includes('\0')) throw new Error('NUL byte in SQL literal');
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+export interface PgRoleState {
+  exists: boolean;
+  canLogin: boolean;
+  /** the stored verifier (SCRAM-SHA-256$... or md5...), never shown */
+  passwordHash: string | null;
+  serverVersion: number;
+}
+
+/** A role as pg_authid holds it, and the server's version (major × 10000). */
+export function pgRole(name: string): Fact<PgRoleState> {
+  const sql = `select current_setting('server_version_num'), coalesce((select rolcanlogin::text || E'\\t' || coalesce(rolpassword, '') from pg_authid where rolname = ${sqlLiteral(name)}), '')`;
+  return fact(`pg-role:${name}`, psqlArgs(sql), (r) => {
+    if (r.code !== 0) throw new RemoteCommandError(`reading PostgreSQL role ${name}`, r.code, r.stderr);
+    const [version, canLogin, hash] = r.stdout.replace(/\n$/, '').split('\t');
+    const serverVersion = Number(version);
+    if (canLogin === undefined || canLogin === '') return { exists: false, canLogin: false, passwordHash: null, serverVersion };
+    return { exists: true, canLogin: canLogin === 'true', passwordHash: hash || null, serverVersion };
+  });
+}
+
+export interface PgDatabaseState {
+  exists: boolean;
+  owner: string;
+}
+
+export function pgDatabase(name: string): Fact<PgDatabaseState> {
+  const sql = `select pg_get_userbyid(datdba) from pg_database where datname = ${sqlLiteral(name)}`;
+  return fact(`pg-database:${name}`, psqlArgs(sql), (r) => {
+    if (r.code !== 0) throw new RemoteCommandError(`reading PostgreSQL database ${name}`, r.code, r.stderr);
+    const owner = r.stdout.trim();
+    return { exists: owner !== '', owner };
+  });
+}

@@ -1,0 +1,31 @@
+import { shellScript } from '../ssh/quote.js';
+import { fact, type Fact } from './fact.js';
+
+export type InitSystem = 'systemd' | 'sysvinit';
+
+export interface ServiceState {
+  init: InitSystem;
+  running: boolean;
+  enabled: boolean;
+}
+
+/*
+ * systemd when it is PID 1 (/run/systemd/system exists), else sysvinit scripts driven by
+ * `service` and update-rc.d. Enabled under sysvinit: a start link in the default runlevel.
+ */
+const SERVICE = `if [ -d /run/systemd/system ]; then
+  echo systemd
+  systemctl is-active --quiet "$1" && echo running || echo stopped
+  systemctl is-enabled --quiet "$1" 2>/dev/null && echo enabled || echo disabled
+else
+  echo sysvinit
+  service "$1" status >/dev/null 2>&1 && echo running || echo stopped
+  ls /etc/rc2.d/S[0-9][0-9]"$1" >/dev/null 2>&1 && echo enabled || echo disabled
+fi`;
+
+export function serviceState(name: string): Fact<ServiceState> {
+  return fact(`service:${name}`, shellScript(SERVICE, [name]), (r) => {
+    const [init, run, enabled] = r.stdout.trim().split('\n');
+    return { init: init === 'systemd' ? 'systemd' : 'sysvinit', running: run === 'running', enabled: enabled === 'enabled' };
+  });
+}

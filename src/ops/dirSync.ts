@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PlaybookError } from '../errors.js';
+import { change, type Change } from '../engine/change.js';
+import type { HostContext } from '../engine/hostContext.js';
+import type { Operation } from '../engine/operation.js';
+import { fileState } from '../facts/files.js';
+import { localManifest, remoteManifest, type Manifest } from '../facts/manifest.js';
+import { shellScript } from '../ssh/quote.js';
+import { unifiedDiff } from './file.js';
+
+export interface DirSyncSpec {
+  /** folder on the control machine */
+  source: string;
+  /** folder on the host */
+  dest: string;
+  /** remove files on the host that the source does not have */
+  delete?: boolean;
+  /** "user:group" for the files written */
+  owner?: string;
+  notify?: string[];
+}
+
+const DIFFED_FILES = 20;
+const DIFFED_BYTES = 64 * 1024;
+
+const EXTRACT = `set -e
+d=$1; o=$2; shift 2
+mkdir -p "$d"; cd "$d"
+if [ "$1" = "--tar" ]; then shift; tar -xf - --no-same-owner; fi
+[ "$1" = "--" ] && shift
+for f; do rm -f -- "$f"; done
+if [ $# -gt 0 ]; then find . -mindepth 1 -depth -type d -empty -delete; fi
+if [ -n "$o" ]; then chown -R "$o" .; fi`;
+
+/**
+ * A remote folder with the same files as a local one, compared by checksum: one command
+ * lists the host's checksums, one tar stream carries every changed file.
+ */
+export function dirSync(spec: DirSyncSpec): Operation {
+  let local: Manifest | undefined;
+  return {
+    title: `sync ${spec.source} → ${spec.dest}`,
+    async plan(host) {
+      local ??= readLocal(spec.source);
+      const remote = (await host.fact(remoteManifest(spec.dest))) ?? new Map();
+      const send = [...local].filter(([path, l]) => {
+        const r = remote.get(path);
+        return !r || r.sha256 !== l.sha256 || r.executable !== l.executable;
+      }).map(([path]) => path).sort();
+      const remove = spec.delete ? [...remote.keys()].filter((p) => !local!.has(p)).sort() : [];
+      if (send.length === 0 && remove.length === 0) return [];
+      const diff = await describeDiff(host, spec, send, remove, remote);
+      const parts = [send.length ? `${send.length} file(s) to send` : '', remove.length ? `${remove.length} to delete` : ''].filter(Boolean);
+      const result: Change[] = [
+        change({
+          kind: 'sync',
+          summary: `sync ${spec.dest}: ${parts.join(', ')}`,
+          diff,
+          ...(spec.notify ? { notify: spec.notify } : {}),
+          apply: async () => {
+            const tar = send.length ? await tarOf(spec.source, send) : undefined;
+            const args = [spec.dest, spec.owner ?? '', ...(tar ? ['--tar'] : []), '--', ...remove];
+            await host.run(`syncing ${spec.dest}`, { argv: shellScript(EXTRACT, args), ...(tar ? { stdin: tar } : {}) });
+          },
+        }),
+      ];
+      return result;
+    },
+  };
+}
+
+function readLocal(dir: string): Manifest {
+  try {
+    return localManifest(dir);
+  } catch (err) {
+    if (err instanceof PlaybookError) throw err;
+    throw new PlaybookError(`cannot read ${dir}: ${(err as Error).message}`, 'create the folder or set packs_dir');
+  }
+}
+
+async function describeDiff(host: HostContext, spec: DirSyncSpec, send: string[], remove: string[], remote: Manifest): Promise<string> {
+  const lines: string[] = [];
+  const diffable = send.length <= DIFFED_FILES ? send : [];
+  await host.prefetch(diffable.filter((p) => remote.has(p)).map((p) => fileState(join(spec.dest, p))));
+  for (const path of send) {
+    const target = join(spec.dest, path);
+    const content = readFileSync(join(spec.source, path));
+    const textual = diffable.includes(path) && content.length <= DIFFED_BYTES && !content.includes(0);
+    if (!textual) {
+      lines.push(`${remote.has(path) ? 'update' : 'create'} ${target}`);
+      continue;
+    }
+    const before = remote.has(path) ? await host.fact(fileState(target)) : undefined;
+    const old = before?.exists ? before.content : '';
+    lines.push(old === content.toString() ? `mode ${target}\n` : unifiedDiff(target, old, content.toString(), !before));
+  }
+  for (const path of remove) lines.push(`delete ${join(spec.dest, path)}`);
+  return lines.join('\n');
+}
+
+function tarOf(dir: string, paths: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const tar = spawn('tar', ['-c', '-f', '-', '-C', dir, '--null', '-T', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    tar.stdout.on('data', (c: Buffer) => out.push(c));
+    tar.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    tar.on('error', reject);
+    tar.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new PlaybookError(`tar of ${dir} failed: ${err.trim()}`))));
+    tar.stdin.end(paths.map((p) => `${p}\0`).join(''));
+  });
+}

@@ -1,0 +1,93 @@
+import { createTwoFilesPatch } from 'diff';
+import { MissingInput } from '../errors.js';
+import { change, type Change } from '../engine/change.js';
+import type { HostContext } from '../engine/hostContext.js';
+import type { Operation } from '../engine/operation.js';
+import { fileState, type FileState } from '../facts/files.js';
+import { mask } from '../secrets.js';
+import { setAttributes, writeFileAtomically, type WriteOptions } from './fileWrite.js';
+
+export interface FileSpec extends WriteOptions {
+  path: string;
+  content: string;
+  /** the content is a secret (a key, htpasswd): the diff says only that it changed */
+  sensitive?: boolean;
+  notify?: string[];
+}
+
+/** A file with exactly this content, mode and owner. */
+export function file(spec: FileSpec): Operation {
+  return {
+    title: `file ${spec.path}`,
+    async plan(host) {
+      const state = await host.fact(fileState(spec.path));
+      if (!state.exists && !state.parentExists) throw new MissingInput(`folder of ${spec.path}`);
+      return fileChanges(host, spec, state, 'file');
+    },
+  };
+}
+
+/**
+ * An edit of an existing file: `transform` gets the current content and returns the wanted
+ * content. A missing file is a missing input (its package may not be installed yet).
+ */
+export function editFile(kind: string, path: string, title: string, transform: (text: string) => string, options: { notify?: string[]; validate?: readonly string[] } = {}): Operation {
+  return {
+    title,
+    async plan(host) {
+      const state = await host.fact(fileState(path));
+      if (!state.exists) throw new MissingInput(path);
+      return fileChanges(host, { path, content: transform(state.content), ...options }, state, kind, title);
+    },
+  };
+}
+
+export function fileChanges(host: HostContext, spec: FileSpec, state: FileState, kind: string, title?: string): Change[] {
+  const notify = spec.notify ?? [];
+  const wantMode = spec.mode === undefined ? undefined : parseInt(spec.mode, 8);
+  const [wantUser, wantGroup] = (spec.owner ?? '').split(':');
+  if (!state.exists) {
+    return [
+      change({
+        kind,
+        summary: `create ${spec.path}${spec.mode ? ` (mode ${spec.mode})` : ''}`,
+        diff: spec.sensitive ? hidden(spec.path) : unifiedDiff(spec.path, '', spec.content, true),
+        notify,
+        apply: () => writeFileAtomically(host, spec.path, spec.content, spec),
+      }),
+    ];
+  }
+  const attrs: string[] = [];
+  if (wantMode !== undefined && state.mode !== wantMode) attrs.push(`mode ${octal(state.mode)} → ${octal(wantMode)}`);
+  if (wantUser && state.owner !== wantUser) attrs.push(`owner ${state.owner} → ${wantUser}`);
+  if (wantGroup && state.group !== wantGroup) attrs.push(`group ${state.group} → ${wantGroup}`);
+  if (state.content !== spec.content) {
+    return [
+      change({
+        kind,
+        summary: `${title ?? 'update'} ${title ? '' : spec.path}`.trim() + (attrs.length ? `; ${attrs.join(', ')}` : ''),
+        diff: spec.sensitive ? hidden(spec.path) : unifiedDiff(spec.path, state.content, spec.content, false),
+        notify,
+        apply: () => writeFileAtomically(host, spec.path, spec.content, spec),
+      }),
+    ];
+  }
+  if (attrs.length) {
+    return [change({ kind, summary: `${spec.path}: ${attrs.join(', ')}`, notify, apply: () => setAttributes(host, spec.path, spec) })];
+  }
+  return [];
+}
+
+export function unifiedDiff(path: string, before: string, after: string, created: boolean): string {
+  const patch = createTwoFilesPatch(created ? '/dev/null' : `a${path}`, `b${path}`, before, after, '', '', { context: 3 });
+  // drop the "Index:"/"=====" preamble; keep the ---/+++ headers and hunks
+  return mask(patch.split('\n').filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('====')))).join('\n'));
+}
+
+function hidden(path: string): string {
+  return `--- a${path}\n+++ b${path}\n(content hidden: sensitive)\n`;
+}
+
+function octal(mode: number): string {
+  return `0${mode.toString(8)}`;
+}

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ejs from 'ejs';
+import { PlaybookError } from '../errors.js';
+import type { Operation } from '../engine/operation.js';
+import { isSecret } from '../secrets.js';
+import { file, type FileSpec } from './file.js';
+
+/**
+ * Renders an ejs template from templates/. Secrets are given to the template as their values
+ * (the rendered file needs them); every output masks them again. A variable the template uses
+ * but nobody set is an error naming the template and the variable.
+ */
+export function renderTemplate(templatesDir: string, name: string, vars: Record<string, unknown>): string {
+  const path = join(templatesDir, name);
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch {
+    throw new PlaybookError(`template ${name} not found in ${templatesDir}`);
+  }
+  try {
+    return ejs.render(source, reveal(vars) as ejs.Data, { filename: path, async: false, rmWhitespace: false });
+  } catch (err) {
+    const message = (err as Error).message;
+    const undefinedName = /(\S+) is not defined/.exec(message)?.[1];
+    if (undefinedName) {
+      const line = /:(\d+)\n/.exec(message)?.[1];
+      throw new PlaybookError(`template ${name}${line ? ` line ${line}` : ''} uses variable "${undefinedName}", which is not defined`, `set ${undefinedName} in the inventory or with -e`);
+    }
+    throw new PlaybookError(`template ${name} failed: ${message}`);
+  }
+}
+
+export function template(templatesDir: string, name: string, vars: Record<string, unknown>, spec: Omit<FileSpec, 'content'>): Operation {
+  return {
+    title: `template ${name} → ${spec.path}`,
+    plan(host) {
+      return file({ ...spec, content: renderTemplate(templatesDir, name, vars) }).plan(host);
+    },
+  };
+}
+
+function reveal(value: unknown): unknown {
+  if (isSecret(value)) return value.reveal();
+  if (Array.isArray(value)) return value.map(reveal);
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)]));
+  }
+  return value;
+}
