@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { hostsCommand } from './commands/hosts.js';
+import { runCommand } from './commands/run.js';
+import { mask } from './secrets.js';
+import { projectRoot } from './paths.js';
+
+const EXIT_CODES = `Exit codes:
+  0  success
+  1  usage, inventory or playbook error (no host touched)
+  2  one or more hosts failed
+  4  one or more hosts unreachable (2 and 4 add up: 6)
+  8  diff --exit-code only: changes are pending
+ 70  internal error (a bug in st2prov)`;
+
+function selection<T>(y: Argv<T>) {
+  return y
+    .positional('inventory', { type: 'string', default: 'inventory.ini', describe: 'Ansible-style INI inventory' })
+    .option('limit', { alias: 'l', type: 'string', describe: 'host pattern: a,b  group  group:!host  group:&other  web*  ~regex' })
+    .option('role', { type: 'string', choices: ['controller', 'blueprint'], describe: 'only the hosts of this role' })
+    .option('extra-vars', { alias: 'e', type: 'string', array: true, default: [] as string[], describe: 'key=value, over every inventory variable (repeatable)' })
+    .option('json', { type: 'boolean', default: false, describe: 'one JSON document on stdout' });
+}
+
+function runOptions<T>(y: Argv<T>) {
+  return selection(y)
+    .option('playbook', { type: 'string', default: 'site', describe: 'site, controller, blueprint, or the path of a compiled playbook module' })
+    .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'only steps with one of these tags' })
+    .option('skip-tags', { type: 'string', array: true, default: [] as string[], describe: 'leave out steps with these tags' })
+    .option('forks', { alias: 'f', type: 'number', default: 25, describe: 'hosts worked on at once' })
+    .option('max-fail-percent', { type: 'number', default: 100, describe: 'stop starting work once more than this share of hosts failed' })
+    .option('any-errors-fatal', { type: 'boolean', default: false, describe: 'stop every host after the first failure' })
+    .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'append unknown host keys to known_hosts (a changed key still fails)' })
+    .option('known-hosts', { type: 'string', describe: 'known_hosts file (default ~/.ssh/known_hosts, or UserKnownHostsFile in ansible_ssh_common_args)' })
+    .option('ssh-config', { type: 'string', describe: 'ssh client config (default ~/.ssh/config)' })
+    .option('timeout', { type: 'number', default: 10, describe: 'seconds to wait for an SSH connection' })
+    .option('retries', { type: 'number', default: 2, describe: 'connection attempts after the first, with backoff' })
+    .option('lock-wait', { type: 'number', default: 60, describe: 'seconds to wait for another st2prov run on a host' })
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'every step, and changes of an apply' });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version;
+  const run = (mode: 'apply' | 'diff') => async (a: Record<string, unknown>) => {
+    code = await runCommand({
+      mode,
+      inventory: a.inventory as string,
+      limit: a.limit as string | undefined,
+      role: a.role as string | undefined,
+      extraVars: a.extraVars as string[],
+      playbook: a.playbook as string,
+      forks: a.forks as number,
+      tags: (a.tags as string[]).flatMap((t) => t.split(',')),
+      skipTags: (a.skipTags as string[]).flatMap((t) => t.split(',')),
+      anyErrorsFatal: a.anyErrorsFatal as boolean,
+      maxFailPercent: a.maxFailPercent as number,
+      lockWaitSeconds: a.lockWait as number,
+      json: a.json as boolean,
+      verbose: a.verbose as boolean,
+      exitCode: Boolean(a.exitCode),
+      acceptNewHostKeys: a.acceptNewHostKeys as boolean,
+      knownHostsFile: a.knownHosts as string | undefined,
+      sshConfigFile: a.sshConfig as string | undefined,
+      connectTimeoutMs: (a.timeout as number) * 1000,
+      retries: a.retries as number,
+    });
+  };
+  const parser = yargs(argv)
+    .scriptName('st2prov')
+    .usage('$0 <command> [inventory] [options]\n\nDeploys StackStorm in its high-availability layout over SSH.')
+    .command('apply [inventory]', 'converge the hosts', (y) => runOptions(y), run('apply'))
+    .command('diff [inventory]', 'dry run: exactly what apply would change, with unified diffs', (y) =>
+      runOptions(y).option('exit-code', { type: 'boolean', default: false, describe: 'exit 8 when changes are pending' }), run('diff'))
+    .command('hosts [inventory]', 'hosts, groups, roles and effective variables (secrets masked)', (y) => selection(y), (a) => {
+      code = hostsCommand({ inventory: a.inventory, limit: a.limit, role: a.role, extraVars: a.extraVars, json: a.json });
+    })
+    .example('$0 apply inventory.ini', 'converge every host')
+    .example('$0 diff inventory.ini', 'show what apply would change')
+    .example('$0 apply inventory.ini --role blueprint --limit st2-multi-node-2', 'one blueprint only')
+    .example('$0 hosts inventory.ini --json', 'the resolved inventory')
+    .epilogue(EXIT_CODES)
+    .demandCommand(1, 'name a command: apply, diff or hosts')
+    .strict()
+    .version(version)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((message, err) => {
+      throw err ?? new CliUsage(message);
+    });
+  try {
+    await parser.parseAsync();
+    return code;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+class CliUsage extends Error {}
+
+function reportError(err: unknown): number {
+  const e = err as Error & { exitCode?: number; remedy?: string };
+  if (err instanceof CliUsage) {
+    process.stderr.write(`st2prov: ${e.message}\nRun st2prov --help for usage.\n`);
+    return 1;
+  }
+  if (e.exitCode === 1) {
+    const remedy = e.remedy && !e.message.includes(e.remedy) ? `\n  ${e.remedy}` : '';
+    process.stderr.write(`st2prov: ${mask(e.message)}${remedy}\n`);
+    return 1;
+  }
+  process.stderr.write(`st2prov: internal error (a bug; please report it): ${mask(e.stack ?? String(err))}\n`);
+  return 70;
+}

@@ -1,0 +1,10 @@
+/** Every operation, as playbooks use them: `ops.packages([...])`, `ops.confKey(...)`. */
+export { packages, aptRepository } from './apt.js';
+export { command } from './command.js';
+export { directory } from './directory.js';
+export { dirSync } from './dirSync.js';
+export { file, editFile } from './file.js';
+export { confKey, iniKey, iniKeys, pgHbaRule } from './lineEdits.js';
+export { postgresDatabase, postgresRole } from './postgres.js';
+export { service } from './service.js';
+export { template } from './template.js';

@@ -1,0 +1,26 @@
+import type { StepResult } from '../engine/change.js';
+import { mask } from '../secrets.js';
+import { renderDiff } from './diffText.js';
+import type { Paint } from './style.js';
+
+/** The changes of a run grouped by host, with their diffs: a dry run's data on stdout. */
+export function renderChanges(results: readonly StepResult[], paint: Paint): string {
+  const byHost = new Map<string, StepResult[]>();
+  for (const r of results) {
+    if (r.changes.length === 0 && r.status !== 'pending') continue;
+    byHost.set(r.host, [...(byHost.get(r.host) ?? []), r]);
+  }
+  const out: string[] = [];
+  for (const [host, steps] of byHost) {
+    out.push(paint.bold(`== ${host} ==`));
+    for (const r of steps) {
+      out.push(r.status === 'pending' ? `${r.step}: ${paint.yellow(r.reason ?? 'pending')}` : `${r.step}:`);
+      for (const c of r.changes) {
+        out.push(`  ${paint.yellow('~')} ${c.summary}`);
+        if (c.diff) out.push(renderDiff(c.diff, paint).replace(/^/gm, '    '));
+      }
+    }
+    out.push('');
+  }
+  return mask(out.join('\n'));
+}

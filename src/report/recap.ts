@@ -1,0 +1,36 @@
+import type { HostRecap, RunReport } from '../engine/runner.js';
+import type { Paint } from './style.js';
+
+/** Ansible's PLAY RECAP, plus pending (dry runs) and the reason of each failed host. */
+export function renderRecap(report: RunReport, paint: Paint): string {
+  const width = Math.max(...report.recap.map((r) => r.host.length), 4);
+  const lines = ['', paint.bold(`${report.mode === 'diff' ? 'DRY RUN' : 'PLAY'} RECAP ${'*'.repeat(60)}`)];
+  for (const r of report.recap) {
+    const name = r.host.padEnd(width);
+    const colourOf = r.unreachable || r.failed ? paint.red : r.changed || r.pending ? paint.yellow : paint.green;
+    const fields = [
+      `ok=${r.ok}`,
+      `changed=${r.changed}`,
+      ...(report.mode === 'diff' ? [`pending=${r.pending}`] : []),
+      `unreachable=${r.unreachable}`,
+      `failed=${r.failed}`,
+      `skipped=${r.skipped}`,
+    ];
+    lines.push(`${colourOf(name)} : ${fields.map((f) => f.padEnd(13)).join(' ')} ${paint.dim(`${(r.ms / 1000).toFixed(1)}s`)}`);
+  }
+  const problems = report.recap.filter((r) => r.reason);
+  if (problems.length) {
+    lines.push('');
+    for (const r of problems) lines.push(`${paint.red(r.host)}: ${r.reason}`);
+  }
+  const changed = report.recap.reduce((n, r) => n + r.changed, 0);
+  lines.push('', paint.dim(`${report.recap.length} host(s), ${changed} ${report.mode === 'diff' ? 'step(s) with changes pending' : 'step(s) changed'}, ${(report.ms / 1000).toFixed(1)}s`));
+  return `${lines.join('\n')}\n`;
+}
+
+export function exitCodeOf(recap: readonly HostRecap[]): number {
+  let code = 0;
+  if (recap.some((r) => r.failed > 0 || (r.reason && !r.unreachable))) code |= 2;
+  if (recap.some((r) => r.unreachable > 0)) code |= 4;
+  return code;
+}
