@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { getConfKey, pgValue, setConfKey } from '../../src/edit/confKey.js';
+
+/** Debian's packaged postgresql.conf: the live one if a cluster exists, else the package sample. */
+function debianPostgresqlConf(): string {
+  const candidates: string[] = [];
+  if (existsSync('/etc/postgresql')) for (const v of readdirSync('/etc/postgresql')) candidates.push(`/etc/postgresql/${v}/main/postgresql.conf`);
+  if (existsSync('/usr/share/postgresql')) for (const v of readdirSync('/usr/share/postgresql')) candidates.push(`/usr/share/postgresql/${v}/postgresql.conf.sample`);
+  const found = candidates.find((c) => existsSync(c));
+  assert.ok(found, 'Debian’s postgresql.conf is needed: apt-get install postgresql (.ci/run does)');
+  return readFileSync(found, 'utf8');
+}
+
+const comments = (text: string) => text.split('\n').filter((l) => /^\s*#/.test(l));
+
+describe('config key edits on Debian’s postgresql.conf', () => {
+  const original = debianPostgresqlConf();
+
+  it('uncomments listen_addresses in place, keeping its trailing comment and every other comment', () => {
+    const edited = setConfKey(original, 'listen_addresses', pgValue('10.0.3.10'));
+    const line = edited.split('\n').find((l) => l.startsWith('listen_addresses'));
+    assert.ok(line);
+    assert.match(line, /^listen_addresses = '10\.0\.3\.10'\s+# what IP address\(es\) to listen on;$/);
+    assert.equal(getConfKey(edited, 'listen_addresses'), "'10.0.3.10'");
+    assert.equal(comments(edited).length, comments(original).length - 1);
+    assert.equal(edited.split('\n').length, original.split('\n').length);
+  });
+
+  it('is idempotent', () => {
+    const once = setConfKey(original, 'listen_addresses', pgValue('10.0.3.10'));
+    assert.equal(setConfKey(once, 'listen_addresses', pgValue('10.0.3.10')), once);
+  });
+
+  it('ends with one active line when the key was set twice by hand', () => {
+    const hand = `${original}\n# added by hand\nlisten_addresses = '*'\nlisten_addresses='localhost'   # again\n`;
+    const edited = setConfKey(hand, 'listen_addresses', pgValue('10.0.3.10'));
+    assert.equal(edited.split('\n').filter((l) => /^\s*listen_addresses/.test(l)).length, 1);
+    assert.ok(edited.includes('# added by hand'));
+  });
+
+  it('keeps a quoted value containing # and quotes whole, and reads it back', () => {
+    const value = pgValue("a#b 'c' ;d");
+    const edited = setConfKey(original, 'cluster_name', value);
+    assert.equal(getConfKey(edited, 'cluster_name'), value);
+    assert.equal(getConfKey(setConfKey(edited, 'cluster_name', value), 'cluster_name'), value);
+  });
+
+  it('edits mongodb.conf style files and appends a key that is nowhere', () => {
+    const mongo = '# mongodb.conf\n\n# Where to store the data.\ndbpath=/var/lib/mongodb\n\nbind_ip = 127.0.0.1\n#port = 27017\n';
+    const edited = setConfKey(setConfKey(mongo, 'bind_ip', '10.0.3.10'), 'port', '27017');
+    assert.equal(edited, '# mongodb.conf\n\n# Where to store the data.\ndbpath=/var/lib/mongodb\n\nbind_ip = 10.0.3.10\nport = 27017\n');
+    assert.match(setConfKey(mongo, 'journal', 'true'), /\njournal = true\n$/);
+  });
+
+  it('does not mistake prose comments for disabled keys', () => {
+    const text = '# port is where we listen\n#port = 5432\n';
+    assert.equal(setConfKey(text, 'port', '5433'), '# port is where we listen\nport = 5433\n');
+  });
+});

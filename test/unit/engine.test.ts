@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { batchScript, fact } from '../../src/facts/fact.js';
+import { md5Verifier, scramVerifier, verifierMatches } from '../../src/edit/pgPassword.js';
+import { Secret, mask, masked } from '../../src/secrets.js';
+import { renderDiff } from '../../src/report/diffText.js';
+import { plain } from '../../src/report/style.js';
+
+describe('fact batches', () => {
+  it('frame each command’s output, exit code and stderr, even without a trailing newline', () => {
+    const facts = [
+      fact('a', ['printf', 'no newline'], (r) => r),
+      fact('b', ['sh', '-c', 'echo out; echo err >&2; exit 3'], (r) => r),
+      fact('c', ['printf', '\n\nblank lines\n\n'], (r) => r),
+      fact('d', ['printf', '@@ lookalike marker\n'], (r) => r),
+    ];
+    const batch = batchScript(facts);
+    // the script is run by a real local shell: the same text a host's sh would get
+    const run = spawnSync(batch.argv[0]!, batch.argv.slice(1), { encoding: 'utf8' });
+    assert.equal(run.status, 0);
+    const results = batch.split(run.stdout);
+    assert.deepEqual(results, [
+      { code: 0, stdout: 'no newline', stderr: '' },
+      { code: 3, stdout: 'out\n', stderr: 'err\n' },
+      { code: 0, stdout: '\n\nblank lines\n\n', stderr: '' },
+      { code: 0, stdout: '@@ lookalike marker\n', stderr: '' },
+    ]);
+  });
+});
+
+describe('secrets', () => {
+  it('never turn into their text by accident', () => {
+    const s = new Secret('correct-horse-battery');
+    assert.equal(`${s}`, '********');
+    assert.equal(JSON.stringify({ s }), '{"s":"********"}');
+    assert.equal(mask('url=postgresql://m:correct-horse-battery@h/db'), 'url=postgresql://m:********@h/db');
+    assert.deepEqual(masked({ a: ['x correct-horse-battery y'] }), { a: ['x ******** y'] });
+  });
+
+  it('are masked URL-encoded too', () => {
+    new Secret('p@ss w/rd#1');
+    assert.equal(mask('amqp://st2:p%40ss%20w%2Frd%231@host'), 'amqp://st2:********@host');
+  });
+});
+
+describe('PostgreSQL verifiers', () => {
+  it('recognise the password they were made from', () => {
+    const scram = scramVerifier('Stack Storm!');
+    assert.match(scram, /^SCRAM-SHA-256\$4096:[^$]+\$[^:]+:.+$/);
+    assert.ok(verifierMatches(scram, 'Stack Storm!', 'mistral'));
+    assert.ok(!verifierMatches(scram, 'stack storm!', 'mistral'));
+    // md5 verifier as PostgreSQL documents it: "md5" + md5(password || rolname)
+    assert.equal(md5Verifier('StackStorm', 'mistral'), 'md59b2f4742671d1da416459d5f571ada76');
+    assert.ok(verifierMatches(md5Verifier('StackStorm', 'mistral'), 'StackStorm', 'mistral'));
+    assert.ok(!verifierMatches(null, 'x', 'mistral'));
+  });
+});
+
+describe('diff rendering', () => {
+  it('caps long diffs with a count of what is left out', () => {
+    const diff = ['--- a/x', '+++ b/x', '@@ -1,300 +1,300 @@', ...Array.from({ length: 300 }, (_, i) => `+line ${i}`)].join('\n');
+    const text = renderDiff(diff, plain, 50);
+    assert.equal(text.split('\n').length, 51);
+    assert.match(text, /… 253 more diff lines \(\+253 −0\)/);
+  });
+});
