@@ -1,4 +1,5 @@
-import { RemoteCommandError } from '../errors.js';
+import { MissingInput, RemoteCommandError } from '../errors.js';
+import type { ExecResult } from '../ssh/connection.js';
 import { shellScript } from '../ssh/quote.js';
 import { fact, type Fact } from './fact.js';
 
@@ -20,6 +21,15 @@ export function sqlLiteral(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
+/** psql missing or no server answering: an earlier step (install, start) has not run yet. */
+function checkServer(r: ExecResult, purpose: string): void {
+  if (r.code === 0) return;
+  if (/could not connect|connection to server|No such file or directory|failed to execute|not found/i.test(r.stderr)) {
+    throw new MissingInput('a running PostgreSQL server');
+  }
+  throw new RemoteCommandError(purpose, r.code, r.stderr);
+}
+
 export interface PgRoleState {
   exists: boolean;
   canLogin: boolean;
@@ -32,7 +42,7 @@ export interface PgRoleState {
 export function pgRole(name: string): Fact<PgRoleState> {
   const sql = `select current_setting('server_version_num'), coalesce((select rolcanlogin::text || E'\\t' || coalesce(rolpassword, '') from pg_authid where rolname = ${sqlLiteral(name)}), '')`;
   return fact(`pg-role:${name}`, psqlArgs(sql), (r) => {
-    if (r.code !== 0) throw new RemoteCommandError(`reading PostgreSQL role ${name}`, r.code, r.stderr);
+    checkServer(r, `reading PostgreSQL role ${name}`);
     const [version, canLogin, hash] = r.stdout.replace(/\n$/, '').split('\t');
     const serverVersion = Number(version);
     if (canLogin === undefined || canLogin === '') return { exists: false, canLogin: false, passwordHash: null, serverVersion };
@@ -48,7 +58,7 @@ export interface PgDatabaseState {
 export function pgDatabase(name: string): Fact<PgDatabaseState> {
   const sql = `select pg_get_userbyid(datdba) from pg_database where datname = ${sqlLiteral(name)}`;
   return fact(`pg-database:${name}`, psqlArgs(sql), (r) => {
-    if (r.code !== 0) throw new RemoteCommandError(`reading PostgreSQL database ${name}`, r.code, r.stderr);
+    checkServer(r, `reading PostgreSQL database ${name}`);
     const owner = r.stdout.trim();
     return { exists: owner !== '', owner };
   });

@@ -19,8 +19,11 @@ export function renderTemplate(templatesDir: string, name: string, vars: Record<
   } catch {
     throw new PlaybookError(`template ${name} not found in ${templatesDir}`);
   }
+  const unset = Object.entries(vars).find(([, v]) => v === undefined || v === null);
+  if (unset) throw new PlaybookError(`template ${name} is given variable "${unset[0]}" without a value`, `set ${unset[0]} in the inventory or with -e`);
   try {
-    return ejs.render(source, reveal(vars) as ejs.Data, { filename: path, async: false, rmWhitespace: false });
+    // config files, not HTML: <%= %> writes values as they are
+    return ejs.render(source, reveal(vars) as ejs.Data, { filename: path, async: false, rmWhitespace: false, escape: (v: unknown) => String(v) });
   } catch (err) {
     const message = (err as Error).message;
     const undefinedName = /(\S+) is not defined/.exec(message)?.[1];

@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const projectDir = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = `${projectDir}bin/st2prov.js`;
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed, when --json was given */
+  json: JsonReport;
+}
+
+export interface JsonReport {
+  mode: string;
+  hosts: {
+    host: string;
+    ok: number;
+    changed: number;
+    pending: number;
+    failed: number;
+    unreachable: number;
+    reason?: string;
+    steps: { play: string; step: string; status: string; reason?: string; changes: { kind: string; summary: string; diff?: string; notify: string[] }[] }[];
+  }[];
+}
+
+/** Runs the real command line, as an operator would, with a plain (non-TTY) output. */
+export function st2prov(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => {
+      let json = undefined as unknown as JsonReport;
+      if (args.includes('--json')) {
+        try {
+          json = JSON.parse(stdout) as JsonReport;
+        } catch {
+          // left undefined: the caller's assertions say what was expected
+        }
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}
+
+/** "step: summary" lines of every change, for comparing a dry run with an apply. */
+export function changeLines(report: JsonReport): string[] {
+  return report.hosts.flatMap((h) => h.steps.flatMap((s) => s.changes.map((c) => `${h.host} | ${s.step} | ${c.summary}`))).sort();
+}
+
+/** What failed, for assertion messages. */
+export function failures(run: CliRun): string {
+  const steps = run.json?.hosts.flatMap((h) => h.steps.filter((s) => s.status === 'failed').map((s) => `${h.host} ${s.step}: ${s.reason}`)) ?? [];
+  return [run.stderr, ...steps].join('\n');
+}
