@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { UnreachableError } from '../errors.js';
 import type { SshConnection } from '../ssh/connection.js';
 import { shellScript } from '../ssh/quote.js';
@@ -7,16 +8,26 @@ const LOCK_FILE = '/run/lock/st2prov.lock';
 /*
  * The lock is a flock held by a remote process that lives as long as its channel: released
  * when st2prov ends the channel, and by the kernel when the connection dies, so a killed run
- * never leaves a stale lock. Dry runs take it shared, applies exclusive.
+ * never leaves a stale lock. Dry runs take it shared, applies exclusive. The holder writes
+ * its run id beside the lock, so two inventory names for one machine in the same run do not
+ * wait for each other.
  */
 const SCRIPT = `umask 000
 exec 9>>"$1" || exit 70
-if ! flock -n "$2" 9; then
-  echo waiting
-  flock -w "$3" "$2" 9 || { echo busy; exit 75; }
-fi
+tries=0
+while ! flock -n "$2" 9; do
+  if [ "$(cat "$1.owner" 2>/dev/null)" = "$4" ]; then echo locked; exec cat >/dev/null; fi
+  [ $tries = 0 ] && echo waiting
+  tries=$((tries + 1))
+  [ $tries -gt $(($3 * 5)) ] && { echo busy; exit 75; }
+  sleep 0.2
+done
+echo "$4" >"$1.owner"
 echo locked
 exec cat >/dev/null`;
+
+/** One id per st2prov process: its sessions share the lock on a machine named twice. */
+const RUN_ID = randomBytes(12).toString('hex');
 
 export interface HostLock {
   release(): void;
@@ -29,7 +40,7 @@ export async function lockHost(
   onWait: () => void,
 ): Promise<HostLock> {
   const held = await connection.hold(
-    { argv: shellScript(SCRIPT, [LOCK_FILE, exclusive ? '-x' : '-s', String(waitSeconds)]) },
+    { argv: shellScript(SCRIPT, [LOCK_FILE, exclusive ? '-x' : '-s', String(waitSeconds), RUN_ID]) },
     (line) => {
       if (line === 'waiting') onWait();
       return line === 'locked';

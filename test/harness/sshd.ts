@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,8 @@ export async function startSshd(): Promise<Sshd> {
   ensurePackage('/usr/sbin/sshd', 'openssh-server');
   ensurePackage('/usr/bin/sudo', 'sudo');
   const dir = mkdtempSync(join(tmpdir(), 'st2prov-sshd-'));
+  // sshd reads authorized_keys as the logging-in user: the folder must be searchable
+  chmodSync(dir, 0o755);
   const port = await freePort();
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')]);

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { failures, projectDir, st2prov } from '../harness/cli.js';
+import { startSshd, type Sshd } from '../harness/sshd.js';
+import { workspace } from '../harness/workspace.js';
+
+const playbook = (name: string) => join(projectDir, 'dist/test/ssh/playbooks', `${name}.js`);
+
+describe('engine contracts on a real sshd', () => {
+  let sshd: Sshd;
+  before(async () => {
+    sshd = await startSshd();
+  });
+  after(async () => {
+    await sshd?.stop();
+  });
+
+  it('remembers handlers owed by a failed run and runs them on the next apply', async () => {
+    const ws = workspace(sshd, { vars: { fail_here: 'yes' } });
+    const failed = await st2prov(['apply', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--skip-tags', 'slow', '--json']);
+    assert.equal(failed.code, 2);
+    assert.ok(!existsSync(join(ws.target, 'handler.log')), 'a failed play does not run its handlers');
+    const ledger = JSON.parse(readFileSync(join(ws.dir, 'inventory.st2prov/owed-handlers.json'), 'utf8')) as Record<string, Record<string, string[]>>;
+    assert.deepEqual(ledger.root, { 'pending and handlers': ['restart app'] });
+
+    const fixed = await st2prov(['apply', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--skip-tags', 'slow', '-e', 'fail_here=no', '--json']);
+    assert.equal(fixed.code, 0, failures(fixed));
+    const steps = fixed.json.hosts[0]!.steps;
+    assert.equal(steps.find((s) => s.step === 'edit config')!.status, 'ok', 'nothing changed this time');
+    assert.equal(steps.find((s) => s.step === 'handler: restart app')!.status, 'changed');
+    assert.equal(readFileSync(join(ws.target, 'handler.log'), 'utf8'), 'restart\n');
+    assert.deepEqual(JSON.parse(readFileSync(join(ws.dir, 'inventory.st2prov/owed-handlers.json'), 'utf8')), {});
+
+    const third = await st2prov(['apply', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--skip-tags', 'slow', '-e', 'fail_here=no']);
+    assert.equal(third.code, 0);
+    assert.equal(readFileSync(join(ws.target, 'handler.log'), 'utf8'), 'restart\n', 'paid once, not again');
+  });
+
+  it('two concurrent applies on one host never interleave', async () => {
+    const ws = workspace(sshd);
+    const [a, b] = await Promise.all([
+      st2prov(['apply', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--tags', 'slow', '-e', 'run_id=A']),
+      st2prov(['apply', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--tags', 'slow', '-e', 'run_id=B']),
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    const log = readFileSync(join(ws.target, 'slow.log'), 'utf8').trim().split('\n');
+    assert.equal(log.length, 4);
+    assert.ok(
+      JSON.stringify(log) === JSON.stringify(['start A', 'end A', 'start B', 'end B']) || JSON.stringify(log) === JSON.stringify(['start B', 'end B', 'start A', 'end A']),
+      `serialised: ${log.join(', ')}`,
+    );
+    assert.match(a.stderr + b.stderr, /waiting for another st2prov run on this host/);
+  });
+
+  it('--tags and --skip-tags select steps', async () => {
+    const ws = workspace(sshd);
+    const run = await st2prov(['diff', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--tags', 'slow', '--json']);
+    assert.deepEqual(run.json.hosts[0]!.steps.map((s) => s.step), ['slow']);
+  });
+
+  it('a template using an undefined variable fails naming the template and the variable', async () => {
+    const ws = workspace(sshd);
+    const run = await st2prov(['apply', ws.inventory, '--playbook', playbook('templateError'), '--json']);
+    assert.equal(run.code, 2);
+    assert.match(run.json.hosts[0]!.reason!, /template undefined-var\.ejs line 1 uses variable "listen_port", which is not defined/);
+    assert.ok(!existsSync(join(ws.target, 'x.conf')));
+  });
+
+  it('malformed inventories exit 1 with file:line and contact no host', async () => {
+    const cases: [string, RegExp][] = [
+      ['[testhosts]\nh1 ansible_host=127.0.0.1 ansible_port=PORT "unterminated\n', /inventory\.ini:2: unterminated double quote/],
+      ['[testhosts]\nh1 ansible_host=127.0.0.1 ansible_port=PORT\n[testhosts:hosts]\n', /inventory\.ini:3: unknown section type/],
+      ['[testhosts]\nh1 ansible_host=127.0.0.1 port PORT\n', /inventory\.ini:2: expected key=value after host "h1"/],
+      ['[testhosts]\nh[9:1] ansible_host=127.0.0.1 ansible_port=PORT\n', /inventory\.ini:2: range \[9:1\] runs backwards/],
+      ['[testhosts]\nh1 ansible_host=127.0.0.1 ansible_port=PORT\n[all:vars]\nredis_password=env:ST2PROV_SURELY_UNSET\n', /inventory\.ini:4: redis_password refers to environment variable ST2PROV_SURELY_UNSET/],
+    ];
+    const ws = workspace(sshd);
+    const before = readFileSync(sshd.knownHosts, 'utf8');
+    for (const [text, message] of cases) {
+      writeFileSync(ws.inventory, text.replace('PORT', String(sshd.port)));
+      const run = await st2prov(['apply', ws.inventory, '--playbook', playbook('become')]);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, '', 'no recap: nothing ran');
+    }
+    assert.equal(readFileSync(sshd.knownHosts, 'utf8'), before);
+    assert.ok(!existsSync(join(ws.target, 'h1.conf')));
+  });
+});

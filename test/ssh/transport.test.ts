@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { failures, projectDir, st2prov } from '../harness/cli.js';
+import { SUDO_PASSWORD, startSshd, type Sshd } from '../harness/sshd.js';
+import { workspace } from '../harness/workspace.js';
+
+const playbook = (name: string) => join(projectDir, 'dist/test/ssh/playbooks', `${name}.js`);
+
+describe('SSH transport against a real sshd', () => {
+  let sshd: Sshd;
+  before(async () => {
+    sshd = await startSshd();
+  });
+  after(async () => {
+    await sshd?.stop();
+  });
+
+  it('refuses an unknown host key with its fingerprint and the remedy, touching nothing', async () => {
+    const empty = join(sshd.dir, 'known_hosts.empty');
+    writeFileSync(empty, '');
+    const ws = workspace(sshd, { knownHosts: empty });
+    const run = await st2prov(['apply', ws.inventory, '--playbook', playbook('become'), '--json']);
+    assert.equal(run.code, 4);
+    const fp = execFileSync('ssh-keygen', ['-l', '-f', join(sshd.dir, 'host_key.pub')]).toString().split(' ')[1]!;
+    assert.ok(run.json.hosts[0]!.reason!.includes(fp), `names the fingerprint ${fp}: ${run.json.hosts[0]!.reason}`);
+    assert.match(run.json.hosts[0]!.reason!, /unknown host key .*--accept-new-host-keys/);
+    assert.equal(readFileSync(empty, 'utf8'), '');
+    assert.ok(!existsSync(join(ws.target, 'root.conf')));
+  });
+
+  it('--accept-new-host-keys appends the key hashed, and the next run trusts it', async () => {
+    const file = join(sshd.dir, 'known_hosts.accept');
+    writeFileSync(file, '# mine\n');
+    const ws = workspace(sshd, { knownHosts: file });
+    const first = await st2prov(['apply', ws.inventory, '--playbook', playbook('become'), '--accept-new-host-keys']);
+    assert.equal(first.code, 0, first.stderr);
+    const text = readFileSync(file, 'utf8');
+    assert.ok(text.startsWith('# mine\n|1|'), 'appended, hashed, nothing rewritten');
+    const second = await st2prov(['diff', ws.inventory, '--playbook', playbook('become')]);
+    assert.equal(second.code, 0, second.stderr);
+  });
+
+  it('refuses a changed host key, even with --accept-new-host-keys', async () => {
+    const file = join(sshd.dir, 'known_hosts.changed');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(sshd.dir, 'other_key')]);
+    const otherKey = readFileSync(join(sshd.dir, 'other_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    writeFileSync(file, `[127.0.0.1]:${sshd.port} ${otherKey}\n`);
+    const ws = workspace(sshd, { knownHosts: file });
+    const run = await st2prov(['apply', ws.inventory, '--playbook', playbook('become'), '--accept-new-host-keys', '--json']);
+    assert.equal(run.code, 4);
+    assert.match(run.json.hosts[0]!.reason!, /HOST KEY CHANGED .* line 1/);
+    assert.equal(readFileSync(file, 'utf8'), `[127.0.0.1]:${sshd.port} ${otherKey}\n`);
+  });
+
+  it('becomes root with passwordless sudo and with a sudo password sent on stdin', async () => {
+    const ws = workspace(sshd, { logins: ['sudo-nopasswd', 'sudo-password'] });
+    const run = await st2prov(['apply', ws.inventory, '--playbook', playbook('become'), '--json']);
+    assert.equal(run.code, 0, failures(run));
+    for (const host of ['sudo-nopasswd', 'sudo-password']) {
+      assert.equal(readFileSync(join(ws.target, `${host}.whoami`), 'utf8'), 'root\n');
+      const st = statSync(join(ws.target, `${host}.conf`));
+      assert.equal(st.uid, 0);
+      assert.equal(st.mode & 0o777, 0o600);
+    }
+    assert.ok(!(run.stdout + run.stderr).includes(SUDO_PASSWORD), 'the become password is never printed');
+    const again = await st2prov(['apply', ws.inventory, '--playbook', playbook('become'), '--json']);
+    assert.equal(again.json.hosts.reduce((n, h) => n + h.changed, 0), 0);
+  });
+
+  it('reports a closed port as unreachable (exit 4) after bounded retries', async () => {
+    const ws = workspace(sshd, { port: 1 });
+    const run = await st2prov(['diff', ws.inventory, '--playbook', playbook('become'), '--retries', '1', '--json']);
+    assert.equal(run.code, 4);
+    assert.match(run.json.hosts[0]!.reason!, /cannot connect to root@127\.0\.0\.1:1: .*ECONNREFUSED/);
+    assert.equal(run.json.hosts[0]!.unreachable, 1);
+  });
+
+  it('an apply with one unreachable and one failing host exits 6, the others unaffected', async () => {
+    const good = workspace(sshd, { logins: ['root', 'sudo-nopasswd'], vars: { fail_here: 'no' } });
+    const text = readFileSync(good.inventory, 'utf8').replace(/^(sudo-nopasswd .*)$/m, '$1 fail_here=yes').replace('[testhosts]\n', `[testhosts]\nnowhere ansible_host=127.0.0.1 ansible_port=1\n`);
+    writeFileSync(good.inventory, text);
+    const run = await st2prov(['apply', good.inventory, '--playbook', playbook('pendingAndHandlers'), '--skip-tags', 'slow', '--retries', '0', '--json']);
+    assert.equal(run.code, 6, run.stderr);
+    const byName = Object.fromEntries(run.json.hosts.map((h) => [h.host, h]));
+    assert.equal(byName.nowhere!.unreachable, 1);
+    assert.equal(byName['sudo-nopasswd']!.failed, 1);
+    assert.match(byName['sudo-nopasswd']!.reason!, /may fail: fail on purpose failed \(exit 9\): failing on purpose/);
+    assert.equal(byName.root!.failed, 0);
+    assert.equal(byName.root!.reason, undefined);
+    assert.equal(byName.root!.unreachable, 0);
+  });
+});
