@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
-import { Secret, generateSecret, isSecret } from './secrets.js';
+import { Secret, generateSecret, isSecret, remember } from './secrets.js';
 
 /**
  * Cluster-wide secrets: given in the inventory (plain or env:NAME), or generated once on the
@@ -19,6 +19,7 @@ export class SecretStore {
     private readonly persist: boolean,
   ) {
     this.file = join(stateDir, 'secrets.json');
+    this.load();
   }
 
   get(name: string, generate: () => string = generateSecret): Secret {
@@ -38,6 +39,8 @@ export class SecretStore {
     if (!existsSync(this.file)) return (this.stored = {});
     try {
       this.stored = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
+      // values kept here may still stand in files on hosts: mask them even when unused now
+      Object.values(this.stored).forEach(remember);
     } catch (err) {
       throw new UsageError(`cannot read ${this.file}: ${(err as Error).message}`, 'restore it from backup; deleting it would change every generated password');
     }

@@ -60,3 +60,31 @@ export function generateSecret(bytes = 24): string {
   // URL- and shell-safe alphabet: these values end up in URLs and config files
   return randomBytes(bytes).toString('base64url');
 }
+
+/**
+ * The lines a file used to have in place of lines that now carry a secret usually carried
+ * the old secret, which st2prov may never have seen (changed by hand, or by -e). For each
+ * removed line of a diff that stands where a secret-bearing line stands now, the part
+ * after the text the two share is masked: `password = OLD` against `password = NEW`.
+ */
+export function redactReplacedSecrets(diff: string, after: string): string {
+  const prefixes: string[] = [];
+  for (const line of after.split('\n')) {
+    let first = -1;
+    for (const value of known) {
+      const at = line.indexOf(value);
+      if (at >= 0 && (first < 0 || at < first)) first = at;
+    }
+    if (first >= 0) prefixes.push(line.slice(0, first));
+  }
+  if (prefixes.length === 0) return diff;
+  return diff
+    .split('\n')
+    .map((line) => {
+      if (!line.startsWith('-') || line.startsWith('---')) return line;
+      const body = line.slice(1);
+      const prefix = prefixes.filter((p) => body.startsWith(p)).sort((a, b) => b.length - a.length)[0];
+      return prefix === undefined ? line : `-${prefix}${MASK}`;
+    })
+    .join('\n');
+}

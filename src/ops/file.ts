@@ -4,7 +4,7 @@ import { change, type Change } from '../engine/change.js';
 import type { HostContext } from '../engine/hostContext.js';
 import type { Operation } from '../engine/operation.js';
 import { fileState, type FileState } from '../facts/files.js';
-import { mask } from '../secrets.js';
+import { mask, redactReplacedSecrets } from '../secrets.js';
 import { setAttributes, writeFileAtomically, type WriteOptions } from './fileWrite.js';
 
 export interface FileSpec extends WriteOptions {
@@ -81,7 +81,8 @@ export function fileChanges(host: HostContext, spec: FileSpec, state: FileState,
 export function unifiedDiff(path: string, before: string, after: string, created: boolean): string {
   const patch = createTwoFilesPatch(created ? '/dev/null' : `a${path}`, `b${path}`, before, after, '', '', { context: 3 });
   // drop the "Index:"/"=====" preamble; keep the ---/+++ headers and hunks
-  return mask(patch.split('\n').filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('====')))).join('\n'));
+  const body = patch.split('\n').filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('===='))));
+  return mask(redactReplacedSecrets(body.join('\n'), after));
 }
 
 function hidden(path: string): string {

@@ -68,6 +68,13 @@ describe('SSH transport against a real sshd', () => {
     assert.ok(!(run.stdout + run.stderr).includes(SUDO_PASSWORD), 'the become password is never printed');
     const again = await st2prov(['apply', ws.inventory, '--playbook', playbook('become'), '--json']);
     assert.equal(again.json.hosts.reduce((n, h) => n + h.changed, 0), 0);
+
+    // a secret st2prov never saw, standing where the new one will go, is not shown either
+    writeFileSync(join(ws.target, 'sudo-password.conf'), 'secret=hand-written-old-secret\n');
+    const diff = await st2prov(['diff', ws.inventory, '--playbook', playbook('become'), '-e', 'app_password=the-new-app-secret']);
+    assert.match(diff.stdout, /-secret=\*{8}\n\s+\+secret=\*{8}/);
+    assert.ok(!(diff.stdout + diff.stderr).includes('hand-written-old-secret'));
+    assert.ok(!(diff.stdout + diff.stderr).includes('the-new-app-secret'));
   });
 
   it('reports a closed port as unreachable (exit 4) after bounded retries', async () => {
@@ -91,5 +98,26 @@ describe('SSH transport against a real sshd', () => {
     assert.equal(byName.root!.failed, 0);
     assert.equal(byName.root!.reason, undefined);
     assert.equal(byName.root!.unreachable, 0);
+  });
+
+  it('honours ~/.ssh/config: HostName, Port, User and ProxyJump through a bastion', async () => {
+    const ws = workspace(sshd);
+    const config = join(ws.dir, 'ssh_config');
+    writeFileSync(config, `Host jumped\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  ProxyJump root@127.0.0.1:${sshd.port}\n`);
+    const text = readFileSync(ws.inventory, 'utf8').replace(/^root .*$/m, 'jumped');
+    writeFileSync(ws.inventory, text);
+    const run = await st2prov(['apply', ws.inventory, '--playbook', playbook('become'), '--ssh-config', config, '--json']);
+    assert.equal(run.code, 0, failures(run));
+    assert.equal(readFileSync(join(ws.target, 'jumped.whoami'), 'utf8'), 'root\n');
+  });
+
+  it('--any-errors-fatal stops the hosts not yet started after the first failure', async () => {
+    const ws = workspace(sshd, { logins: ['sudo-nopasswd', 'root'] });
+    writeFileSync(ws.inventory, readFileSync(ws.inventory, 'utf8').replace(/^(sudo-nopasswd .*)$/m, '$1 fail_here=yes'));
+    const run = await st2prov(['apply', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--skip-tags', 'slow', '--forks', '1', '--any-errors-fatal', '--json']);
+    assert.equal(run.code, 2);
+    const root = run.json.hosts.find((h) => h.host === 'root')!;
+    assert.match(root.reason!, /not run: sudo-nopasswd failed and --any-errors-fatal is set/);
+    assert.equal(root.steps.length, 0);
   });
 });

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { batchScript, fact } from '../../src/facts/fact.js';
 import { md5Verifier, scramVerifier, verifierMatches } from '../../src/edit/pgPassword.js';
-import { Secret, mask, masked } from '../../src/secrets.js';
+import { Secret, mask, masked, redactReplacedSecrets } from '../../src/secrets.js';
 import { renderDiff } from '../../src/report/diffText.js';
 import { plain } from '../../src/report/style.js';
 
@@ -36,6 +36,16 @@ describe('secrets', () => {
     assert.equal(JSON.stringify({ s }), '{"s":"********"}');
     assert.equal(mask('url=postgresql://m:correct-horse-battery@h/db'), 'url=postgresql://m:********@h/db');
     assert.deepEqual(masked({ a: ['x correct-horse-battery y'] }), { a: ['x ******** y'] });
+  });
+
+  it('mask the old value of a line that now carries a secret, in removed diff lines only', () => {
+    new Secret('brand-new-secret');
+    const diff = '--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n-url = postgresql://m:old-unknown@10.0.3.9/db\n-port = 1\n+url = postgresql://m:brand-new-secret@10.0.3.10/db\n+port = 2';
+    const after = 'url = postgresql://m:brand-new-secret@10.0.3.10/db\nport = 2\n';
+    const out = redactReplacedSecrets(diff, after);
+    assert.ok(!out.includes('old-unknown'));
+    assert.ok(out.includes('-url = postgresql://m:********'));
+    assert.ok(out.includes('-port = 1'), 'lines without secrets keep their diff');
   });
 
   it('are masked URL-encoded too', () => {
