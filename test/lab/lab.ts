@@ -1,0 +1,197 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureBase } from './base.js';
+import { BRIDGE, BRIDGE_ADDRESS, NETNS_PREFIX, REPO_PORT, REPO_URL, hostSpecs, runDir, stateFile } from './config.js';
+import { prepareHost, startHost, type RunningHost } from './hosts.js';
+import { createBridge, createHostNetwork, removeBridge, removeHostNetwork } from './network.js';
+import { childrenOf, isAlive, killAndWait, startTimeOf } from './processes.js';
+import { ensureRepo } from './repo.js';
+import { has, log, run } from './sh.js';
+
+export interface LabState {
+  bridge?: string;
+  repoServer?: { pid: number; startTime: string | undefined };
+  hosts: RunningHost[];
+}
+
+export interface Lab {
+  inventory: string;
+  knownHosts: string;
+  clientKey: string;
+  repoKeyring: string;
+  hosts: RunningHost[];
+}
+
+const TOOLS: [string, string][] = [
+  ['mmdebstrap', 'mmdebstrap'],
+  ['apt-ftparchive', 'apt-utils'],
+  ['gpg', 'gnupg'],
+  ['ip', 'iproute2'],
+  ['unshare', 'util-linux'],
+  ['ssh-keygen', 'openssh-client'],
+];
+
+export function requireLabPrivileges(): void {
+  if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, overlay mounts, chroot); run it as root, as .ci/run does');
+  if (!existsSync('/proc/self/ns/net') || !existsSync('/proc/self/ns/pid')) throw new Error('this kernel has no network or PID namespaces: the lab cannot run here');
+}
+
+function ensureTools(): void {
+  const missing = TOOLS.filter(([bin]) => !has(bin)).map(([, pkg]) => pkg);
+  if (missing.length) {
+    log(`installing ${missing.join(' ')}`);
+    run('apt-get', ['install', '-y', '-q', ...new Set(missing)], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+}
+
+function saveState(state: LabState): void {
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** One controller and `blueprints` blueprint hosts, fresh; a stale lab is removed first. */
+export async function labUp(blueprints: number): Promise<Lab> {
+  requireLabPrivileges();
+  ensureTools();
+  labDown();
+  const base = ensureBase();
+  const repo = ensureRepo(base);
+  try {
+    return await startLab(base, repo, blueprints);
+  } catch (err) {
+    // nothing half-up stays behind
+    const left = labDown();
+    if (left.length) log(`could not remove: ${left.join(', ')}`);
+    throw err;
+  }
+}
+
+async function startLab(base: string, repo: { dir: string; keyring: string }, blueprints: number): Promise<Lab> {
+  const t0 = Date.now();
+  mkdirSync(runDir, { recursive: true });
+  const state: LabState = { hosts: [] };
+  const clientKey = join(runDir, 'id_ed25519');
+  run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'st2prov-lab', '-f', clientKey]);
+  const clientPublicKey = readFileSync(`${clientKey}.pub`, 'utf8');
+
+  state.bridge = BRIDGE;
+  saveState(state);
+  createBridge();
+  state.repoServer = startRepoServer(repo.dir);
+  saveState(state);
+
+  for (const spec of hostSpecs(blueprints)) {
+    const hostKey = prepareHost(base, spec, clientPublicKey, repo.keyring);
+    createHostNetwork(spec);
+    state.hosts.push({ ...spec, pid: 0, startTime: undefined, hostKey });
+    saveState(state);
+    const { pid } = startHost(base, spec);
+    Object.assign(state.hosts[state.hosts.length - 1]!, { pid, startTime: startTimeOf(pid) });
+    saveState(state);
+  }
+  await Promise.all([waitForPort(BRIDGE_ADDRESS, REPO_PORT, 'the lab repository'), ...state.hosts.map((h) => waitForPort(h.address, 22, `sshd on ${h.name}`))]);
+
+  const knownHosts = join(runDir, 'known_hosts');
+  writeFileSync(knownHosts, state.hosts.map((h) => `${h.address} ${h.hostKey.split(' ').slice(0, 2).join(' ')}\n`).join(''));
+  const inventory = join(runDir, 'inventory.ini');
+  writeFileSync(inventory, labInventory(state.hosts, clientKey, knownHosts, repo.keyring));
+  log(`${state.hosts.length} hosts up in ${((Date.now() - t0) / 1000).toFixed(1)} s; inventory: ${inventory}`);
+  return { inventory, knownHosts, clientKey, repoKeyring: repo.keyring, hosts: state.hosts };
+}
+
+function labInventory(hosts: RunningHost[], clientKey: string, knownHosts: string, keyring: string): string {
+  const line = (h: RunningHost) => `${h.name} ansible_host=${h.address}`;
+  return [
+    '# The st2prov lab: written by `npm run lab:up`, gone with `npm run lab:down`.',
+    '[controller]',
+    ...hosts.filter((h) => h.role === 'controller').map(line),
+    '',
+    '[blueprint]',
+    ...hosts.filter((h) => h.role === 'blueprint').map(line),
+    '',
+    '[all:vars]',
+    'ansible_user=root',
+    `ansible_ssh_private_key_file=${clientKey}`,
+    `ansible_ssh_common_args='-o UserKnownHostsFile=${knownHosts}'`,
+    `st2_repo=${REPO_URL}/stackstorm`,
+    `st2_repo_key=${keyring}`,
+    '',
+  ].join('\n');
+}
+
+function startRepoServer(dir: string): { pid: number; startTime: string | undefined } {
+  const logFile = openSync(join(runDir, 'repo-server.log'), 'a');
+  const script = fileURLToPath(new URL('./repoServer.js', import.meta.url));
+  const child = spawn(process.execPath, [script, dir, BRIDGE_ADDRESS, String(REPO_PORT)], { detached: true, stdio: ['ignore', logFile, logFile] });
+  closeSync(logFile);
+  child.unref();
+  return { pid: child.pid!, startTime: startTimeOf(child.pid!) };
+}
+
+/**
+ * Removes every namespace, link, process (by recorded PID) and file the lab created; also
+ * what a killed run left without a state file (namespaces and links by their lab names).
+ * Returns what could not be removed.
+ */
+export function labDown(): string[] {
+  const state: LabState = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as LabState) : { hosts: [] };
+  for (const host of state.hosts) {
+    if (host.pid && (host.startTime === undefined || startTimeOf(host.pid) === host.startTime)) {
+      for (const init of childrenOf(host.pid)) killAndWait(init, startTimeOf(init));
+      killAndWait(host.pid, host.startTime);
+    }
+    removeHostNetwork(host.netns, host.veth);
+  }
+  if (state.repoServer) killAndWait(state.repoServer.pid, state.repoServer.startTime);
+  for (const ns of labNamespaces()) removeHostNetwork(ns, '');
+  for (const link of labLinks()) run('ip', ['link', 'del', link]);
+  removeBridge();
+  rmSync(runDir, { recursive: true, force: true });
+  return leftovers(state);
+}
+
+export function labNamespaces(): string[] {
+  if (!existsSync('/run/netns')) return [];
+  return readdirSync('/run/netns').filter((n) => n.startsWith(NETNS_PREFIX));
+}
+
+function labLinks(): string[] {
+  return run('ip', ['-o', 'link', 'show']).split('\n').map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1] ?? '').filter((n) => n.startsWith('st2lab-v'));
+}
+
+/** Anything of the lab still there: namespaces, links, mounts, processes, files. */
+export function leftovers(state: LabState): string[] {
+  const found: string[] = [];
+  found.push(...labNamespaces().map((n) => `network namespace ${n}`));
+  found.push(...labLinks().map((l) => `link ${l}`));
+  if (run('ip', ['-o', 'link', 'show']).includes(`${BRIDGE}:`)) found.push(`bridge ${BRIDGE}`);
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((m) => m.includes(runDir));
+  found.push(...mounts.map((m) => `mount ${m.split(' ')[1]}`));
+  for (const h of state.hosts) if (h.pid && isAlive(h.pid) && startTimeOf(h.pid) === h.startTime) found.push(`process ${h.pid} (${h.name})`);
+  if (state.repoServer && isAlive(state.repoServer.pid) && startTimeOf(state.repoServer.pid) === state.repoServer.startTime) found.push(`process ${state.repoServer.pid} (repository server)`);
+  if (existsSync(runDir)) found.push(`folder ${runDir}`);
+  return found;
+}
+
+async function waitForPort(host: string, port: number, what: string, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = connect({ host, port, timeout: 500 }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+      s.on('timeout', () => {
+        s.destroy();
+        resolve(false);
+      });
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} (${host}:${port}) did not come up within ${timeoutMs / 1000} s; see ${runDir}/hosts/*/console.log`);
+}
