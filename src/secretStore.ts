@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
 import { Secret, generateSecret, isSecret, remember } from './secrets.js';
@@ -16,7 +16,6 @@ export class SecretStore {
   constructor(
     readonly stateDir: string,
     private readonly inventoryVars: Record<string, unknown>,
-    private readonly persist: boolean,
   ) {
     this.file = join(stateDir, 'secrets.json');
     this.load();
@@ -30,7 +29,7 @@ export class SecretStore {
     const stored = this.load()[name];
     const secret = new Secret(stored ?? generate());
     this.generated.set(name, secret);
-    if (stored === undefined && this.persist) this.save(name, secret);
+    if (stored === undefined) this.save(name, secret);
     return secret;
   }
 
@@ -55,5 +54,25 @@ export class SecretStore {
     chmodSync(temp, 0o600);
     renameSync(temp, this.file);
     this.stored = data;
+  }
+
+  /**
+   * Cluster-wide files (TLS certificate and key, SSH key pairs) made once on the control
+   * machine and kept in the state folder, mode 0600: every host gets the same bytes.
+   */
+  material(name: string, generate: (dir: string) => void, files: readonly string[]): Record<string, string> {
+    const dir = join(this.stateDir, name);
+    if (!files.every((f) => existsSync(join(dir, f)))) {
+      const temp = `${dir}.tmp`;
+      rmSync(temp, { recursive: true, force: true });
+      mkdirSync(temp, { recursive: true, mode: 0o700 });
+      generate(temp);
+      for (const f of files) chmodSync(join(temp, f), 0o600);
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(temp, dir);
+    }
+    const out: Record<string, string> = {};
+    for (const f of files) out[f] = readFileSync(join(dir, f), 'utf8');
+    return out;
   }
 }

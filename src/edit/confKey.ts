@@ -7,30 +7,37 @@ import { fromLines, toLines } from './lines.js';
  * key is appended. Later active duplicates are removed; every comment stays.
  * `value` is written as given: quote it for the file's syntax first (see pgValue).
  */
-export function setConfKey(text: string, key: string, value: string): string {
+export interface ConfStyle {
+  /** written between key and value: " = " (postgresql.conf), "=" (shell env files), " " (redis.conf) */
+  separator: string;
+}
+
+export const CONF_STYLE: ConfStyle = { separator: ' = ' };
+
+export function setConfKey(text: string, key: string, value: string, style: ConfStyle = CONF_STYLE): string {
   const lines = toLines(text);
   const active: number[] = [];
   let commented = -1;
   lines.forEach((line, i) => {
-    const parsed = parseConfLine(line);
+    const parsed = parseConfLine(line, style);
     if (!parsed || parsed.key !== key) return;
     if (parsed.commented) {
       if (commented < 0) commented = i;
     } else active.push(i);
   });
   const target = active[0] ?? commented;
-  if (target < 0) return fromLines([...lines, `${key} = ${value}`]);
-  const parsed = parseConfLine(lines[target]!)!;
+  if (target < 0) return fromLines([...lines, `${key}${style.separator}${value}`]);
+  const parsed = parseConfLine(lines[target]!, style)!;
   const out = [...lines];
-  out[target] = `${parsed.indent}${key} = ${value}${parsed.trailer}`;
+  out[target] = `${parsed.indent}${key}${style.separator}${value}${parsed.trailer}`;
   const drop = new Set(active.slice(1));
   return fromLines(out.filter((_, i) => !drop.has(i)));
 }
 
 /** Reads the active value of a key (the first active line), or undefined. */
-export function getConfKey(text: string, key: string): string | undefined {
+export function getConfKey(text: string, key: string, style: ConfStyle = CONF_STYLE): string | undefined {
   for (const line of toLines(text)) {
-    const parsed = parseConfLine(line);
+    const parsed = parseConfLine(line, style);
     if (parsed && !parsed.commented && parsed.key === key) return parsed.value;
   }
   return undefined;
@@ -50,13 +57,15 @@ interface ConfLine {
   trailer: string;
 }
 
-export function parseConfLine(line: string): ConfLine | undefined {
+export function parseConfLine(line: string, style: ConfStyle = CONF_STYLE): ConfLine | undefined {
   const m = /^(\s*)(#\s*)?([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*|\s+)(.*)$/.exec(line);
   if (!m) return undefined;
   const [, indent, hash, key, , rest] = m as unknown as [string, string, string | undefined, string, string, string];
   // A commented line is a disabled setting only when it looks like one ("#key = ..."),
-  // not prose that happens to start with a word ("# This is ...").
-  if (hash !== undefined && !/=/.test(m[4]!)) return undefined;
+  // not prose that happens to start with a word ("# This is ..."). Files whose syntax is
+  // "key value" (redis.conf) have no "=" to tell them apart: there the disabled setting is
+  // "#key value" with no space after the "#" or a single one, and a lower-case key.
+  if (hash !== undefined && !/=/.test(m[4]!) && (style.separator.trim() === '=' || !/^[a-z][a-z0-9-]*$/.test(key) || hash.length > 2)) return undefined;
   const { value, trailer } = splitValue(rest);
   return { indent, commented: hash !== undefined, key, value, trailer };
 }

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { RemoteCommandError } from '../errors.js';
 import { batchScript, type Fact } from '../facts/fact.js';
 import type { Host } from '../inventory/inventory.js';
@@ -54,6 +55,11 @@ export class HostContext {
     const result = await this.connection.exec(request);
     if (result.code !== 0) throw new RemoteCommandError(purpose, result.code, result.stderr || result.stdout);
     return result;
+  }
+
+  /** A TCP connection from the host to host:port; rejects when nothing listens there. */
+  withTcp<T>(host: string, port: number, use: (stream: Duplex) => Promise<T>): Promise<T> {
+    return this.connection.withTcp(host, port, use);
   }
 
   secret(name: string): Secret {

@@ -99,11 +99,13 @@ export async function runPlays(plays: readonly Play[], hosts: readonly Host[], o
   };
 
   const totalHosts = hosts.length;
+  const participated = new Set<string>();
   const failedCount = () => [...outcome.values()].filter((o) => o !== 'ok').length;
 
   for (const play of plays) {
     const members = hosts.filter((h) => h.groups.includes(play.hosts) || h.name === play.hosts);
     if (members.length === 0) continue;
+    members.forEach((h) => participated.add(h.name));
     const blockedBy = play.needs
       ? hosts.filter((h) => h.groups.includes(play.needs!) && outcome.get(h.name) && outcome.get(h.name) !== 'ok').map((h) => h.name)
       : [];
@@ -152,7 +154,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly Host[], o
       () => undefined,
     );
   }
-  return { mode: options.mode, results, recap: [...recap.values()], ms: Date.now() - started };
+  return { mode: options.mode, results, recap: [...recap.values()].filter((r) => participated.has(r.host)), ms: Date.now() - started };
 }
 
 async function runSteps(
@@ -224,10 +226,10 @@ async function runSteps(
       record({ host, play: play.name, step: step.name, status: changes.length ? 'changed' : 'ok', changes, ms: Date.now() - t0 });
       if (changes.length) lastChanged = step.name;
     } catch (err) {
-      const waitsFor = step.after ?? lastChanged;
+      // an input made by an earlier operation of this same step, or by the step named, or by the last step that changed something
+      const waitsFor = changes.length ? step.name : step.after ?? lastChanged;
       if (err instanceof MissingInput && !apply && waitsFor) {
         record({ host, play: play.name, step: step.name, status: 'pending', changes, reason: `pending, after "${waitsFor}" (${err.what} does not exist yet)`, ms: Date.now() - t0 });
-        lastChanged = step.name;
         continue;
       }
       const reason = describe(err);

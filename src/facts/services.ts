@@ -4,6 +4,8 @@ import { fact, type Fact } from './fact.js';
 export type InitSystem = 'systemd' | 'sysvinit';
 
 export interface ServiceState {
+  /** false when no init script or unit exists (its package is not installed yet) */
+  known: boolean;
   init: InitSystem;
   running: boolean;
   enabled: boolean;
@@ -15,17 +17,19 @@ export interface ServiceState {
  */
 const SERVICE = `if [ -d /run/systemd/system ]; then
   echo systemd
+  systemctl cat "$1" >/dev/null 2>&1 && echo known || echo unknown
   systemctl is-active --quiet "$1" && echo running || echo stopped
   systemctl is-enabled --quiet "$1" 2>/dev/null && echo enabled || echo disabled
 else
   echo sysvinit
+  [ -x "/etc/init.d/$1" ] && echo known || echo unknown
   service "$1" status >/dev/null 2>&1 && echo running || echo stopped
   ls /etc/rc2.d/S[0-9][0-9]"$1" >/dev/null 2>&1 && echo enabled || echo disabled
 fi`;
 
 export function serviceState(name: string): Fact<ServiceState> {
   return fact(`service:${name}`, shellScript(SERVICE, [name]), (r) => {
-    const [init, run, enabled] = r.stdout.trim().split('\n');
-    return { init: init === 'systemd' ? 'systemd' : 'sysvinit', running: run === 'running', enabled: enabled === 'enabled' };
+    const [init, known, run, enabled] = r.stdout.trim().split('\n');
+    return { known: known === 'known', init: init === 'systemd' ? 'systemd' : 'sysvinit', running: run === 'running', enabled: enabled === 'enabled' };
   });
 }

@@ -8,9 +8,12 @@ import { selectHosts, type PatternSource } from './patterns.js';
 export const ROLES = ['controller', 'blueprint'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Variables that hold secrets: masked in all output, never put on a command line. */
+/**
+ * Variables that hold secrets: masked in all output, never put on a command line. Names
+ * ending in _key are not among them: st2_repo_key and st2_tls_key name files.
+ */
 export function isSecretName(name: string): boolean {
-  return /(password|passwd|secret|token|_key$|api_key)/i.test(name);
+  return /(password|passwd|secret|token|api_key)/i.test(name);
 }
 
 export interface Host {

@@ -4,6 +4,7 @@ import type { HostContext } from '../engine/hostContext.js';
 import type { Operation } from '../engine/operation.js';
 import { installedPackages } from '../facts/packages.js';
 import { shellScript } from '../ssh/quote.js';
+import { armoredKey } from '../edit/openpgpArmor.js';
 import { file } from './file.js';
 
 const APT_ENV = ['env', 'DEBIAN_FRONTEND=noninteractive'];
@@ -19,14 +20,22 @@ export function markIndexStale(host: HostContext): void {
 
 const HAS_LISTS = `for f in /var/lib/apt/lists/*_Packages*; do [ -e "$f" ] && exit 0; done; exit 1`;
 
-/** Packages installed, all missing ones in one apt transaction; the index is updated only when needed. */
-export function packages(names: readonly string[], options: { installRecommends?: boolean } = {}): Operation {
-  const wanted = [...new Set(names)];
+/**
+ * Packages installed, all missing ones in one apt transaction; the index is updated only
+ * when needed. `name=version` pins a version (installed when dpkg has exactly that one).
+ */
+export function packages(specs: readonly string[], options: { installRecommends?: boolean } = {}): Operation {
+  const wanted = [...new Set(specs)];
+  const names = wanted.map((w) => w.split('=')[0]!);
   return {
     title: `packages ${wanted.join(' ')}`,
     async plan(host) {
-      const installed = await host.fact(installedPackages(wanted));
-      const missing = wanted.filter((p) => !installed.has(p));
+      const installed = await host.fact(installedPackages(names));
+      const missing = wanted.filter((w) => {
+        const [name, version] = w.split('=') as [string, string | undefined];
+        const have = installed.get(name);
+        return have === undefined || (version !== undefined && have !== version);
+      });
       if (missing.length === 0) return [];
       return [
         change({
@@ -65,18 +74,25 @@ export interface AptRepositorySpec {
   uri: string;
   suite: string;
   components: string[];
-  /** the repository's signing key, armored ("-----BEGIN PGP") or binary */
+  /** the repository's signing key, armored ("-----BEGIN PGP") or binary (armored here) */
   key: string | Buffer;
   arch?: string;
 }
 
 /** An apt source pinned to its own keyring (signed-by), replacing `curl | bash` installers. */
 export function aptRepository(spec: AptRepositorySpec): Operation[] {
-  const armored = Buffer.from(spec.key).subarray(0, 40).toString().includes('-----BEGIN PGP');
-  const keyring = `/usr/share/keyrings/${spec.name}-archive-keyring.${armored ? 'asc' : 'gpg'}`;
+  const keyring = `/usr/share/keyrings/${spec.name}-archive-keyring.asc`;
   const options = [`signed-by=${keyring}`, ...(spec.arch ? [`arch=${spec.arch}`] : [])].join(' ');
-  const line = `deb [${options}] ${spec.uri} ${spec.suite} ${spec.components.join(' ')}\n`;
-  const markStale = (op: Operation): Operation => ({
+  const line = `${['deb', `[${options}]`, spec.uri, spec.suite, ...spec.components].join(' ')}\n`;
+  return [
+    repositorySource(file({ path: keyring, content: armoredKey(spec.key), mode: '0644', owner: 'root:root' })),
+    repositorySource(file({ path: `/etc/apt/sources.list.d/${spec.name}.list`, content: line, mode: '0644', owner: 'root:root' })),
+  ];
+}
+
+/** An operation on apt's sources (entry or key): when it changes, the index is refreshed before the next install. */
+export function repositorySource(op: Operation): Operation {
+  return {
     title: op.title,
     async plan(host) {
       const changes = await op.plan(host);
@@ -85,9 +101,5 @@ export function aptRepository(spec: AptRepositorySpec): Operation[] {
         markIndexStale(host);
       } }));
     },
-  });
-  return [
-    markStale(file({ path: keyring, content: Buffer.from(spec.key).toString('latin1'), mode: '0644', owner: 'root:root' })),
-    markStale(file({ path: `/etc/apt/sources.list.d/${spec.name}.list`, content: line, mode: '0644', owner: 'root:root' })),
-  ];
+  };
 }

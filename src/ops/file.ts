@@ -79,6 +79,9 @@ export function fileChanges(host: HostContext, spec: FileSpec, state: FileState,
 }
 
 export function unifiedDiff(path: string, before: string, after: string, created: boolean): string {
+  if (/[\0\uFFFD]/.test(before) || /[\0\uFFFD]/.test(after)) {
+    return `--- a${path}\n+++ b${path}\n(binary content: ${Buffer.byteLength(before)} → ${Buffer.byteLength(after)} bytes)\n`;
+  }
   const patch = createTwoFilesPatch(created ? '/dev/null' : `a${path}`, `b${path}`, before, after, '', '', { context: 3 });
   // drop the "Index:"/"=====" preamble; keep the ---/+++ headers and hunks
   const body = patch.split('\n').filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('===='))));

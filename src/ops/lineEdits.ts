@@ -1,16 +1,23 @@
 import type { Operation } from '../engine/operation.js';
-import { setConfKey } from '../edit/confKey.js';
+import { setConfKey, type ConfStyle } from '../edit/confKey.js';
 import { removeIniKey, setIniKey } from '../edit/iniFile.js';
 import { ensureHbaRule, formatRule, type HbaRule } from '../edit/pgHba.js';
 import { editFile } from './file.js';
 
 interface EditOptions {
   notify?: string[];
+  validate?: readonly string[];
 }
 
 /** `key = value` in a file like postgresql.conf; value written as given (see pgValue). */
-export function confKey(path: string, key: string, value: string, options: EditOptions = {}): Operation {
-  return editFile('conf', path, `${key} = ${value} in ${path}`, (text) => setConfKey(text, key, value), options);
+export function confKey(path: string, key: string, value: string, options: EditOptions & { style?: ConfStyle } = {}): Operation {
+  return editFile('conf', path, `${key} in ${path}`, (text) => setConfKey(text, key, value, options.style), options);
+}
+
+/** Several keys of one `key = value` file in one read and one write. */
+export function confKeys(path: string, entries: Record<string, string>, options: EditOptions & { style?: ConfStyle } = {}): Operation {
+  return editFile('conf', path, `${Object.keys(entries).join(', ')} in ${path}`, (text) =>
+    Object.entries(entries).reduce((t, [key, value]) => setConfKey(t, key, value, options.style), text), options);
 }
 
 /** `[section] key = value` in an INI file, comments kept. */

@@ -1,3 +1,4 @@
+import { MissingInput } from '../errors.js';
 import { change, type Change } from '../engine/change.js';
 import type { HostContext } from '../engine/hostContext.js';
 import type { Operation } from '../engine/operation.js';
@@ -17,6 +18,7 @@ export function service(spec: ServiceSpec): Operation {
     title: `service ${spec.name}${spec.state ? ` ${spec.state}` : ''}`,
     async plan(host) {
       const state = await host.fact(serviceState(spec.name));
+      if (!state.known) throw new MissingInput(`service ${spec.name}`);
       const actions: Action[] = [];
       if (spec.state === 'started' && !state.running) actions.push('start');
       if (spec.state === 'stopped' && state.running) actions.push('stop');

@@ -160,6 +160,25 @@ export class SshConnection {
     });
   }
 
+  /**
+   * A TCP connection made by the host itself (SSH direct-tcpip), for probes that speak a
+   * protocol: the bytes, a password among them, stay inside the SSH connection.
+   */
+  withTcp<T>(host: string, port: number, use: (stream: ClientChannel) => Promise<T>): Promise<T> {
+    const client = this.client;
+    if (!client) throw new Error(`not connected to ${this.settings.name}`);
+    return this.channels.use(async () => {
+      const stream = await new Promise<ClientChannel>((resolve, reject) =>
+        client.forwardOut('127.0.0.1', 0, host, port, (err, s) => (err ? reject(err) : resolve(s))),
+      );
+      try {
+        return await use(stream);
+      } finally {
+        stream.destroy();
+      }
+    });
+  }
+
   private wrap(request: ExecRequest): { line: string; stdin: Buffer | undefined } {
     const s = this.settings;
     const become = (request.become ?? true) && s.become && !(s.user === s.becomeUser);

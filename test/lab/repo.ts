@@ -51,13 +51,14 @@ export function ensureRepo(base: string): Repo {
   rmSync(join(building, 'debian/partial'), { recursive: true, force: true });
   rmSync(join(building, 'debian/lock'), { force: true });
 
-  for (const spec of testPackages()) buildPackage(spec, join(building, 'stackstorm'));
+  for (const spec of testPackages()) buildPackage(spec, join(building, spec.part));
 
   const gnupg = join(building, 'gnupg');
   mkdirSync(gnupg, { mode: 0o700 });
   const gpg = (args: string[], cwd?: string) => run('gpg', ['--batch', '--quiet', '--homedir', gnupg, ...args], cwd ? { cwd } : {});
   gpg(['--passphrase', '', '--quick-gen-key', 'st2prov lab repository <lab@st2prov.invalid>', 'ed25519', 'sign', 'never']);
   writeFileSync(join(building, 'st2lab-archive-keyring.gpg'), runBuffer('gpg', ['--batch', '--homedir', gnupg, '--export']));
+  writeFileSync(join(building, 'st2lab-archive-keyring.asc'), runBuffer('gpg', ['--batch', '--homedir', gnupg, '--armor', '--export']));
   for (const part of ['debian', 'stackstorm']) {
     const cwd = join(building, part);
     writeFileSync(join(cwd, 'Packages'), run('apt-ftparchive', ['packages', '.'], { cwd }));

@@ -12,7 +12,9 @@ import { run } from './sh.js';
 const sources = fileURLToPath(new URL('../../../test/lab/packages/', import.meta.url));
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 
-interface PackageSpec {
+export interface PackageSpec {
+  /** which part of the lab repository: the distribution's (debian) or StackStorm's */
+  part: 'debian' | 'stackstorm';
   name: string;
   version: string;
   depends?: string;
@@ -156,6 +158,7 @@ function st2Package(version: string): PackageSpec {
   };
   for (const c of components) files[`/etc/init.d/${c}`] = { content: initScript(c, c), mode: 0o755, conffile: true };
   return {
+    part: 'stackstorm',
     name: 'st2',
     version: `${version}-1`,
     depends: 'python3',
@@ -208,6 +211,7 @@ export function testPackages(): PackageSpec[] {
     st2Package('2.10.4'),
     st2Package('3.8.1'),
     {
+      part: 'stackstorm',
       name: 'st2mistral',
       version: '2.10.4-1',
       depends: 'python3',
@@ -221,6 +225,7 @@ export function testPackages(): PackageSpec[] {
       postinst: SERVICE_POSTINST(['mistral-api', 'mistral-server'], false),
     },
     {
+      part: 'stackstorm',
       name: 'st2web',
       version: '3.8.1-1',
       description: 'StackStorm web UI (st2prov lab stand-in)',
@@ -230,6 +235,7 @@ export function testPackages(): PackageSpec[] {
       },
     },
     {
+      part: 'stackstorm',
       name: 'st2chatops',
       version: '3.8.1-1',
       depends: 'python3',
@@ -242,6 +248,8 @@ export function testPackages(): PackageSpec[] {
       postinst: SERVICE_POSTINST(['st2chatops'], false),
     },
     {
+      // Debian and Ubuntu carried it until their releases after 2018: it stands in the distribution's part
+      part: 'debian',
       name: 'mongodb-server',
       version: '1:2.4.14-4',
       depends: 'python3',

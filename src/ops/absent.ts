@@ -1,0 +1,18 @@
+import { change } from '../engine/change.js';
+import type { Operation } from '../engine/operation.js';
+import { pathState } from '../facts/files.js';
+
+/** No file (or symlink) at this path. */
+export function absent(path: string, options: { notify?: string[] } = {}): Operation {
+  return {
+    title: `absent ${path}`,
+    async plan(host) {
+      const state = await host.fact(pathState(path));
+      if (state.kind === 'missing') return [];
+      if (state.kind === 'directory') throw new Error(`${path} is a directory; st2prov removes only files here`);
+      return [change({ kind: 'file', summary: `remove ${path}`, ...(options.notify ? { notify: options.notify } : {}), apply: async () => {
+        await host.run(`removing ${path}`, { argv: ['rm', '-f', '--', path] });
+      } })];
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import semver from 'semver';
+import { PlaybookError } from '../errors.js';
+
+/**
+ * What a StackStorm version has, from its release notes: Mistral and PostgreSQL until 3.3,
+ * st2workflowengine from 2.8, st2timersengine from 2.9, st2scheduler from 2.10,
+ * st2resultstracker until 3.4, Redis as the default coordination from 3.5.
+ */
+export interface St2Features {
+  version: string;
+  mistral: boolean;
+  workflowEngine: boolean;
+  timersEngine: boolean;
+  scheduler: boolean;
+  resultsTracker: boolean;
+  /** before 2.10 the notifier doubles as scheduler: exactly one may have it on */
+  notifierScheduler: boolean;
+}
+
+export const DEFAULT_ST2_VERSION = '3.8.1';
+
+export function st2Features(versionText: unknown): St2Features {
+  const text = String(versionText ?? DEFAULT_ST2_VERSION);
+  const version = semver.coerce(text)?.version;
+  if (!version) throw new PlaybookError(`st2_version "${text}" is not a version`, 'write it like 2.10.4 or 3.8.1');
+  const at = (range: string) => semver.satisfies(version, range);
+  return {
+    version,
+    mistral: at('<3.3.0'),
+    workflowEngine: at('>=2.8.0'),
+    timersEngine: at('>=2.9.0'),
+    scheduler: at('>=2.10.0'),
+    resultsTracker: at('<3.4.0'),
+    notifierScheduler: at('<2.10.0'),
+  };
+}
+
+/** The st2 components of a version, as st2ctl knows them. */
+export function st2Components(f: St2Features): string[] {
+  return [
+    'st2actionrunner', 'st2api', 'st2stream', 'st2auth', 'st2garbagecollector', 'st2notifier',
+    ...(f.resultsTracker ? ['st2resultstracker'] : []),
+    'st2rulesengine', 'st2sensorcontainer',
+    ...(f.timersEngine ? ['st2timersengine'] : []),
+    ...(f.workflowEngine ? ['st2workflowengine'] : []),
+    ...(f.scheduler ? ['st2scheduler'] : []),
+  ];
+}
