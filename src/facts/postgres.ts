@@ -24,7 +24,7 @@ export function sqlLiteral(text: string): string {
 /** psql missing or no server answering: an earlier step (install, start) has not run yet. */
 function checkServer(r: ExecResult, purpose: string): void {
   if (r.code === 0) return;
-  if (/could not connect|connection to server|No such file or directory|failed to execute|not found/i.test(r.stderr)) {
+  if (/could not connect|connection to server|No such file or directory|failed to execute|not found|does not exist/i.test(r.stderr)) {
     throw new MissingInput('a running PostgreSQL server');
   }
   throw new RemoteCommandError(purpose, r.code, r.stderr);

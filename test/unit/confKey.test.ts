@@ -59,3 +59,18 @@ describe('config key edits on Debian’s postgresql.conf', () => {
     assert.equal(setConfKey(text, 'port', '5433'), '# port is where we listen\nport = 5433\n');
   });
 });
+
+describe('config key edits in other syntaxes', () => {
+  it('redis.conf: "key value", the disabled "# requirepass foobared" replaced in place, prose left alone', () => {
+    const redis = '# Redis configuration\n# bind 192.168.1.100 10.0.0.1     # listens on two addresses\nbind 127.0.0.1 -::1\n\n# IMPORTANT NOTE: starting with Redis 6 "requirepass" is just a compatibility\n# requirepass foobared\n';
+    const style = { separator: ' ' };
+    const edited = setConfKey(setConfKey(redis, 'bind', '10.0.3.10 127.0.0.1', style), 'requirepass', 'p#w;d', style);
+    assert.equal(edited, '# Redis configuration\n# bind 192.168.1.100 10.0.0.1     # listens on two addresses\nbind 10.0.3.10 127.0.0.1\n\n# IMPORTANT NOTE: starting with Redis 6 "requirepass" is just a compatibility\nrequirepass p#w;d\n');
+    assert.equal(setConfKey(edited, 'requirepass', 'p#w;d', style), edited);
+  });
+
+  it('shell env files: KEY=value, the commented default uncommented in place', () => {
+    const env = '# address family.\n#NODE_IP_ADDRESS=127.0.0.1\n\n# Defaults to 5672.\n#NODE_PORT=5672\n';
+    assert.equal(setConfKey(env, 'NODE_IP_ADDRESS', '10.0.3.10', { separator: '=' }), '# address family.\nNODE_IP_ADDRESS=10.0.3.10\n\n# Defaults to 5672.\n#NODE_PORT=5672\n');
+  });
+});
