@@ -10,6 +10,7 @@ import { st2Repository } from '../src/stackstorm/repository.js';
 import { tlsMaterial } from '../src/stackstorm/tls.js';
 import { addressOf, blueprints, controllerAddress } from '../src/stackstorm/topology.js';
 import { st2Features } from '../src/stackstorm/versions.js';
+import { rabbitmqUser } from '../src/stackstorm/urls.js';
 import { truthy } from '../src/ssh/connection.js';
 
 /**
@@ -75,7 +76,7 @@ export const controllerPlay: Play = {
       ops.service({ name: 'st2chatops', state: 'started', enabled: true }),
     ] },
     { name: 'RabbitMQ user for st2 (guest is refused over the network)', after: INSTALL, tags: ['rabbitmq'], run: (h) =>
-      ops.rabbitmqUser({ user: String(h.vars.rabbitmq_user ?? 'st2'), password: h.secret('rabbitmq_password'), address: address(h) }) },
+      ops.rabbitmqUser({ user: rabbitmqUser(h), password: h.secret('rabbitmq_password'), address: address(h) }) },
     { name: 'RabbitMQ listens on the controller address', after: INSTALL, tags: ['rabbitmq'], run: (h) =>
       ops.confKey('/etc/rabbitmq/rabbitmq-env.conf', 'NODE_IP_ADDRESS', address(h), { style: ENV_STYLE, notify: ['restart rabbitmq'] }) },
     { name: 'Redis for coordination: on the controller address, with a password', after: INSTALL, tags: ['redis'], run: (h) =>

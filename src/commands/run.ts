@@ -52,6 +52,7 @@ export async function runCommand(options: RunCommandOptions, io = { out: process
       cluster: {
         hosts: inventory.hosts,
         byRole: (role) => inventory.hosts.filter((h) => h.role === role),
+        selected: hosts.map((h) => h.name),
         projectDir: projectRoot,
         packsDir: packsDirOf(inventory),
       },

@@ -12,6 +12,8 @@ export interface ClusterView {
   /** every host of the inventory (not only the selected ones), for templates and HA rules */
   hosts: readonly Host[];
   byRole(role: string): readonly Host[];
+  /** names of the hosts this run works on (after --limit and --role) */
+  selected: readonly string[];
   /** folder of the project: templates/, packs/ */
   projectDir: string;
   /** folder of the control machine's packs to sync */

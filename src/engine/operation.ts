@@ -1,3 +1,4 @@
+import type { Host } from '../inventory/inventory.js';
 import type { Change } from './change.js';
 import type { HostContext } from './hostContext.js';
 
@@ -34,7 +35,7 @@ export interface Play {
   /** a play whose hosts need this group to have succeeded first */
   needs?: string;
   /** run before any host is contacted: cluster-wide checks that must refuse bad input */
-  validate?: (hosts: readonly { name: string; vars: Record<string, unknown> }[]) => void;
+  validate?: (hosts: readonly Host[]) => void;
 }
 
 export function isFlush(step: Step | FlushStep): step is FlushStep {
@@ -45,4 +46,16 @@ export function operations(list: OperationList): Operation[] {
   if (!list) return [];
   if (Array.isArray(list)) return list.filter((o): o is Operation => Boolean(o));
   return [list as Operation];
+}
+
+/** Several operations as one (a handler that restarts two services). */
+export function allOf(title: string, list: readonly Operation[]): Operation {
+  return {
+    title,
+    async plan(host) {
+      const changes = [];
+      for (const op of list) changes.push(...(await op.plan(host)));
+      return changes;
+    },
+  };
 }

@@ -227,7 +227,7 @@ async function runSteps(
       if (changes.length) lastChanged = step.name;
     } catch (err) {
       // an input made by an earlier operation of this same step, or by the step named, or by the last step that changed something
-      const waitsFor = changes.length ? step.name : step.after ?? lastChanged;
+      const waitsFor = changes.length ? changes[changes.length - 1]!.summary : step.after ?? lastChanged;
       if (err instanceof MissingInput && !apply && waitsFor) {
         record({ host, play: play.name, step: step.name, status: 'pending', changes, reason: `pending, after "${waitsFor}" (${err.what} does not exist yet)`, ms: Date.now() - t0 });
         continue;

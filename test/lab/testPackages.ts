@@ -166,6 +166,7 @@ function st2Package(version: string): PackageSpec {
     files,
     postinst: `#!/bin/sh
 set -e
+getent passwd st2 >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin st2
 getent passwd stanley >/dev/null || useradd --create-home --shell /bin/bash stanley
 getent group st2packs >/dev/null || groupadd st2packs
 mkdir -p /var/log/st2
