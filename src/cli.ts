@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
+import { checkCommand } from './commands/check.js';
 import { hostsCommand } from './commands/hosts.js';
 import { runCommand } from './commands/run.js';
 import { mask } from './secrets.js';
@@ -8,7 +9,7 @@ import { projectRoot } from './paths.js';
 const EXIT_CODES = `Exit codes:
   0  success
   1  usage, inventory or playbook error (no host touched)
-  2  one or more hosts failed
+  2  one or more hosts failed (check: a check failed)
   4  one or more hosts unreachable (2 and 4 add up: 6)
   8  diff --exit-code only: changes are pending
  70  internal error (a bug in st2prov)`;
@@ -72,15 +73,27 @@ export async function main(argv: string[]): Promise<number> {
     .command('apply [inventory]', 'converge the hosts', (y) => runOptions(y), run('apply'))
     .command('diff [inventory]', 'dry run: exactly what apply would change, with unified diffs', (y) =>
       runOptions(y).option('exit-code', { type: 'boolean', default: false, describe: 'exit 8 when changes are pending' }), run('diff'))
+    .command('check [inventory]', 'read-only health of a deployed cluster: components, load balancer, dependencies, HA rules', (y) =>
+      selection(y)
+        .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'append unknown host keys to known_hosts' })
+        .option('known-hosts', { type: 'string', describe: 'known_hosts file' })
+        .option('ssh-config', { type: 'string', describe: 'ssh client config (default ~/.ssh/config)' })
+        .option('timeout', { type: 'number', default: 10, describe: 'seconds to wait for an SSH connection' }), async (a) => {
+      code = await checkCommand({
+        inventory: a.inventory, limit: a.limit, role: a.role, extraVars: a.extraVars, json: a.json,
+        acceptNewHostKeys: a.acceptNewHostKeys, knownHostsFile: a.knownHosts, sshConfigFile: a.sshConfig, connectTimeoutMs: a.timeout * 1000, retries: 1,
+      });
+    })
     .command('hosts [inventory]', 'hosts, groups, roles and effective variables (secrets masked)', (y) => selection(y), (a) => {
       code = hostsCommand({ inventory: a.inventory, limit: a.limit, role: a.role, extraVars: a.extraVars, json: a.json });
     })
     .example('$0 apply inventory.ini', 'converge every host')
     .example('$0 diff inventory.ini', 'show what apply would change')
     .example('$0 apply inventory.ini --role blueprint --limit st2-multi-node-2', 'one blueprint only')
+    .example('$0 check inventory.ini', 'is the deployed cluster healthy?')
     .example('$0 hosts inventory.ini --json', 'the resolved inventory')
     .epilogue(EXIT_CODES)
-    .demandCommand(1, 'name a command: apply, diff or hosts')
+    .demandCommand(1, 'name a command: apply, diff, check or hosts')
     .strict()
     .version(version)
     .help()

@@ -33,6 +33,14 @@ export class SecretStore {
     return secret;
   }
 
+  /** A secret if it is known (given or kept), without generating one: for read-only commands. */
+  peek(name: string): Secret | undefined {
+    const given = this.inventoryVars[name];
+    if (given !== undefined && given !== '') return isSecret(given) ? given : new Secret(String(given));
+    const stored = this.load()[name];
+    return stored === undefined ? undefined : new Secret(stored);
+  }
+
   private load(): Record<string, string> {
     if (this.stored) return this.stored;
     if (!existsSync(this.file)) return (this.stored = {});
