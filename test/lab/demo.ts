@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { labUp } from './lab.js';
+
+/**
+ * `npm run demo`: a lab of 1 controller + 2 blueprints, StackStorm deployed on it in the
+ * guide's layout (2.x, with Mistral), checked, and where to look. The lab stays up.
+ */
+const bin = fileURLToPath(new URL('../../../bin/st2prov.js', import.meta.url));
+const lab = await labUp(2);
+const packs = join(dirname(lab.inventory), 'packs', 'hello_st2', 'actions');
+mkdirSync(packs, { recursive: true });
+writeFileSync(join(packs, '..', 'pack.yaml'), 'name: hello_st2\ndescription: A pack synced by st2prov to every blueprint.\nversion: 1.0.0\n');
+writeFileSync(join(packs, 'hello.yaml'), 'name: hello\nrunner_type: local-shell-cmd\nentry_point: ""\nparameters:\n  cmd:\n    default: echo hello from $(hostname)\n');
+
+const st2prov = (...args: string[]) => spawnSync(process.execPath, [bin, ...args, '-e', 'st2_version=2.10.4'], { stdio: 'inherit' }).status ?? 1;
+console.log(`\n$ st2prov apply ${lab.inventory}`);
+const applied = st2prov('apply', lab.inventory);
+console.log(`\n$ st2prov check ${lab.inventory}`);
+const checked = applied === 0 ? st2prov('check', lab.inventory) : 1;
+const controller = lab.hosts[0]!.address;
+console.log(`
+The lab is up: ${lab.hosts.map((h) => `${h.name} (${h.address})`).join(', ')}.
+  inventory     ${lab.inventory}
+  web UI        curl -k https://${controller}/
+  API via LB    curl -k https://${controller}/api/v1/actions   (each request names the blueprint that served it)
+  dry run       node bin/st2prov.js diff ${lab.inventory} -e st2_version=2.10.4   (nothing to do now)
+  a shell       ssh -i ${lab.clientKey} -o UserKnownHostsFile=${lab.knownHosts} root@${controller}
+  tear down     npm run lab:down
+`);
+process.exitCode = applied || checked;
