@@ -1,4 +1,5 @@
 import type { Host } from '../inventory/inventory.js';
+import type { Fact } from '../facts/fact.js';
 import type { Change } from './change.js';
 import type { HostContext } from './hostContext.js';
 
@@ -6,6 +7,8 @@ import type { HostContext } from './hostContext.js';
 export interface Operation {
   title: string;
   plan(host: HostContext): Promise<Change[]>;
+  /** the facts plan() will read, so a whole play's can be read in one round trip */
+  facts?(host: HostContext): Fact<unknown>[];
 }
 
 export type OperationList = Operation | readonly (Operation | undefined | false)[] | undefined | false;
@@ -57,5 +60,6 @@ export function allOf(title: string, list: readonly Operation[]): Operation {
       for (const op of list) changes.push(...(await op.plan(host)));
       return changes;
     },
+    facts: (host) => list.flatMap((op) => op.facts?.(host) ?? []),
   };
 }

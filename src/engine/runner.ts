@@ -98,6 +98,11 @@ export async function runPlays(plays: readonly Play[], hosts: readonly Host[], o
     return s;
   };
 
+  // connect to (and lock) every host of every play at once: later plays find theirs ready
+  for (const play of plays) {
+    for (const h of hosts.filter((x) => x.groups.includes(play.hosts) || x.name === play.hosts)) session(h).catch(() => undefined);
+  }
+
   const totalHosts = hosts.length;
   const participated = new Set<string>();
   const failedCount = () => [...outcome.values()].filter((o) => o !== 'ok').length;
@@ -198,6 +203,7 @@ async function runSteps(
     return { outcome: 'failed' as const, reason };
   };
 
+  await prefetchPlay(play, ctx, options);
   for (const step of play.steps) {
     const stop = aborted();
     if (stop) return { outcome: 'stopped', reason: `stopped: ${stop}` };
@@ -211,7 +217,10 @@ async function runSteps(
     options.events.stepStarted?.(host, play.name, step.name);
     const changes: Change[] = [];
     try {
-      for (const op of operations(await step.run(ctx))) {
+      const ops = operations(await step.run(ctx));
+      // after a change the host forgot what it knew: read this step's facts again in one go
+      await ctx.prefetch(ops.flatMap((op) => op.facts?.(ctx) ?? [])).catch(() => undefined);
+      for (const op of ops) {
         const planned = await op.plan(ctx);
         for (const c of planned) {
           if (apply) {
@@ -241,6 +250,24 @@ async function runSteps(
   const problem = await runHandlers('the end of the play');
   if (problem) return fail(problem);
   return undefined;
+}
+
+/**
+ * Reads the facts of every step of a play in one round trip before the first step runs.
+ * A no-op run or a dry run then costs one probe per host; a step whose operations cannot be
+ * known yet (they depend on a change not made) simply reads its facts when it runs.
+ */
+async function prefetchPlay(play: Play, ctx: HostContext, options: RunOptions): Promise<void> {
+  const facts = [];
+  for (const step of play.steps) {
+    if (isFlush(step) || !selectedByTags(step, options)) continue;
+    try {
+      for (const op of operations(await step.run(ctx))) facts.push(...(op.facts?.(ctx) ?? []));
+    } catch {
+      // the step reports its own error when it runs
+    }
+  }
+  await ctx.prefetch(facts).catch(() => undefined);
 }
 
 function selectedByTags(step: Step, options: RunOptions): boolean {

@@ -26,18 +26,19 @@ export function strictFact<T>(key: string, argv: readonly string[], parse: (stdo
 }
 
 /**
- * One shell script that runs several fact commands and frames each one's stdout, exit code
- * and stderr, so a whole step's facts cost one round trip.
+ * One shell script that runs several fact commands at once (each in the background, its
+ * stdout, stderr and exit code kept in a temp folder) and prints them framed, in order: a
+ * whole play's facts cost one round trip and about as long as the slowest of them.
  */
 export function batchScript(facts: readonly Fact<unknown>[]): { argv: string[]; split(stdout: string): ExecResult[] } {
   const nonce = randomBytes(8).toString('hex');
-  const err = `/tmp/.st2prov-${nonce}`;
-  const parts = [`e=$(mktemp ${err}.XXXXXX) || exit 70`, `trap 'rm -f "$e"' EXIT`];
-  for (const f of facts) {
-    parts.push(`printf '\\n%s\\n' '@@${nonce}'`);
-    parts.push(`( ${commandLine(f.argv)} ) </dev/null 2>"$e"; c=$?`);
-    parts.push(`printf '\\n@@${nonce} %s ' "$c"; base64 -w0 <"$e"`);
-  }
+  const parts = [`d=$(mktemp -d /tmp/.st2prov-${nonce}.XXXXXX) || exit 70`, `trap 'rm -rf "$d"' EXIT`];
+  // each job frames its own output; only builtins run after a job's command unless it wrote to stderr
+  facts.forEach((f, i) => {
+    parts.push(`{ printf '\\n@@${nonce}\\n'; ( ${commandLine(f.argv)} ) </dev/null 2>"$d/${i}.err"; printf '\\n@@${nonce} %s ' "$?"; [ ! -s "$d/${i}.err" ] || base64 -w0 <"$d/${i}.err"; } >"$d/${i}" &`);
+  });
+  parts.push('wait');
+  parts.push(`cat ${facts.map((_f, i) => `"$d/${i}"`).join(' ')}`);
   parts.push(`printf '\\n@@${nonce}-end\\n'`);
   return {
     argv: ['sh', '-c', parts.join('\n')],

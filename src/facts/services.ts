@@ -15,7 +15,7 @@ export interface ServiceState {
  * systemd when it is PID 1 (/run/systemd/system exists), else sysvinit scripts driven by
  * `service` and update-rc.d. Enabled under sysvinit: a start link in the default runlevel.
  */
-const SERVICE = `if [ -d /run/systemd/system ]; then
+const SERVICE = String.raw`if [ -d /run/systemd/system ]; then
   echo systemd
   systemctl cat "$1" >/dev/null 2>&1 && echo known || echo unknown
   systemctl is-active --quiet "$1" && echo running || echo stopped
@@ -23,7 +23,11 @@ const SERVICE = `if [ -d /run/systemd/system ]; then
 else
   echo sysvinit
   [ -x "/etc/init.d/$1" ] && echo known || echo unknown
-  service "$1" status >/dev/null 2>&1 && echo running || echo stopped
+  # a live pid in the pidfile the init script names is enough; some status commands boot a VM
+  pf=$(sed -n 's/^[[:space:]]*PID_\{0,1\}FILE="\{0,1\}\(\/[^" ]*\).*/\1/p' "/etc/init.d/$1" 2>/dev/null | head -n 1)
+  pid=$( [ -n "$pf" ] && [ -r "$pf" ] && head -n 1 "$pf")
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo running
+  else service "$1" status >/dev/null 2>&1 && echo running || echo stopped; fi
   ls /etc/rc2.d/S[0-9][0-9]"$1" >/dev/null 2>&1 && echo enabled || echo disabled
 fi`;
 

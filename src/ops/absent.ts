@@ -6,6 +6,7 @@ import { pathState } from '../facts/files.js';
 export function absent(path: string, options: { notify?: string[] } = {}): Operation {
   return {
     title: `absent ${path}`,
+    facts: () => [pathState(path)],
     async plan(host) {
       const state = await host.fact(pathState(path));
       if (state.kind === 'missing') return [];

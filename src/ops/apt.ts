@@ -29,6 +29,7 @@ export function packages(specs: readonly string[], options: { installRecommends?
   const names = wanted.map((w) => w.split('=')[0]!);
   return {
     title: `packages ${wanted.join(' ')}`,
+    facts: () => [installedPackages(names)],
     async plan(host) {
       const installed = await host.fact(installedPackages(names));
       const missing = wanted.filter((w) => {
@@ -94,6 +95,7 @@ export function aptRepository(spec: AptRepositorySpec): Operation[] {
 export function repositorySource(op: Operation): Operation {
   return {
     title: op.title,
+    ...(op.facts ? { facts: op.facts } : {}),
     async plan(host) {
       const changes = await op.plan(host);
       return changes.map((c) => change({ ...c, apply: async () => {

@@ -19,9 +19,10 @@ export interface CommandSpec {
 export function command(spec: CommandSpec): Operation {
   return {
     title: spec.summary,
+    facts: () => (spec.creates ? [existsFact(spec.creates)] : []),
     async plan(host) {
       if (spec.creates) {
-        const exists = await host.fact(fact(`exists:${spec.creates}`, shellScript('test -e "$1"', [spec.creates]), (r) => r.code === 0));
+        const exists = await host.fact(existsFact(spec.creates));
         if (exists) return [];
       }
       if (spec.unless) {
@@ -40,4 +41,8 @@ export function command(spec: CommandSpec): Operation {
       ];
     },
   };
+}
+
+function existsFact(path: string) {
+  return fact(`exists:${path}`, shellScript('test -e "$1"', [path]), (r) => r.code === 0);
 }

@@ -42,6 +42,7 @@ export function dirSync(spec: DirSyncSpec): Operation {
   let local: Manifest | undefined;
   return {
     title: `sync ${spec.source} → ${spec.dest}`,
+    facts: () => [remoteManifest(spec.dest)],
     async plan(host) {
       local ??= readLocal(spec.source);
       const remote = (await host.fact(remoteManifest(spec.dest))) ?? new Map();

@@ -7,6 +7,7 @@ import { shellScript } from '../ssh/quote.js';
 export function directory(path: string, options: { mode?: string; owner?: string } = {}): Operation {
   return {
     title: `directory ${path}`,
+    facts: () => [pathState(path)],
     async plan(host) {
       const state = await host.fact(pathState(path));
       if (state.kind !== 'missing' && state.kind !== 'directory') throw new Error(`${path} exists and is not a directory; move it away first`);

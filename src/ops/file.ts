@@ -19,6 +19,7 @@ export interface FileSpec extends WriteOptions {
 export function file(spec: FileSpec): Operation {
   return {
     title: `file ${spec.path}`,
+    facts: () => [fileState(spec.path)],
     async plan(host) {
       const state = await host.fact(fileState(spec.path));
       if (!state.exists && !state.parentExists) throw new MissingInput(`folder of ${spec.path}`);
@@ -34,6 +35,7 @@ export function file(spec: FileSpec): Operation {
 export function editFile(kind: string, path: string, title: string, transform: (text: string) => string, options: { notify?: string[]; validate?: readonly string[] } = {}): Operation {
   return {
     title,
+    facts: () => [fileState(path)],
     async plan(host) {
       const state = await host.fact(fileState(path));
       if (!state.exists) throw new MissingInput(path);

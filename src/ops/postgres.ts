@@ -14,6 +14,7 @@ async function runSql(host: HostContext, purpose: string, sql: string): Promise<
 export function postgresRole(name: string, password: Secret, options: { createdb?: boolean } = {}): Operation {
   return {
     title: `PostgreSQL role ${name}`,
+    facts: () => [pgRole(name)],
     async plan(host) {
       const state = await host.fact(pgRole(name));
       const verifier = () =>
@@ -47,6 +48,7 @@ export function postgresRole(name: string, password: Secret, options: { createdb
 export function postgresDatabase(name: string, owner: string): Operation {
   return {
     title: `PostgreSQL database ${name}`,
+    facts: () => [pgDatabase(name)],
     async plan(host) {
       const state = await host.fact(pgDatabase(name));
       if (!state.exists) {

@@ -16,6 +16,7 @@ type Action = 'start' | 'stop' | 'restart' | 'reload' | 'enable' | 'disable';
 export function service(spec: ServiceSpec): Operation {
   return {
     title: `service ${spec.name}${spec.state ? ` ${spec.state}` : ''}`,
+    facts: () => [serviceState(spec.name)],
     async plan(host) {
       const state = await host.fact(serviceState(spec.name));
       if (!state.known) throw new MissingInput(`service ${spec.name}`);

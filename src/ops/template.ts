@@ -4,6 +4,7 @@ import ejs from 'ejs';
 import { PlaybookError } from '../errors.js';
 import type { Operation } from '../engine/operation.js';
 import { isSecret } from '../secrets.js';
+import { fileState } from '../facts/files.js';
 import { file, type FileSpec } from './file.js';
 
 /**
@@ -38,6 +39,7 @@ export function renderTemplate(templatesDir: string, name: string, vars: Record<
 export function template(templatesDir: string, name: string, vars: Record<string, unknown>, spec: Omit<FileSpec, 'content'>): Operation {
   return {
     title: `template ${name} → ${spec.path}`,
+    facts: () => [fileState(spec.path)],
     plan(host) {
       return file({ ...spec, content: renderTemplate(templatesDir, name, vars) }).plan(host);
     },

@@ -252,7 +252,11 @@ function dial(s: ConnectionSettings, options: SshOptions, sock: ConnectConfig['s
       },
       authHandler: authMethods(s),
     };
-    client.once('ready', () => resolve(client));
+    client.once('ready', () => {
+      // many small request/response exchanges: Nagle plus delayed ACKs would add ~40 ms to each
+      client.setNoDelay(true);
+      resolve(client);
+    });
     client.once('error', (err: Error & { level?: string }) => {
       client.end();
       if (hostKeyProblem) return reject(hostKeyProblem);
