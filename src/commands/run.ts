@@ -1,6 +1,5 @@
 import { SecretStore } from '../secretStore.js';
-import type { Mode } from '../engine/hostContext.js';
-import { runPlays, type RunReport } from '../engine/runner.js';
+import { runPlays, type RunOptions, type RunReport } from '../engine/runner.js';
 import type { RunEvents } from '../engine/events.js';
 import { loadPlaybook } from '../playbookLoader.js';
 import { projectRoot } from '../paths.js';
@@ -13,15 +12,12 @@ import { colour, isInteractive, plain } from '../report/style.js';
 import { connectionFactory, type ConnectOptions } from '../ssh/hostConnections.js';
 import { packsDirOf, selectHosts, type SelectionOptions } from './select.js';
 
-export interface RunCommandOptions extends SelectionOptions, ConnectOptions {
-  mode: Mode;
+/** The run's policy as the runner takes it, plus what only the command line has. */
+export interface RunCommandOptions
+  extends SelectionOptions,
+    ConnectOptions,
+    Pick<RunOptions, 'mode' | 'forks' | 'tags' | 'skipTags' | 'anyErrorsFatal' | 'maxFailPercent' | 'lockWaitSeconds'> {
   playbook: string;
-  forks: number;
-  tags: string[];
-  skipTags: string[];
-  anyErrorsFatal: boolean;
-  maxFailPercent: number;
-  lockWaitSeconds: number;
   json: boolean;
   verbose: boolean;
   exitCode: boolean;

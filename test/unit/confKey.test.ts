@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { debianPostgresFile } from '../harness/debianFiles.js';
 import { getConfKey, pgValue, setConfKey } from '../../src/edit/confKey.js';
-
-/** Debian's packaged postgresql.conf: the live one if a cluster exists, else the package sample. */
-function debianPostgresqlConf(): string {
-  const candidates: string[] = [];
-  if (existsSync('/etc/postgresql')) for (const v of readdirSync('/etc/postgresql')) candidates.push(`/etc/postgresql/${v}/main/postgresql.conf`);
-  if (existsSync('/usr/share/postgresql')) for (const v of readdirSync('/usr/share/postgresql')) candidates.push(`/usr/share/postgresql/${v}/postgresql.conf.sample`);
-  const found = candidates.find((c) => existsSync(c));
-  assert.ok(found, 'Debian’s postgresql.conf is needed: apt-get install postgresql (.ci/run does)');
-  return readFileSync(found, 'utf8');
-}
 
 const comments = (text: string) => text.split('\n').filter((l) => /^\s*#/.test(l));
 
 describe('config key edits on Debian’s postgresql.conf', () => {
-  const original = debianPostgresqlConf();
+  const original = debianPostgresFile('postgresql.conf');
 
   it('uncomments listen_addresses in place, keeping its trailing comment and every other comment', () => {
     const edited = setConfKey(original, 'listen_addresses', pgValue('10.0.3.10'));

@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { debianPostgresFile } from '../harness/debianFiles.js';
 import { ensureHbaRule, normalizeAddress } from '../../src/edit/pgHba.js';
 
-function debianPgHba(): string {
-  const candidates: string[] = [];
-  if (existsSync('/etc/postgresql')) for (const v of readdirSync('/etc/postgresql')) candidates.push(`/etc/postgresql/${v}/main/pg_hba.conf`);
-  if (existsSync('/usr/share/postgresql')) for (const v of readdirSync('/usr/share/postgresql')) candidates.push(`/usr/share/postgresql/${v}/pg_hba.conf.sample`);
-  const found = candidates.find((c) => existsSync(c));
-  assert.ok(found, 'Debian’s pg_hba.conf is needed: apt-get install postgresql (.ci/run does)');
-  return readFileSync(found, 'utf8');
-}
-
 describe('pg_hba rules on Debian’s pg_hba.conf', () => {
-  const original = debianPgHba();
+  const original = debianPostgresFile('pg_hba.conf');
   const rule = { type: 'host', database: 'all', user: 'all', address: '10.0.3.0/24', method: 'scram-sha-256' } as const;
 
   it('appends a missing rule once and keeps everything else', () => {
