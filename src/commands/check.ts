@@ -1,7 +1,6 @@
 import { clusterRules, type NodeConfig } from '../check/clusterRules.js';
 import { httpStatus, redisPing } from '../check/probes.js';
 import { amqpLogin } from '../facts/amqp.js';
-import type { HostContext } from '../engine/hostContext.js';
 import type { Host } from '../inventory/inventory.js';
 import { SecretStore } from '../secretStore.js';
 import { mask, masked } from '../secrets.js';
@@ -54,7 +53,6 @@ export async function checkCommand(options: SelectionOptions & ConnectOptions & 
       record(h.name, 'reachable over SSH', false, (err as Error).message);
     }
   }));
-  const tcp = (h: Host) => ({ withTcp: (a: string, p: number, use: never) => connections.get(h.name)!.withTcp(a, p, use) }) as unknown as HostContext;
 
   await Promise.all(hosts.filter((h) => connections.has(h.name)).map(async (h) => {
     const c = connections.get(h.name)!;
@@ -97,7 +95,7 @@ export async function checkCommand(options: SelectionOptions & ConnectOptions & 
     const rabbitPassword = secrets.peek('rabbitmq_password');
     const user = String(h.vars.rabbitmq_user ?? 'st2');
     if (rabbitPassword) {
-      const login = await amqpLogin(tcp(h), ctrlAddress, 5672, user, rabbitPassword.reveal());
+      const login = await amqpLogin(c, ctrlAddress, 5672, user, rabbitPassword.reveal());
       record(h.name, `logs in to RabbitMQ at ${ctrlAddress}:5672 as ${user}`, login === 'ok', login);
     } else record(h.name, `logs in to RabbitMQ at ${ctrlAddress}:5672`, false, 'rabbitmq_password is unknown: never applied?');
     if (String(h.vars.coordination_backend ?? 'redis') === 'redis') {

@@ -1,7 +1,11 @@
 import type { Duplex } from 'node:stream';
-import type { HostContext } from '../engine/hostContext.js';
 
 export type AmqpLogin = 'ok' | 'refused' | 'no-vhost-access' | 'unreachable';
+
+/** Whatever opens TCP connections from a host: a HostContext, or an SshConnection. */
+export interface TcpOpener {
+  withTcp<T>(host: string, port: number, use: (stream: Duplex) => Promise<T>): Promise<T>;
+}
 
 /*
  * Whether a RabbitMQ user can log in with a password and open a vhost, learned by speaking
@@ -12,7 +16,7 @@ export type AmqpLogin = 'ok' | 'refused' | 'no-vhost-access' | 'unreachable';
 const FRAME_METHOD = 1;
 const FRAME_END = 0xce;
 
-export async function amqpLogin(host: HostContext, address: string, port: number, user: string, password: string, vhost = '/'): Promise<AmqpLogin> {
+export async function amqpLogin(host: TcpOpener, address: string, port: number, user: string, password: string, vhost = '/'): Promise<AmqpLogin> {
   try {
     return await host.withTcp(address, port, (stream) => handshake(stream, user, password, vhost));
   } catch {

@@ -1,5 +1,4 @@
 import { amqpLogin, type AmqpLogin } from '../../src/facts/amqp.js';
-import type { HostContext } from '../../src/engine/hostContext.js';
 import { SshConnection, connectionSettings } from '../../src/ssh/connection.js';
 import { KnownHosts } from '../../src/ssh/knownHosts.js';
 import { SshConfig } from '../../src/ssh/sshConfig.js';
@@ -13,7 +12,7 @@ export async function amqpLoginFrom(lab: Lab, fromAddress: string, to: string, u
   );
   await connection.connect();
   try {
-    return await amqpLogin({ withTcp: (host: string, port: number, use: never) => connection.withTcp(host, port, use) } as unknown as HostContext, to, 5672, user, password);
+    return await amqpLogin(connection, to, 5672, user, password);
   } finally {
     connection.close();
   }
