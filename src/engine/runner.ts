@@ -3,6 +3,7 @@ import type { Host } from '../inventory/inventory.js';
 import { mask } from '../secrets.js';
 import type { SecretStore } from '../secretStore.js';
 import type { SshConnection } from '../ssh/connection.js';
+import { Semaphore } from '../ssh/semaphore.js';
 import type { Change, StepResult } from './change.js';
 import type { HostOutcome, RunEvents } from './events.js';
 import { HandlerLedger } from './handlerLedger.js';
@@ -77,10 +78,12 @@ export async function runPlays(plays: readonly Play[], hosts: readonly Host[], o
     options.events.stepFinished?.(result);
   };
 
+  // connections are opened --forks at a time, like the work itself
+  const opening = new Semaphore(Math.max(1, options.forks));
   const session = (host: Host): Promise<HostSession> => {
     let s = sessions.get(host.name);
     if (!s) {
-      s = (async () => {
+      s = opening.use(async () => {
         const connection = options.connect(host);
         await connection.connect();
         try {
@@ -92,7 +95,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly Host[], o
           connection.close();
           throw err;
         }
-      })();
+      });
       sessions.set(host.name, s);
     }
     return s;
