@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { failures, projectDir, st2prov } from '../harness/cli.js';
@@ -88,5 +88,17 @@ describe('engine contracts on a real sshd', () => {
     }
     assert.equal(readFileSync(sshd.knownHosts, 'utf8'), before);
     assert.ok(!existsSync(join(ws.target, 'h1.conf')));
+  });
+
+  it('a file that fails its validator leaves the live file as it was, and no temp file', async () => {
+    const ws = workspace(sshd);
+    const good = await st2prov(['apply', ws.inventory, '--playbook', playbook('validated'), '-e', 'content=good one']);
+    assert.equal(good.code, 0, good.stderr);
+    const bad = await st2prov(['apply', ws.inventory, '--playbook', playbook('validated'), '-e', 'content=bad one', '--json']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.json.hosts[0]!.reason!, /not good: bad one/);
+    assert.match(bad.json.hosts[0]!.reason!, /validation failed; .*app\.conf left as it was/);
+    assert.equal(readFileSync(join(ws.target, 'app.conf'), 'utf8'), 'good one\n');
+    assert.deepEqual(readdirSync(ws.target).filter((f) => f.startsWith('.st2prov')), []);
   });
 });
