@@ -50,7 +50,9 @@ export function packages(specs: readonly string[], options: { installRecommends?
 }
 
 async function install(host: HostContext, names: string[], recommends: boolean): Promise<void> {
-  const argv = [...APT_ENV, 'apt-get', ...APT_OPTS, ...(recommends ? [] : ['--no-install-recommends']), 'install', ...names];
+  // a pinned version is what the operator asked for, also when it is older than the installed one
+  const pinned = names.some((n) => n.includes('='));
+  const argv = [...APT_ENV, 'apt-get', ...APT_OPTS, ...(recommends ? [] : ['--no-install-recommends']), ...(pinned ? ['--allow-downgrades'] : []), 'install', ...names];
   let updated = false;
   const hasLists = (await host.exec({ argv: shellScript(HAS_LISTS) })).code === 0;
   if (staleIndex.has(host) || !hasLists) {
