@@ -4,11 +4,11 @@ import { failures, st2prov } from '../harness/cli.js';
 import { useLab } from '../harness/lab.js';
 import { ssh } from '../harness/remote.js';
 
-describe('a current StackStorm (3.x): no Mistral, no PostgreSQL, the timers engine keys', () => {
+describe('a current StackStorm (3.x) with st2chatops: no Mistral, no PostgreSQL, the timers engine keys', () => {
   const lab = useLab(1);
 
   it('converges and checks without any of the Mistral layout', async () => {
-    const r = await st2prov(['apply', lab().inventory, '-e', 'st2_version=3.8.1', '--json']);
+    const r = await st2prov(['apply', lab().inventory, '-e', 'st2_version=3.8.1', '-e', 'st2_chatops=true', '--json']);
     assert.equal(r.code, 0, failures(r));
     const check = await st2prov(['check', lab().inventory, '-e', 'st2_version=3.8.1']);
     assert.equal(check.code, 0, check.stdout);
@@ -22,5 +22,6 @@ describe('a current StackStorm (3.x): no Mistral, no PostgreSQL, the timers engi
     assert.match(conf, /^\[timersengine\]\nenable = True$/m);
     assert.doesNotMatch(conf, /^\[mistral\]/m);
     assert.match(ssh(lab(), blueprint, "dpkg-query -W -f '${Version}' st2").stdout, /^3\.8\.1-1$/);
+    assert.equal(ssh(lab(), controller, 'service st2chatops status').code, 0, 'st2chatops runs on the controller');
   });
 });
