@@ -34,6 +34,8 @@ export class PlaybookError extends Error {
 
 /** The host could not be reached or authenticated; nothing ran there. */
 export class UnreachableError extends Error {
+  /** worth another attempt (a refused or timed-out connection), unlike host key or auth failures */
+  transient = false;
   constructor(readonly host: string, problem: string, readonly remedy?: string) {
     super(remedy ? `${problem}; ${remedy}` : problem);
     this.name = 'UnreachableError';

@@ -21,6 +21,11 @@ export class SecretStore {
     this.load();
   }
 
+  /** The store of an inventory: its state folder, and every host's variables (first host wins). */
+  static forInventory(inventory: { stateDir: string; hosts: readonly { vars: Record<string, unknown> }[] }): SecretStore {
+    return new SecretStore(inventory.stateDir, Object.assign({}, ...[...inventory.hosts].reverse().map((h) => h.vars)) as Record<string, unknown>);
+  }
+
   get(name: string, generate: () => string = generateSecret): Secret {
     const given = this.inventoryVars[name];
     if (given !== undefined && given !== '') return isSecret(given) ? given : new Secret(String(given));

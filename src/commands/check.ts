@@ -30,8 +30,7 @@ const READ_CONFIGS = 'cat /etc/st2/st2.conf; echo "@@st2ctl"; cat /etc/default/s
  */
 export async function checkCommand(options: SelectionOptions & ConnectOptions & { json: boolean }, io = { out: process.stdout, err: process.stderr }): Promise<number> {
   const { inventory, hosts } = selectHosts(options);
-  const secretVars = Object.assign({}, ...[...inventory.hosts].reverse().map((h) => h.vars)) as Record<string, unknown>;
-  const secrets = new SecretStore(inventory.stateDir, secretVars);
+  const secrets = SecretStore.forInventory(inventory);
   const connect = connectionFactory(options);
   const results: CheckResult[] = [];
   const record = (host: string, check: string, ok: boolean, detail = '') => results.push({ host, check, ok, detail: mask(detail) });

@@ -28,8 +28,7 @@ export async function runCommand(options: RunCommandOptions, io = { out: process
   const { inventory, hosts } = selectHosts(options);
   const plays = await loadPlaybook(options.playbook);
   for (const play of plays) play.validate?.(inventory.hosts.filter((h) => h.groups.includes(play.hosts)));
-  const secretVars = Object.assign({}, ...[...inventory.hosts].reverse().map((h) => h.vars)) as Record<string, unknown>;
-  const secrets = new SecretStore(inventory.stateDir, secretVars);
+  const secrets = SecretStore.forInventory(inventory);
   const live = !options.json && isInteractive(io.err) ? liveReporter(hosts.map((h) => h.name)) : undefined;
   const events: RunEvents = live?.events ?? (options.json && !options.verbose ? {} : lineReporter({ err: io.err, paint: plain, verbose: options.verbose }));
   let report: RunReport;

@@ -102,16 +102,14 @@ export async function runPlays(plays: readonly Play[], hosts: readonly Host[], o
   };
 
   // connect to (and lock) every host of every play at once: later plays find theirs ready
-  for (const play of plays) {
-    for (const h of hosts.filter((x) => x.groups.includes(play.hosts) || x.name === play.hosts)) session(h).catch(() => undefined);
-  }
+  for (const play of plays) for (const h of playHosts(play, hosts)) session(h).catch(() => undefined);
 
   const totalHosts = hosts.length;
   const participated = new Set<string>();
   const failedCount = () => [...outcome.values()].filter((o) => o !== 'ok').length;
 
   for (const play of plays) {
-    const members = hosts.filter((h) => h.groups.includes(play.hosts) || h.name === play.hosts);
+    const members = playHosts(play, hosts);
     if (members.length === 0) continue;
     members.forEach((h) => participated.add(h.name));
     const blockedBy = play.needs
@@ -271,6 +269,11 @@ async function prefetchPlay(play: Play, ctx: HostContext, options: RunOptions): 
     }
   }
   await ctx.prefetch(facts).catch(() => undefined);
+}
+
+/** The hosts a play runs on: the members of its group, or the host it names. */
+function playHosts(play: Play, hosts: readonly Host[]): Host[] {
+  return hosts.filter((h) => h.groups.includes(play.hosts) || h.name === play.hosts);
 }
 
 function selectedByTags(step: Step, options: RunOptions): boolean {

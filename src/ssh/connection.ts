@@ -88,7 +88,7 @@ export class SshConnection {
         return;
       } catch (err) {
         lastError = err;
-        if (err instanceof UnreachableError && !isTransient(err)) break; // host keys, auth: retrying will not help
+        if (err instanceof UnreachableError && !err.transient) break; // host keys, auth: retrying will not help
       }
     }
     throw lastError instanceof UnreachableError ? lastError : new UnreachableError(this.settings.name, String(lastError));
@@ -265,7 +265,7 @@ function dial(s: ConnectionSettings, options: SshOptions, sock: ConnectConfig['s
         return reject(new UnreachableError(s.name, `authentication failed for ${where} (tried ${describeAuth(s)})`, 'set ansible_user / ansible_ssh_private_key_file or load the key into ssh-agent'));
       }
       const e = new UnreachableError(s.name, `cannot connect to ${where}: ${err.message}`);
-      (e as UnreachableError & { transient?: boolean }).transient = true;
+      e.transient = true;
       reject(e);
     });
     try {
@@ -274,10 +274,6 @@ function dial(s: ConnectionSettings, options: SshOptions, sock: ConnectConfig['s
       reject(new UnreachableError(s.name, `cannot connect to ${s.host}:${s.port}: ${(err as Error).message}`));
     }
   });
-}
-
-function isTransient(err: UnreachableError): boolean {
-  return (err as UnreachableError & { transient?: boolean }).transient === true;
 }
 
 type AuthMethod = { type: 'agent'; username: string; agent: string } | { type: 'publickey'; username: string; key: Buffer };
