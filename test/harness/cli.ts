@@ -58,3 +58,8 @@ export function failures(run: CliRun): string {
   const steps = run.json?.hosts.flatMap((h) => h.steps.filter((s) => s.status === 'failed').map((s) => `${h.host} ${s.step}: ${s.reason}`)) ?? [];
   return [run.stderr, ...steps].join('\n');
 }
+
+/** A compiled playbook of the SSH test suite, by name. */
+export function testPlaybook(name: string): string {
+  return `${projectDir}dist/test/ssh/playbooks/${name}.js`;
+}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -122,4 +123,19 @@ async function waitForPort(port: number, failed: () => string | undefined): Prom
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`sshd did not listen on ${port}`);
+}
+
+/** Gives a test file a real sshd for all its tests, always stopped afterwards. */
+export function useSshd(): () => Sshd {
+  let sshd: Sshd | undefined;
+  before(async () => {
+    sshd = await startSshd();
+  });
+  after(async () => {
+    await sshd?.stop();
+  });
+  return () => {
+    if (!sshd) throw new Error('sshd did not start (see the before hook’s error)');
+    return sshd;
+  };
 }

@@ -1,31 +1,24 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { failures, projectDir, st2prov } from '../harness/cli.js';
-import { startSshd, type Sshd } from '../harness/sshd.js';
+import { describe, it } from 'node:test';
+import { failures, st2prov, testPlaybook } from '../harness/cli.js';
+import { useSshd } from '../harness/sshd.js';
 import { workspace } from '../harness/workspace.js';
 
-const playbook = (name: string) => join(projectDir, 'dist/test/ssh/playbooks', `${name}.js`);
 
 describe('engine contracts on a real sshd', () => {
-  let sshd: Sshd;
-  before(async () => {
-    sshd = await startSshd();
-  });
-  after(async () => {
-    await sshd?.stop();
-  });
+  const sshd = useSshd();
 
   it('remembers handlers owed by a failed run and runs them on the next apply', async () => {
-    const ws = workspace(sshd, { vars: { fail_here: 'yes' } });
-    const failed = await st2prov(['apply', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--skip-tags', 'slow', '--json']);
+    const ws = workspace(sshd(), { vars: { fail_here: 'yes' } });
+    const failed = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('pendingAndHandlers'), '--skip-tags', 'slow', '--json']);
     assert.equal(failed.code, 2);
     assert.ok(!existsSync(join(ws.target, 'handler.log')), 'a failed play does not run its handlers');
     const ledger = JSON.parse(readFileSync(join(ws.dir, 'inventory.st2prov/owed-handlers.json'), 'utf8')) as Record<string, Record<string, string[]>>;
     assert.deepEqual(ledger.root, { 'pending and handlers': ['restart app'] });
 
-    const fixed = await st2prov(['apply', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--skip-tags', 'slow', '-e', 'fail_here=no', '--json']);
+    const fixed = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('pendingAndHandlers'), '--skip-tags', 'slow', '-e', 'fail_here=no', '--json']);
     assert.equal(fixed.code, 0, failures(fixed));
     const steps = fixed.json.hosts[0]!.steps;
     assert.equal(steps.find((s) => s.step === 'edit config')!.status, 'ok', 'nothing changed this time');
@@ -33,16 +26,16 @@ describe('engine contracts on a real sshd', () => {
     assert.equal(readFileSync(join(ws.target, 'handler.log'), 'utf8'), 'restart\n');
     assert.deepEqual(JSON.parse(readFileSync(join(ws.dir, 'inventory.st2prov/owed-handlers.json'), 'utf8')), {});
 
-    const third = await st2prov(['apply', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--skip-tags', 'slow', '-e', 'fail_here=no']);
+    const third = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('pendingAndHandlers'), '--skip-tags', 'slow', '-e', 'fail_here=no']);
     assert.equal(third.code, 0);
     assert.equal(readFileSync(join(ws.target, 'handler.log'), 'utf8'), 'restart\n', 'paid once, not again');
   });
 
   it('two concurrent applies on one host never interleave', async () => {
-    const ws = workspace(sshd);
+    const ws = workspace(sshd());
     const [a, b] = await Promise.all([
-      st2prov(['apply', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--tags', 'slow', '-e', 'run_id=A']),
-      st2prov(['apply', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--tags', 'slow', '-e', 'run_id=B']),
+      st2prov(['apply', ws.inventory, '--playbook', testPlaybook('pendingAndHandlers'), '--tags', 'slow', '-e', 'run_id=A']),
+      st2prov(['apply', ws.inventory, '--playbook', testPlaybook('pendingAndHandlers'), '--tags', 'slow', '-e', 'run_id=B']),
     ]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
@@ -56,14 +49,14 @@ describe('engine contracts on a real sshd', () => {
   });
 
   it('--tags and --skip-tags select steps', async () => {
-    const ws = workspace(sshd);
-    const run = await st2prov(['diff', ws.inventory, '--playbook', playbook('pendingAndHandlers'), '--tags', 'slow', '--json']);
+    const ws = workspace(sshd());
+    const run = await st2prov(['diff', ws.inventory, '--playbook', testPlaybook('pendingAndHandlers'), '--tags', 'slow', '--json']);
     assert.deepEqual(run.json.hosts[0]!.steps.map((s) => s.step), ['slow']);
   });
 
   it('a template using an undefined variable fails naming the template and the variable', async () => {
-    const ws = workspace(sshd);
-    const run = await st2prov(['apply', ws.inventory, '--playbook', playbook('templateError'), '--json']);
+    const ws = workspace(sshd());
+    const run = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('templateError'), '--json']);
     assert.equal(run.code, 2);
     assert.match(run.json.hosts[0]!.reason!, /template undefined-var\.ejs line 1 uses variable "listen_port", which is not defined/);
     assert.ok(!existsSync(join(ws.target, 'x.conf')));
@@ -77,24 +70,24 @@ describe('engine contracts on a real sshd', () => {
       ['[testhosts]\nh[9:1] ansible_host=127.0.0.1 ansible_port=PORT\n', /inventory\.ini:2: range \[9:1\] runs backwards/],
       ['[testhosts]\nh1 ansible_host=127.0.0.1 ansible_port=PORT\n[all:vars]\nredis_password=env:ST2PROV_SURELY_UNSET\n', /inventory\.ini:4: redis_password refers to environment variable ST2PROV_SURELY_UNSET/],
     ];
-    const ws = workspace(sshd);
-    const before = readFileSync(sshd.knownHosts, 'utf8');
+    const ws = workspace(sshd());
+    const before = readFileSync(sshd().knownHosts, 'utf8');
     for (const [text, message] of cases) {
-      writeFileSync(ws.inventory, text.replace('PORT', String(sshd.port)));
-      const run = await st2prov(['apply', ws.inventory, '--playbook', playbook('become')]);
+      writeFileSync(ws.inventory, text.replace('PORT', String(sshd().port)));
+      const run = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('become')]);
       assert.equal(run.code, 1, run.stderr);
       assert.match(run.stderr, message);
       assert.equal(run.stdout, '', 'no recap: nothing ran');
     }
-    assert.equal(readFileSync(sshd.knownHosts, 'utf8'), before);
+    assert.equal(readFileSync(sshd().knownHosts, 'utf8'), before);
     assert.ok(!existsSync(join(ws.target, 'h1.conf')));
   });
 
   it('a file that fails its validator leaves the live file as it was, and no temp file', async () => {
-    const ws = workspace(sshd);
-    const good = await st2prov(['apply', ws.inventory, '--playbook', playbook('validated'), '-e', 'content=good one']);
+    const ws = workspace(sshd());
+    const good = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('validated'), '-e', 'content=good one']);
     assert.equal(good.code, 0, good.stderr);
-    const bad = await st2prov(['apply', ws.inventory, '--playbook', playbook('validated'), '-e', 'content=bad one', '--json']);
+    const bad = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('validated'), '-e', 'content=bad one', '--json']);
     assert.equal(bad.code, 2);
     assert.match(bad.json.hosts[0]!.reason!, /not good: bad one/);
     assert.match(bad.json.hosts[0]!.reason!, /validation failed; .*app\.conf left as it was/);

@@ -3,11 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { changeLines, failures, projectDir, st2prov } from '../harness/cli.js';
+import { changeLines, failures, projectDir, st2prov, testPlaybook } from '../harness/cli.js';
 import { startSshd, type Sshd } from '../harness/sshd.js';
 import { workspace, type Workspace } from '../harness/workspace.js';
 
-const playbook = (name: string) => join(projectDir, 'dist/test/ssh/playbooks', `${name}.js`);
 
 function debianPgFile(name: string): string {
   const dir = readdirSync('/etc/postgresql')[0]!;
@@ -50,7 +49,7 @@ describe('every operation against a real sshd: diff → apply → apply → diff
   let planned: string[] = [];
 
   it('diff on a fresh host lists the changes, with the edits of files not yet there pending', async () => {
-    const run = await st2prov(['diff', ws.inventory, '--playbook', playbook('everyOperation'), '--json']);
+    const run = await st2prov(['diff', ws.inventory, '--playbook', testPlaybook('everyOperation'), '--json']);
     assert.equal(run.code, 0, failures(run));
     const host = run.json.hosts[0]!;
     const pending = host.steps.filter((s) => s.status === 'pending').map((s) => s.step);
@@ -67,7 +66,7 @@ describe('every operation against a real sshd: diff → apply → apply → diff
   });
 
   it('apply makes exactly those changes, plus the pending ones', async () => {
-    const run = await st2prov(['apply', ws.inventory, '--playbook', playbook('everyOperation'), '--json']);
+    const run = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('everyOperation'), '--json']);
     assert.equal(run.code, 0, failures(run));
     const applied = changeLines(run.json);
     const appliedOutsidePending = applied.filter((l) => !/\| (plain file|template|conf key|ini keys|pg_hba rule|postgresql role and database) \|/.test(l));
@@ -114,7 +113,7 @@ describe('every operation against a real sshd: diff → apply → apply → diff
   });
 
   it('a second apply changes nothing and runs no handler', async () => {
-    const run = await st2prov(['apply', ws.inventory, '--playbook', playbook('everyOperation'), '--json']);
+    const run = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('everyOperation'), '--json']);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(changeLines(run.json), []);
     assert.equal(run.json.hosts[0]!.changed, 0);
@@ -122,7 +121,7 @@ describe('every operation against a real sshd: diff → apply → apply → diff
   });
 
   it('diff afterwards shows nothing, and --exit-code says so', async () => {
-    const run = await st2prov(['diff', ws.inventory, '--playbook', playbook('everyOperation'), '--exit-code']);
+    const run = await st2prov(['diff', ws.inventory, '--playbook', testPlaybook('everyOperation'), '--exit-code']);
     assert.equal(run.code, 0, run.stderr);
     assert.doesNotMatch(run.stdout, /==/);
     assert.match(run.stdout, /changed=0/);
@@ -130,12 +129,12 @@ describe('every operation against a real sshd: diff → apply → apply → diff
 
   it('a changed pack file shows as that one file’s diff, then syncs', async () => {
     writeFileSync(join(sshd.dir, 'packs/core/pack.yaml'), 'name: core\nversion: 1.0.1\n');
-    const diff = await st2prov(['diff', ws.inventory, '--playbook', playbook('everyOperation'), '--json', '--exit-code']);
+    const diff = await st2prov(['diff', ws.inventory, '--playbook', testPlaybook('everyOperation'), '--json', '--exit-code']);
     assert.equal(diff.code, 8);
     const changes = diff.json.hosts[0]!.steps.flatMap((s) => s.changes);
     assert.equal(changes.length, 2, 'the sync and the handler it notifies');
     assert.match(changes[0]!.diff!, /-version: 1\.0\.0\n\+version: 1\.0\.1/);
-    const apply = await st2prov(['apply', ws.inventory, '--playbook', playbook('everyOperation')]);
+    const apply = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('everyOperation')]);
     assert.equal(apply.code, 0, apply.stderr);
     assert.equal(readFileSync(join(ws.target, 'packs/core/pack.yaml'), 'utf8'), 'name: core\nversion: 1.0.1\n');
   });
@@ -144,7 +143,7 @@ describe('every operation against a real sshd: diff → apply → apply → diff
     execFileSync('runuser', ['-u', 'postgres', '--', 'psql', '-q', '-c', `ALTER ROLE st2prov_test_${process.pid} PASSWORD 'something-else'`]);
     writeFileSync(join(ws.target, 'etc/app.conf'), 'tampered\n');
     for (const args of [['diff', '--json'], ['diff', '-v'], ['apply', '--json'], ['apply', '-v']]) {
-      const run = await st2prov([args[0]!, ws.inventory, '--playbook', playbook('everyOperation'), args[1]!]);
+      const run = await st2prov([args[0]!, ws.inventory, '--playbook', testPlaybook('everyOperation'), args[1]!]);
       const all = run.stdout + run.stderr;
       assert.ok(all.length > 0);
       assert.ok(!all.includes(secret), `${args.join(' ')} leaks the PostgreSQL password`);
