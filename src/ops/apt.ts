@@ -18,6 +18,7 @@ export function markIndexStale(host: HostContext): void {
   staleIndex.add(host);
 }
 
+const UPDATE = [...APT_ENV, 'apt-get', '-q', '-o', 'DPkg::Lock::Timeout=600', 'update'];
 const HAS_LISTS = `for f in /var/lib/apt/lists/*_Packages*; do [ -e "$f" ] && exit 0; done; exit 1`;
 
 /**
@@ -56,7 +57,7 @@ async function install(host: HostContext, names: string[], recommends: boolean):
   let updated = false;
   const hasLists = (await host.exec({ argv: shellScript(HAS_LISTS) })).code === 0;
   if (staleIndex.has(host) || !hasLists) {
-    await host.run('apt-get update', { argv: [...APT_ENV, 'apt-get', '-q', '-o', 'DPkg::Lock::Timeout=600', 'update'] });
+    await host.run('apt-get update', { argv: UPDATE });
     staleIndex.delete(host);
     updated = true;
   }
@@ -64,7 +65,7 @@ async function install(host: HostContext, names: string[], recommends: boolean):
   if (first.code === 0) return;
   // an index older than the packages asked for: refresh once and try again
   if (!updated && /Unable to locate package|has no installation candidate|404\s+Not Found/.test(first.stderr + first.stdout)) {
-    await host.run('apt-get update', { argv: [...APT_ENV, 'apt-get', '-q', '-o', 'DPkg::Lock::Timeout=600', 'update'] });
+    await host.run('apt-get update', { argv: UPDATE });
     await host.run(`apt-get install ${names.join(' ')}`, { argv });
     return;
   }
