@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PREFIX_LENGTH, REPO_URL, SUBNET } from '../test/lab/config.js';
 import { labDown, labUp, type Lab } from '../test/lab/lab.js';
 
 /**
@@ -59,7 +60,7 @@ function ansibleVars(lab: Lab): string {
   writeFileSync(join(dir, 'htpasswd'), `st2admin:${spawnSync('openssl', ['passwd', '-apr1', 'bench-password'], { encoding: 'utf8' }).stdout.trim()}\n`);
   const vars = {
     mistral_db_password: 'bench-mistral-pw', rabbitmq_password: 'bench-rabbit-pw', redis_password: 'bench-redis-pw',
-    pg_hba_network: '10.213.0.0/24', bench_material: dir, st2_repo: 'http://10.213.0.1:8780/stackstorm', st2_repo_key: lab.repoKeyring,
+    pg_hba_network: `${SUBNET}/${PREFIX_LENGTH}`, bench_material: dir, st2_repo: `${REPO_URL}/stackstorm`, st2_repo_key: lab.repoKeyring,
   };
   writeFileSync(join(dir, 'vars.json'), JSON.stringify(vars));
   return join(dir, 'vars.json');

@@ -1,18 +1,27 @@
 /**
  * The lab's fixed facts: one subnet that exists only inside namespaces the lab creates,
  * the names of its hosts (the guide's), and where it keeps its cached base and repository.
+ *
+ * Several labs can run side by side on one machine (two branches tested at once): slot N
+ * (ST2PROV_LAB_SLOT, 0 to 3, default 0) owns 10.213.0.(64·N)/26, the bridge st2labN and its
+ * own namespace and link names. Every slot stays inside the project's 10.213.0.0/24.
  */
-export const SUBNET_PREFIX = '10.213.0';
-export const PREFIX_LENGTH = 24;
-export const BRIDGE = 'st2lab0';
-export const BRIDGE_ADDRESS = `${SUBNET_PREFIX}.1`;
+export const SLOT = labSlot(process.env.ST2PROV_LAB_SLOT);
+const FIRST = 64 * SLOT;
+export const SUBNET = `10.213.0.${FIRST}`;
+export const PREFIX_LENGTH = 26;
+export const BRIDGE = `st2lab${SLOT}`;
+export const BRIDGE_ADDRESS = address(1);
 export const REPO_PORT = 8780;
 export const REPO_URL = `http://${BRIDGE_ADDRESS}:${REPO_PORT}`;
-export const NETNS_PREFIX = 'st2lab-';
+export const NETNS_PREFIX = SLOT === 0 ? 'st2lab-' : `st2lab${SLOT}-`;
+export const VETH_PREFIX = `${NETNS_PREFIX}v`;
 export const ADMIN_USER = 'labadmin';
+/** hosts take .10 upwards in their slot: one controller and at most this many blueprints */
+export const MAX_BLUEPRINTS = 52;
 
 export const labDir = process.env.ST2PROV_LAB_DIR ?? '/var/tmp/st2prov-lab';
-export const runDir = `${labDir}/run`;
+export const runDir = SLOT === 0 ? `${labDir}/run` : `${labDir}/run-${SLOT}`;
 export const stateFile = `${runDir}/state.json`;
 
 export interface LabHostSpec {
@@ -24,10 +33,24 @@ export interface LabHostSpec {
   veth: string;
 }
 
+/** The lab address `offset` places into this slot's subnet. */
+export function address(offset: number): string {
+  if (offset < 1 || offset > 62) throw new Error(`lab address offset ${offset} is outside the slot's /26`);
+  return `10.213.0.${FIRST + offset}`;
+}
+
 export function hostSpecs(blueprints: number): LabHostSpec[] {
-  const specs: LabHostSpec[] = [{ name: 'st2-multi-node-cntl', role: 'controller', address: `${SUBNET_PREFIX}.10`, netns: `${NETNS_PREFIX}cntl`, veth: 'st2lab-v0' }];
+  if (blueprints > MAX_BLUEPRINTS) throw new Error(`a lab slot holds at most ${MAX_BLUEPRINTS} blueprints`);
+  const specs: LabHostSpec[] = [{ name: 'st2-multi-node-cntl', role: 'controller', address: address(10), netns: `${NETNS_PREFIX}cntl`, veth: `${VETH_PREFIX}0` }];
   for (let i = 1; i <= blueprints; i++) {
-    specs.push({ name: `st2-multi-node-${i}`, role: 'blueprint', address: `${SUBNET_PREFIX}.${10 + i}`, netns: `${NETNS_PREFIX}${i}`, veth: `st2lab-v${i}` });
+    specs.push({ name: `st2-multi-node-${i}`, role: 'blueprint', address: address(10 + i), netns: `${NETNS_PREFIX}${i}`, veth: `${VETH_PREFIX}${i}` });
   }
   return specs;
+}
+
+function labSlot(text: string | undefined): number {
+  if (text === undefined || text === '') return 0;
+  const slot = Number(text);
+  if (!Number.isInteger(slot) || slot < 0 || slot > 3) throw new Error(`ST2PROV_LAB_SLOT="${text}" must be 0, 1, 2 or 3`);
+  return slot;
 }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { useLab } from '../harness/lab.js';
 import { ssh } from '../harness/remote.js';
-import { BRIDGE, runDir } from '../lab/config.js';
+import { BRIDGE, PREFIX_LENGTH, REPO_URL, SUBNET, address, runDir } from '../lab/config.js';
 import { labDown, labUp, leftovers, type LabState } from '../lab/lab.js';
 import { isAlive } from '../lab/processes.js';
 
@@ -13,8 +13,8 @@ describe('the lab: real Debian hosts in network namespaces', () => {
   it('brings up one controller and three blueprints, with an inventory users could write', () => {
     assert.equal(lab().hosts.length, 4);
     const inventory = readFileSync(lab().inventory, 'utf8');
-    assert.match(inventory, /^\[controller\]\nst2-multi-node-cntl ansible_host=10\.213\.0\.10$/m);
-    assert.match(inventory, /^\[blueprint\]\nst2-multi-node-1 ansible_host=10\.213\.0\.11\nst2-multi-node-2 ansible_host=10\.213\.0\.12\nst2-multi-node-3 ansible_host=10\.213\.0\.13$/m);
+    assert.ok(inventory.includes(`[controller]\nst2-multi-node-cntl ansible_host=${address(10)}\n`), inventory);
+    assert.ok(inventory.includes(`[blueprint]\nst2-multi-node-1 ansible_host=${address(11)}\nst2-multi-node-2 ansible_host=${address(12)}\nst2-multi-node-3 ansible_host=${address(13)}\n`), inventory);
   });
 
   it('answers strict-host-key ssh on every host, as root and as a sudo user', () => {
@@ -37,7 +37,7 @@ describe('the lab: real Debian hosts in network namespaces', () => {
     const r = ssh(lab(), lab().hosts[1]!.address, 'ip route; echo ---; cat /proc/sys/net/ipv6/conf/all/disable_ipv6; ip route get 192.0.2.1 2>&1 || echo unreachable');
     assert.equal(r.code, 0, r.stderr);
     const [routes, rest] = r.stdout.split('---\n') as [string, string];
-    assert.equal(routes.trim(), '10.213.0.0/24 dev eth0 proto kernel scope link src 10.213.0.11');
+    assert.equal(routes.trim(), `${SUBNET}/${PREFIX_LENGTH} dev eth0 proto kernel scope link src ${address(11)}`);
     assert.match(rest, /^1\n/);
     assert.match(rest, /unreachable/);
   });
@@ -51,7 +51,7 @@ describe('the lab: real Debian hosts in network namespaces', () => {
   it('serves the test st2 packages: daemons on the real ports answer with their host name', () => {
     const host = lab().hosts[2]!;
     const script = [
-      'echo "deb [signed-by=/usr/share/keyrings/st2lab-archive-keyring.gpg] http://10.213.0.1:8780/stackstorm ./" > /etc/apt/sources.list.d/st2lab.list',
+      `echo "deb [signed-by=/usr/share/keyrings/st2lab-archive-keyring.gpg] ${REPO_URL}/stackstorm ./" > /etc/apt/sources.list.d/st2lab.list`,
       'apt-get update -q >/dev/null',
       'DEBIAN_FRONTEND=noninteractive apt-get install -y -q st2 mongodb-server >/dev/null 2>&1',
       'st2ctl start >/dev/null',

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBase } from './base.js';
-import { BRIDGE, BRIDGE_ADDRESS, NETNS_PREFIX, REPO_PORT, REPO_URL, hostSpecs, runDir, stateFile } from './config.js';
+import { BRIDGE, BRIDGE_ADDRESS, NETNS_PREFIX, REPO_PORT, REPO_URL, VETH_PREFIX, hostSpecs, runDir, stateFile } from './config.js';
 import { prepareHost, startHost, type RunningHost } from './hosts.js';
 import { createBridge, createHostNetwork, removeBridge, removeHostNetwork } from './network.js';
 import { childrenOf, isAlive, killAndWait, startTimeOf } from './processes.js';
@@ -159,7 +159,7 @@ export function labNamespaces(): string[] {
 }
 
 function labLinks(): string[] {
-  return run('ip', ['-o', 'link', 'show']).split('\n').map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1] ?? '').filter((n) => n.startsWith('st2lab-v'));
+  return run('ip', ['-o', 'link', 'show']).split('\n').map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1] ?? '').filter((n) => n.startsWith(VETH_PREFIX));
 }
 
 /** Anything of the lab still there: namespaces, links, mounts, processes, files. */
