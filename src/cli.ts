@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { checkCommand } from './commands/check.js';
 import { hostsCommand } from './commands/hosts.js';
-import { runCommand } from './commands/run.js';
-import { mask } from './secrets.js';
+import { runCommand, type RunCommandOptions } from './commands/run.js';
+import type { Mode } from './core/results.js';
+import { mask } from './core/secret.js';
 import { projectRoot } from './paths.js';
 
 const EXIT_CODES = `Exit codes:
@@ -23,49 +23,84 @@ function selection<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'one JSON document on stdout' });
 }
 
-function runOptions<T>(y: Argv<T>) {
+/** What every command that contacts hosts takes: how many at once, and how to reach them. */
+function connecting<T>(y: Argv<T>) {
   return selection(y)
-    .option('playbook', { type: 'string', default: 'site', describe: 'site, controller, blueprint, or the path of a compiled playbook module' })
-    .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'only steps with one of these tags' })
-    .option('skip-tags', { type: 'string', array: true, default: [] as string[], describe: 'leave out steps with these tags' })
     .option('forks', { alias: 'f', type: 'number', default: 25, describe: 'hosts worked on at once' })
-    .option('max-fail-percent', { type: 'number', default: 100, describe: 'stop starting work once more than this share of hosts failed' })
-    .option('any-errors-fatal', { type: 'boolean', default: false, describe: 'stop every host after the first failure' })
     .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'append unknown host keys to known_hosts (a changed key still fails)' })
     .option('known-hosts', { type: 'string', describe: 'known_hosts file (default ~/.ssh/known_hosts, or UserKnownHostsFile in ansible_ssh_common_args)' })
     .option('ssh-config', { type: 'string', describe: 'ssh client config (default ~/.ssh/config)' })
     .option('timeout', { type: 'number', default: 10, describe: 'seconds to wait for an SSH connection' })
     .option('retries', { type: 'number', default: 2, describe: 'connection attempts after the first, with backoff' })
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'every step, and changes of an apply' })
+    .check((a) => {
+      positive('--forks', a.forks, { integer: true });
+      positive('--timeout', a.timeout);
+      atLeastZero('--retries', a.retries, { integer: true });
+      return true;
+    });
+}
+
+function runOptions<T>(y: Argv<T>) {
+  return connecting(y)
+    .option('playbook', { type: 'string', default: 'site', describe: 'site, controller, blueprint, or the path of a compiled playbook module' })
+    .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'only steps with one of these tags' })
+    .option('skip-tags', { type: 'string', array: true, default: [] as string[], describe: 'leave out steps with these tags' })
+    .option('max-fail-percent', { type: 'number', default: 100, describe: 'stop starting work once more than this share of hosts failed' })
+    .option('any-errors-fatal', { type: 'boolean', default: false, describe: 'stop every host after the first failure' })
     .option('lock-wait', { type: 'number', default: 60, describe: 'seconds to wait for another st2prov run on a host' })
-    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'every step, and changes of an apply' });
+    .check((a) => {
+      atLeastZero('--max-fail-percent', a.maxFailPercent);
+      if ((a.maxFailPercent as number) > 100) throw new CliUsage('--max-fail-percent must be from 0 to 100');
+      atLeastZero('--lock-wait', a.lockWait);
+      return true;
+    });
+}
+
+function positive(flag: string, value: unknown, options: { integer?: boolean } = {}): void {
+  const n = value as number;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || (options.integer && !Number.isInteger(n))) throw new CliUsage(`${flag} must be a positive ${options.integer ? 'whole number' : 'number'}, not "${String(value)}"`);
+}
+
+function atLeastZero(flag: string, value: unknown, options: { integer?: boolean } = {}): void {
+  const n = value as number;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || (options.integer && !Number.isInteger(n))) throw new CliUsage(`${flag} must be a ${options.integer ? 'whole number' : 'number'} of 0 or more, not "${String(value)}"`);
+}
+
+type Args = Record<string, unknown>;
+
+/** The options of any run (apply, diff, check) as the command takes them. */
+function runArgs(mode: Mode, a: Args): RunCommandOptions {
+  const list = (v: unknown) => ((v as string[] | undefined) ?? []).flatMap((t) => t.split(',')).filter(Boolean);
+  return {
+    mode,
+    inventory: a.inventory as string,
+    limit: a.limit as string | undefined,
+    role: a.role as string | undefined,
+    extraVars: a.extraVars as string[],
+    playbook: (a.playbook as string | undefined) ?? 'check',
+    forks: a.forks as number,
+    tags: list(a.tags),
+    skipTags: list(a.skipTags),
+    anyErrorsFatal: Boolean(a.anyErrorsFatal),
+    maxFailPercent: (a.maxFailPercent as number | undefined) ?? 100,
+    lockWaitSeconds: (a.lockWait as number | undefined) ?? 60,
+    json: a.json as boolean,
+    verbose: a.verbose as boolean,
+    exitCode: Boolean(a.exitCode),
+    acceptNewHostKeys: a.acceptNewHostKeys as boolean,
+    knownHostsFile: a.knownHosts as string | undefined,
+    sshConfigFile: a.sshConfig as string | undefined,
+    connectTimeoutMs: (a.timeout as number) * 1000,
+    retries: a.retries as number,
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version;
-  const run = (mode: 'apply' | 'diff') => async (a: Record<string, unknown>) => {
-    code = await runCommand({
-      mode,
-      inventory: a.inventory as string,
-      limit: a.limit as string | undefined,
-      role: a.role as string | undefined,
-      extraVars: a.extraVars as string[],
-      playbook: a.playbook as string,
-      forks: a.forks as number,
-      tags: (a.tags as string[]).flatMap((t) => t.split(',')),
-      skipTags: (a.skipTags as string[]).flatMap((t) => t.split(',')),
-      anyErrorsFatal: a.anyErrorsFatal as boolean,
-      maxFailPercent: a.maxFailPercent as number,
-      lockWaitSeconds: a.lockWait as number,
-      json: a.json as boolean,
-      verbose: a.verbose as boolean,
-      exitCode: Boolean(a.exitCode),
-      acceptNewHostKeys: a.acceptNewHostKeys as boolean,
-      knownHostsFile: a.knownHosts as string | undefined,
-      sshConfigFile: a.sshConfig as string | undefined,
-      connectTimeoutMs: (a.timeout as number) * 1000,
-      retries: a.retries as number,
-    });
+  const run = (mode: Mode) => async (a: Args) => {
+    code = await runCommand(runArgs(mode, a));
   };
   const parser = yargs(argv)
     .scriptName('st2prov')
@@ -73,18 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('apply [inventory]', 'converge the hosts', (y) => runOptions(y), run('apply'))
     .command('diff [inventory]', 'dry run: exactly what apply would change, with unified diffs', (y) =>
       runOptions(y).option('exit-code', { type: 'boolean', default: false, describe: 'exit 8 when changes are pending' }), run('diff'))
-    .command('check [inventory]', 'read-only health of a deployed cluster: components, load balancer, dependencies, HA rules', (y) =>
-      selection(y)
-        .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'append unknown host keys to known_hosts' })
-        .option('known-hosts', { type: 'string', describe: 'known_hosts file' })
-        .option('ssh-config', { type: 'string', describe: 'ssh client config (default ~/.ssh/config)' })
-        .option('timeout', { type: 'number', default: 10, describe: 'seconds to wait for an SSH connection' }), async (a) => {
-      code = await checkCommand({
-        inventory: a.inventory, limit: a.limit, role: a.role, extraVars: a.extraVars, json: a.json,
-        acceptNewHostKeys: a.acceptNewHostKeys, knownHostsFile: a.knownHosts, sshConfigFile: a.sshConfig, connectTimeoutMs: a.timeout * 1000, retries: 1,
-      });
-    })
-    .command('hosts [inventory]', 'hosts, groups, roles and effective variables (secrets masked)', (y) => selection(y), (a) => {
+    .command('check [inventory]', 'read-only health of a deployed cluster: components, load balancer, dependencies, HA rules', (y) => connecting(y), run('check'))
+    .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), (a) => {
       code = hostsCommand({ inventory: a.inventory, limit: a.limit, role: a.role, extraVars: a.extraVars, json: a.json });
     })
     .example('$0 apply inventory.ini', 'converge every host')

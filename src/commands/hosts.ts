@@ -1,23 +1,34 @@
-import { masked } from '../secrets.js';
-import { selectHosts, type SelectionOptions } from './select.js';
+import { isSecret, MASK, masked } from '../core/secret.js';
+import { selectRun, type SelectionOptions } from '../inventory/selection.js';
+import { VARIABLES, isSecretName, type VariableName } from '../inventory/variables.js';
 
-/** `st2prov hosts`: the resolved inventory, secrets masked. */
-export function hostsCommand(options: SelectionOptions & { json: boolean }, out: NodeJS.WritableStream = process.stdout): number {
-  const { inventory, hosts } = selectHosts(options);
+/**
+ * `st2prov hosts`: the resolved inventory as st2prov reads it. Each host with its role and
+ * groups, the variables set for it (typed: booleans, numbers, lists) and where each was
+ * set; then the cluster-wide settings, defaults included. Secrets masked; a bad value is
+ * refused with its file:line like in every other command.
+ */
+export function hostsCommand(options: SelectionOptions & { json: boolean }, io = { out: process.stdout, err: process.stderr }): number {
+  const { inventory, settled, hosts } = selectRun(options);
+  for (const warning of settled.warnings) io.err.write(`st2prov: warning: ${warning}\n`);
+  const typed = (h: (typeof hosts)[number], key: string): unknown =>
+    key in VARIABLES ? (h.settings as unknown as Record<string, unknown>)[key] : isSecretName(key) && !isSecret(h.vars[key]) ? MASK : h.vars[key];
+  const clusterKeys = (Object.keys(VARIABLES) as VariableName[]).filter((k) => VARIABLES[k].scope === 'cluster');
   if (options.json) {
     const doc = {
       inventory: inventory.file,
-      hosts: hosts.map((h) => ({ name: h.name, role: h.role ?? null, groups: h.groups, vars: h.vars, origins: h.origins })),
+      hosts: hosts.map((h) => ({ name: h.name, role: h.role ?? null, groups: h.groups, vars: Object.fromEntries(Object.keys(h.vars).map((k) => [k, typed(h, k)])), origins: h.origins })),
       groups: Object.fromEntries([...inventory.groups].map(([name, g]) => [name, { hosts: g.hosts, children: g.children, vars: g.vars }])),
+      cluster: Object.fromEntries(clusterKeys.map((k) => [k, { value: settled.settings[k] ?? null, origin: settled.origins[k] }])),
     };
-    out.write(`${JSON.stringify(masked(doc), null, 2)}\n`);
+    io.out.write(`${JSON.stringify(masked(doc), null, 2)}\n`);
     return 0;
   }
   const lines: string[] = [];
   for (const h of hosts) {
     lines.push(`${h.name}  role=${h.role ?? '-'}  groups=${h.groups.filter((g) => g !== 'all').join(',') || '-'}`);
     for (const key of Object.keys(h.vars).sort()) {
-      lines.push(`    ${key} = ${display(h.vars[key])}    # ${h.origins[key]}`);
+      lines.push(`    ${key} = ${display(typed(h, key))}    # ${h.origins[key]}${key in VARIABLES ? '' : ' (not a st2prov variable)'}`);
     }
   }
   lines.push('', 'groups:');
@@ -25,11 +36,14 @@ export function hostsCommand(options: SelectionOptions & { json: boolean }, out:
     if (g.hosts.length === 0 && g.children.length === 0 && name === 'ungrouped') continue;
     lines.push(`    ${name}: ${g.hosts.join(', ') || '-'}${g.children.length ? `  (children: ${g.children.join(', ')})` : ''}`);
   }
-  out.write(`${lines.join('\n')}\n`);
+  lines.push('', 'cluster settings (the same on every host):');
+  for (const key of clusterKeys) lines.push(`    ${key} = ${display(settled.settings[key])}    # ${settled.origins[key]}`);
+  io.out.write(`${lines.join('\n')}\n`);
   return 0;
 }
 
 function display(value: unknown): string {
+  if (value === undefined) return '-';
   const m = masked(value);
   return typeof m === 'string' ? m : JSON.stringify(m);
 }

@@ -1,39 +1,48 @@
-import { SecretStore } from '../secretStore.js';
-import { runPlays, type RunOptions, type RunReport } from '../engine/runner.js';
-import type { RunEvents } from '../engine/events.js';
-import { loadPlaybook } from '../playbookLoader.js';
-import { projectRoot } from '../paths.js';
+import type { Mode, RunEvents, RunReport } from '../core/results.js';
+import { runPlays, type RunOptions } from '../engine/runner.js';
+import { givenSecret, selectRun, type SelectionOptions } from '../inventory/selection.js';
 import { renderChanges } from '../report/changes.js';
 import { renderJson } from '../report/json.js';
 import { lineReporter } from '../report/lines.js';
 import { liveReporter } from '../report/live.js';
 import { exitCodeOf, renderRecap } from '../report/recap.js';
 import { colour, isInteractive, plain } from '../report/style.js';
+import { checkExitCode, checkLines, renderCheckJson, renderVerdicts } from '../report/verdicts.js';
 import { connectionFactory, type ConnectOptions } from '../ssh/hostConnections.js';
-import { packsDirOf, selectHosts, type SelectionOptions } from './select.js';
+import { OwedHandlers } from '../state/owedHandlers.js';
+import { SecretStore } from '../state/secretStore.js';
+import { StateFolder } from '../state/stateFolder.js';
+import { loadPlaybook } from './playbook.js';
 
-/** The run's policy as the runner takes it, plus what only the command line has. */
+/** The run's policy as the engine takes it, plus what only the command line has. */
 export interface RunCommandOptions
   extends SelectionOptions,
     ConnectOptions,
-    Pick<RunOptions, 'mode' | 'forks' | 'tags' | 'skipTags' | 'anyErrorsFatal' | 'maxFailPercent' | 'lockWaitSeconds'> {
+    Pick<RunOptions, 'forks' | 'tags' | 'skipTags' | 'anyErrorsFatal' | 'maxFailPercent' | 'lockWaitSeconds'> {
+  mode: Mode;
   playbook: string;
   json: boolean;
   verbose: boolean;
   exitCode: boolean;
 }
 
-/** `apply` and `diff`: the same run, acting or not. Returns the exit code. */
+/**
+ * `apply`, `diff` and `check`: one run through the engine. Everything that can be refused
+ * (inventory, settings, the playbook's own rules) is refused before any host is contacted.
+ * Returns the exit code.
+ */
 export async function runCommand(options: RunCommandOptions, io = { out: process.stdout, err: process.stderr }): Promise<number> {
-  const { inventory, hosts } = selectHosts(options);
+  const selection = selectRun(options);
+  for (const warning of selection.settled.warnings) io.err.write(`st2prov: warning: ${warning}\n`);
   const plays = await loadPlaybook(options.playbook);
-  for (const play of plays) play.validate?.(inventory.hosts.filter((h) => h.groups.includes(play.hosts)));
-  const secrets = SecretStore.forInventory(inventory);
-  const live = !options.json && isInteractive(io.err) ? liveReporter(hosts.map((h) => h.name)) : undefined;
+  for (const play of plays) play.validate?.(selection.cluster);
+  const folder = new StateFolder(selection.inventory.stateDir, options.mode === 'apply');
+  const names = selection.hosts.map((h) => h.name);
+  const live = !options.json && isInteractive(io.err) ? liveReporter(names) : undefined;
   const events: RunEvents = live?.events ?? (options.json && !options.verbose ? {} : lineReporter({ err: io.err, paint: plain, verbose: options.verbose }));
   let report: RunReport;
   try {
-    report = await runPlays(plays, hosts, {
+    report = await runPlays(plays, selection.hosts, {
       mode: options.mode,
       forks: options.forks,
       tags: options.tags,
@@ -41,16 +50,10 @@ export async function runCommand(options: RunCommandOptions, io = { out: process
       anyErrorsFatal: options.anyErrorsFatal,
       maxFailPercent: options.maxFailPercent,
       lockWaitSeconds: options.lockWaitSeconds,
-      stateDir: inventory.stateDir,
-      connect: connectionFactory(options),
-      secrets,
-      cluster: {
-        hosts: inventory.hosts,
-        byRole: (role) => inventory.hosts.filter((h) => h.role === role),
-        selected: hosts.map((h) => h.name),
-        projectDir: projectRoot,
-        packsDir: packsDirOf(inventory),
-      },
+      connect: connectionFactory({ ...options, record: options.mode === 'apply' }),
+      vault: new SecretStore(folder, (name) => givenSecret(selection, name)),
+      owed: new OwedHandlers(folder),
+      cluster: selection.cluster,
       events,
     });
   } finally {
@@ -58,12 +61,18 @@ export async function runCommand(options: RunCommandOptions, io = { out: process
     await live?.done;
   }
   const paint = isInteractive(io.out) ? colour : plain;
-  if (options.json) io.out.write(renderJson(report, { playbook: options.playbook, inventory: inventory.file }));
+  const about = { playbook: options.playbook, inventory: selection.inventory.file };
+  if (options.mode === 'check') {
+    const lines = checkLines(report, selection.settled.hosts.map((h) => h.name));
+    io.out.write(options.json ? renderCheckJson(lines, report, about) : renderVerdicts(lines, paint));
+    return checkExitCode(lines, report);
+  }
+  if (options.json) io.out.write(renderJson(report, about));
   else {
     if (options.mode === 'diff' || options.verbose) io.out.write(renderChanges(report.results, paint));
     io.out.write(renderRecap(report, paint));
   }
-  let code = exitCodeOf(report.recap);
-  if (options.mode === 'diff' && options.exitCode && report.recap.some((r) => r.changed > 0 || r.pending > 0)) code |= 8;
+  let code = exitCodeOf(report);
+  if (options.mode === 'diff' && options.exitCode && [...report.recap, ...(report.local ? [report.local] : [])].some((r) => r.changed > 0 || r.pending > 0)) code |= 8;
   return code;
 }

@@ -5,16 +5,42 @@ import { fromLines, toLines } from './lines.js';
  * line holds it. The first active line is changed in place (its trailing comment kept);
  * with none active, the first commented-out line is uncommented in place; otherwise the
  * key is appended. Later active duplicates are removed; every comment stays.
- * `value` is written as given: quote it for the file's syntax first (see pgValue).
+ * `value` is written as given: encode it with the file's style first.
  */
 export interface ConfStyle {
   /** written between key and value: " = " (postgresql.conf), "=" (shell env files), " " (redis.conf) */
   separator: string;
+  /** a value (or a list of words) as the file's syntax needs it to be read back exactly */
+  encode(value: string | readonly string[]): string;
 }
 
-export const CONF_STYLE: ConfStyle = { separator: ' = ' };
+/** `key = value` written as given (mongodb.conf and other files without quoting). */
+export const CONF_STYLE: ConfStyle = { separator: ' = ', encode: (v) => words(v).join(',') };
 
-export function setConfKey(text: string, key: string, value: string, style: ConfStyle = CONF_STYLE): string {
+/** postgresql.conf: a string setting in single quotes, a list joined with commas. */
+export const POSTGRES_STYLE: ConfStyle = { separator: ' = ', encode: (v) => pgValue(words(v).join(',')) };
+
+/** Shell environment files (/etc/default/*, rabbitmq-env.conf): KEY="words" as sh reads them back. */
+export const ENV_STYLE: ConfStyle = { separator: '=', encode: (v) => shellDoubleQuoted(words(v).join(' ')) };
+
+/** redis.conf: `key arg arg`, each argument quoted when Redis' parser needs it. */
+export const REDIS_STYLE: ConfStyle = { separator: ' ', encode: (v) => words(v).map(redisArgument).join(' ') };
+
+function words(value: string | readonly string[]): readonly string[] {
+  return typeof value === 'string' ? [value] : value;
+}
+
+/**
+ * One argument of a redis.conf line. Redis splits lines like a shell (sdssplitargs): a
+ * plain argument stops at a space; a double-quoted one may hold anything, with \\, \" and
+ * \xHH escapes.
+ */
+export function redisArgument(text: string): string {
+  if (/^[!#-&(-[\]-~]+$/.test(text)) return text; // printable ASCII without space, quotes or backslash
+  return `"${[...Buffer.from(text, 'utf8')].map((b) => (b === 0x22 || b === 0x5c ? `\\${String.fromCharCode(b)}` : b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('')}"`;
+}
+
+export function setConfKey(text: string, key: string, value: string, style: Pick<ConfStyle, 'separator'> = CONF_STYLE): string {
   const lines = toLines(text);
   const active: number[] = [];
   let commented = -1;
@@ -35,12 +61,17 @@ export function setConfKey(text: string, key: string, value: string, style: Conf
 }
 
 /** Reads the active value of a key (the first active line), or undefined. */
-export function getConfKey(text: string, key: string, style: ConfStyle = CONF_STYLE): string | undefined {
+export function getConfKey(text: string, key: string, style: Pick<ConfStyle, 'separator'> = CONF_STYLE): string | undefined {
   for (const line of toLines(text)) {
     const parsed = parseConfLine(line, style);
     if (parsed && !parsed.commented && parsed.key === key) return parsed.value;
   }
   return undefined;
+}
+
+/** A value in double quotes as sh reads it back: `"`, `\`, `$` and backtick escaped. */
+export function shellDoubleQuoted(text: string): string {
+  return `"${text.replace(/["\\$`]/g, '\\$&')}"`;
 }
 
 /** PostgreSQL's quoting for a string setting: single quotes, embedded quotes doubled. */
@@ -57,7 +88,7 @@ interface ConfLine {
   trailer: string;
 }
 
-export function parseConfLine(line: string, style: ConfStyle = CONF_STYLE): ConfLine | undefined {
+export function parseConfLine(line: string, style: Pick<ConfStyle, 'separator'> = CONF_STYLE): ConfLine | undefined {
   const m = /^(\s*)(#\s*)?([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*|\s+)(.*)$/.exec(line);
   if (!m) return undefined;
   const [, indent, hash, key, , rest] = m as unknown as [string, string, string | undefined, string, string, string];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { UnreachableError } from '../errors.js';
-import type { SshConnection } from '../ssh/connection.js';
-import { shellScript } from '../ssh/quote.js';
+import { shellScript } from '../core/command.js';
+import { UnreachableError } from '../core/errors.js';
+import type { Transport } from './engineHost.js';
 
 const LOCK_FILE = '/run/lock/st2prov.lock';
 
@@ -33,14 +33,17 @@ export interface HostLock {
   release(): void;
 }
 
+/** Applies take the lock exclusive, dry runs shared; checks take none. */
+export type LockKind = 'exclusive' | 'shared' | 'none';
+
 export async function lockHost(
-  connection: SshConnection,
-  exclusive: boolean,
+  connection: Transport,
+  kind: Exclude<LockKind, 'none'>,
   waitSeconds: number,
   onWait: () => void,
 ): Promise<HostLock> {
   const held = await connection.hold(
-    { argv: shellScript(SCRIPT, [LOCK_FILE, exclusive ? '-x' : '-s', String(waitSeconds), RUN_ID]) },
+    { argv: shellScript(SCRIPT, [LOCK_FILE, kind === 'exclusive' ? '-x' : '-s', String(waitSeconds), RUN_ID]) },
     (line) => {
       if (line === 'waiting') onWait();
       return line === 'locked';
@@ -48,7 +51,7 @@ export async function lockHost(
   );
   if (!held.acquired) {
     const result = await held.done;
-    const name = connection.settings.name;
+    const name = connection.name;
     if (result.code === 75) {
       throw new UnreachableError(name, `another st2prov run holds ${LOCK_FILE} on this host and did not finish within ${waitSeconds}s`, 'wait for it to end, or raise --lock-wait');
     }

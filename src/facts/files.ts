@@ -1,12 +1,12 @@
-import { RemoteCommandError } from '../errors.js';
-import { shellScript } from '../ssh/quote.js';
-import { fact, type Fact } from './fact.js';
+import { RemoteCommandError } from '../core/errors.js';
+import { shellScript } from '../core/command.js';
+import { fact, type Fact } from '../core/fact.js';
 
 export type FileState =
   | { exists: false; parentExists: boolean }
   | { exists: true; mode: number; owner: string; group: string; content: string };
 
-const READ_FILE = `if [ -f "$1" ]; then stat -c '%a %U %G' "$1" && exec cat "$1"
+export const READ_FILE = `if [ -f "$1" ]; then stat -c '%a %U %G' "$1" && exec cat "$1"
 elif [ -e "$1" ]; then echo "not a regular file" >&2; exit 3
 elif [ -d "$(dirname "$1")" ]; then echo missing
 else echo missing-parent; fi`;
@@ -15,13 +15,18 @@ else echo missing-parent; fi`;
 export function fileState(path: string): Fact<FileState> {
   return fact(`file:${path}`, shellScript(READ_FILE, [path]), (r) => {
     if (r.code !== 0) throw new RemoteCommandError(`reading ${path}`, r.code, r.stderr);
-    const nl = r.stdout.indexOf('\n');
-    const head = r.stdout.slice(0, nl);
-    if (head === 'missing') return { exists: false, parentExists: true };
-    if (head === 'missing-parent') return { exists: false, parentExists: false };
-    const [mode, owner, group] = head.split(' ');
-    return { exists: true, mode: parseInt(mode!, 8), owner: owner!, group: group!, content: r.stdout.slice(nl + 1) };
+    return parseFileState(r.stdout);
   });
+}
+
+/** What READ_FILE printed, as a FileState. */
+export function parseFileState(stdout: string): FileState {
+  const nl = stdout.indexOf('\n');
+  const head = stdout.slice(0, nl);
+  if (head === 'missing') return { exists: false, parentExists: true };
+  if (head === 'missing-parent') return { exists: false, parentExists: false };
+  const [mode, owner, group] = head.split(' ');
+  return { exists: true, mode: parseInt(mode!, 8), owner: owner!, group: group!, content: stdout.slice(nl + 1) };
 }
 
 export interface PathState {

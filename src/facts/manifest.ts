@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PlaybookError, RemoteCommandError } from '../errors.js';
-import { shellScript } from '../ssh/quote.js';
-import { fact, type Fact } from './fact.js';
+import { PlaybookError, RemoteCommandError } from '../core/errors.js';
+import { shellScript } from '../core/command.js';
+import { fact, type Fact } from '../core/fact.js';
 
 /** path (relative, "./" stripped) → sha256 and whether the owner may execute it */
 export type Manifest = Map<string, { sha256: string; executable: boolean }>;

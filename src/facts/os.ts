@@ -1,25 +1,21 @@
-import { shellScript } from '../ssh/quote.js';
-import { strictFact, type Fact } from './fact.js';
+import { shellScript } from '../core/command.js';
+import { strictFact, type Fact } from '../core/fact.js';
 
 export interface OsFacts {
   id: string;
   versionId: string;
   codename: string;
   init: 'systemd' | 'sysvinit';
-  /** PostgreSQL major versions with a cluster config under /etc/postgresql, highest first */
-  postgresVersions: string[];
 }
 
 const PROBE = `. /etc/os-release
 printf '%s\\n' "$ID" "$VERSION_ID" "\${VERSION_CODENAME:-}"
-if [ -d /run/systemd/system ]; then echo systemd; else echo sysvinit; fi
-ls /etc/postgresql 2>/dev/null | tr '\\n' ' '; echo`;
+if [ -d /run/systemd/system ]; then echo systemd; else echo sysvinit; fi`;
 
-/** Distribution, release, init system and installed PostgreSQL versions: read, never assumed. */
+/** Distribution, release and init system: read, never assumed. */
 export function osFacts(): Fact<OsFacts> {
   return strictFact('os', shellScript(PROBE), (out) => {
-    const [id, versionId, codename, init, pg] = out.split('\n');
-    const postgresVersions = (pg ?? '').trim().split(/\s+/).filter((v) => /^\d+(\.\d+)?$/.test(v)).sort((a, b) => Number(b) - Number(a));
-    return { id: id!, versionId: versionId!, codename: codename!, init: init === 'systemd' ? 'systemd' : 'sysvinit', postgresVersions };
+    const [id, versionId, codename, init] = out.split('\n');
+    return { id: id!, versionId: versionId!, codename: codename!, init: init === 'systemd' ? 'systemd' : 'sysvinit' };
   });
 }

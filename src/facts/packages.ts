@@ -1,4 +1,4 @@
-import { fact, type Fact } from './fact.js';
+import { fact, type Fact } from '../core/fact.js';
 
 /** Which of these packages dpkg has installed (names unknown to dpkg are simply absent). */
 export function installedPackages(names: readonly string[]): Fact<Map<string, string>> {

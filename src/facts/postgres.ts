@@ -1,7 +1,8 @@
-import { MissingInput, RemoteCommandError } from '../errors.js';
-import type { ExecResult } from '../ssh/connection.js';
-import { shellScript } from '../ssh/quote.js';
-import { fact, type Fact } from './fact.js';
+import { MissingInput, RemoteCommandError } from '../core/errors.js';
+import type { ExecResult } from '../core/command.js';
+import { shellScript } from '../core/command.js';
+import { fact, type Fact } from '../core/fact.js';
+import { READ_FILE, parseFileState, type FileState } from './files.js';
 
 /** psql as the postgres superuser; runuser where util-linux has it, sudo otherwise. */
 export function asPostgres(argv: readonly string[]): string[] {
@@ -61,5 +62,28 @@ export function pgDatabase(name: string): Fact<PgDatabaseState> {
     checkServer(r, `reading PostgreSQL database ${name}`);
     const owner = r.stdout.trim();
     return { exists: owner !== '', owner };
+  });
+}
+
+export interface PostgresConfig {
+  path: string;
+  /** the major version of the cluster the file belongs to */
+  major: number;
+  state: FileState;
+}
+
+/** A config file of the installed PostgreSQL (/etc/postgresql/<highest version>/main/NAME): found on the host, never assumed. */
+export function postgresConfig(name: 'postgresql.conf' | 'pg_hba.conf'): Fact<PostgresConfig | null> {
+  const script = `v=$(ls /etc/postgresql 2>/dev/null | grep -E '^[0-9]+(\\.[0-9]+)?$' | sort -V | tail -n 1)
+[ -n "$v" ] || { echo none; exit 0; }
+echo "$v"
+set -- "/etc/postgresql/$v/main/$1"
+${READ_FILE}`;
+  return fact(`pg-config:${name}`, shellScript(script, [name]), (r) => {
+    if (r.code !== 0) throw new RemoteCommandError(`reading PostgreSQL's ${name}`, r.code, r.stderr);
+    const nl = r.stdout.indexOf('\n');
+    const version = r.stdout.slice(0, nl);
+    if (version === 'none') return null;
+    return { path: `/etc/postgresql/${version}/main/${name}`, major: Number(version), state: parseFileState(r.stdout.slice(nl + 1)) };
   });
 }

@@ -1,5 +1,5 @@
-import { shellScript } from '../ssh/quote.js';
-import { fact, type Fact } from './fact.js';
+import { shellScript } from '../core/command.js';
+import { fact, type Fact } from '../core/fact.js';
 
 export type InitSystem = 'systemd' | 'sysvinit';
 

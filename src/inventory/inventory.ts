@@ -1,20 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InventoryError, UsageError } from '../errors.js';
-import { Secret } from '../secrets.js';
+import { InventoryError, UsageError } from '../core/errors.js';
+import { Secret } from '../core/secret.js';
+import { isSecretName } from './variables.js';
 import { parseInventory, type ParsedInventory, type VarDef } from './parse.js';
-import { selectHosts, type PatternSource } from './patterns.js';
+import { matchPattern, type PatternSource } from './patterns.js';
 
 export const ROLES = ['controller', 'blueprint'] as const;
 export type Role = (typeof ROLES)[number];
 
-/**
- * Variables that hold secrets: masked in all output, never put on a command line. Names
- * ending in _key are not among them: st2_repo_key and st2_tls_key name files.
- */
-export function isSecretName(name: string): boolean {
-  return /(password|passwd|secret|token|api_key)/i.test(name);
-}
 
 export interface Host {
   name: string;
@@ -117,7 +111,7 @@ export function resolveInventory(parsed: ParsedInventory, options: LoadOptions =
     hosts,
     groups: groupView,
     select(pattern: string) {
-      const { hosts: selected, unmatched } = selectHosts(source, pattern);
+      const { hosts: selected, unmatched } = matchPattern(source, pattern);
       if (unmatched.length > 0 && selected.length === 0) {
         throw new UsageError(`--limit "${pattern}" matches no host of ${parsed.file} (no match for ${unmatched.join(', ')})`, 'run `st2prov hosts` to see the names');
       }

@@ -1,4 +1,4 @@
-import { InventoryError } from '../errors.js';
+import { InventoryError } from '../core/errors.js';
 import { expandHostPattern } from './ranges.js';
 import { splitAssignment, splitWords, type Word } from './tokenize.js';
 

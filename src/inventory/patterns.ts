@@ -1,3 +1,6 @@
+import { UsageError } from '../core/errors.js';
+import { globToRegExp } from '../core/glob.js';
+
 /**
  * Ansible host patterns: `a,b` or `a:b` for union, `&g` intersection, `!g` exclusion,
  * globs (`web*`, `node-?`) and `~regex`, each term matching a group name or a host name.
@@ -10,7 +13,7 @@ export interface PatternSource {
   readonly groupNames: readonly string[];
 }
 
-export function selectHosts(source: PatternSource, pattern: string): { hosts: string[]; unmatched: string[] } {
+export function matchPattern(source: PatternSource, pattern: string): { hosts: string[]; unmatched: string[] } {
   const terms = splitTerms(pattern);
   const include = new Set<string>();
   const intersections: Set<string>[] = [];
@@ -40,11 +43,16 @@ function splitTerms(pattern: string): string[] {
 function matchTerm(source: PatternSource, body: string): string[] {
   if (body === 'all' || body === '*') return [...source.hostNames];
   if (body.startsWith('~')) {
-    const re = new RegExp(body.slice(1));
+    let re: RegExp;
+    try {
+      re = new RegExp(body.slice(1));
+    } catch (err) {
+      throw new UsageError(`--limit "${body}" is not a valid regular expression: ${(err as Error).message}`, 'write ~ followed by a JavaScript regular expression, e.g. ~st2-multi-node-[12]');
+    }
     return unionOf(source, (name) => re.test(name));
   }
   if (/[*?[]/.test(body)) {
-    const re = globToRegExp(body);
+    const re = globToRegExp(body, { classes: true });
     return unionOf(source, (name) => re.test(name));
   }
   const members = source.membersOf(body);
@@ -57,15 +65,4 @@ function unionOf(source: PatternSource, test: (name: string) => boolean): string
   for (const group of source.groupNames) if (test(group)) source.membersOf(group)!.forEach((h) => out.add(h));
   for (const host of source.hostNames) if (test(host)) out.add(host);
   return [...out];
-}
-
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (const ch of glob) {
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else if (ch === '[' || ch === ']') re += ch;
-    else re += ch.replace(/[\\^$.+(){}|]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
 }

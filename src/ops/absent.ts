@@ -1,5 +1,5 @@
-import { change } from '../engine/change.js';
-import type { Operation } from '../engine/operation.js';
+import { change } from '../core/change.js';
+import type { Operation } from '../core/operation.js';
 import { pathState } from '../facts/files.js';
 
 /** No file (or symlink) at this path. */

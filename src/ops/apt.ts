@@ -1,9 +1,9 @@
-import { RemoteCommandError } from '../errors.js';
-import { change } from '../engine/change.js';
-import type { HostContext } from '../engine/hostContext.js';
-import type { Operation } from '../engine/operation.js';
+import { RemoteCommandError } from '../core/errors.js';
+import { change } from '../core/change.js';
+import type { HostContext } from '../core/context.js';
+import type { Operation } from '../core/operation.js';
 import { installedPackages } from '../facts/packages.js';
-import { shellScript } from '../ssh/quote.js';
+import { shellScript } from '../core/command.js';
 import { armoredKey } from '../edit/openpgpArmor.js';
 import { file } from './file.js';
 

@@ -1,7 +1,7 @@
-import { change } from '../engine/change.js';
-import type { Operation } from '../engine/operation.js';
-import { fact } from '../facts/fact.js';
-import { shellScript } from '../ssh/quote.js';
+import { change } from '../core/change.js';
+import type { Operation } from '../core/operation.js';
+import { fact } from '../core/fact.js';
+import { shellScript } from '../core/command.js';
 
 export interface CommandSpec {
   /** what the command achieves, for the plan and the recap */

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PlaybookError } from '../errors.js';
-import { change, type Change } from '../engine/change.js';
-import type { HostContext } from '../engine/hostContext.js';
-import type { Operation } from '../engine/operation.js';
+import { PlaybookError } from '../core/errors.js';
+import { change, type Change } from '../core/change.js';
+import type { HostContext } from '../core/context.js';
+import type { Operation } from '../core/operation.js';
 import { fileState } from '../facts/files.js';
 import { localManifest, remoteManifest, type Manifest } from '../facts/manifest.js';
-import { shellScript } from '../ssh/quote.js';
+import { shellScript } from '../core/command.js';
 import { unifiedDiff } from './file.js';
 
 export interface DirSyncSpec {
@@ -15,6 +15,8 @@ export interface DirSyncSpec {
   source: string;
   /** folder on the host */
   dest: string;
+  /** nothing to do when the source folder does not exist (an optional packs/ folder) */
+  optional?: boolean;
   /** remove files on the host that the source does not have */
   delete?: boolean;
   /** "user:group" for the files written */
@@ -44,6 +46,7 @@ export function dirSync(spec: DirSyncSpec): Operation {
     title: `sync ${spec.source} → ${spec.dest}`,
     facts: () => [remoteManifest(spec.dest)],
     async plan(host) {
+      if (spec.optional && !existsSync(spec.source)) return [];
       local ??= readLocal(spec.source);
       const remote = (await host.fact(remoteManifest(spec.dest))) ?? new Map();
       const send = [...local].filter(([path, l]) => {

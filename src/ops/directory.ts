@@ -1,7 +1,7 @@
-import { change } from '../engine/change.js';
-import type { Operation } from '../engine/operation.js';
+import { change } from '../core/change.js';
+import type { Operation } from '../core/operation.js';
 import { pathState } from '../facts/files.js';
-import { shellScript } from '../ssh/quote.js';
+import { shellScript } from '../core/command.js';
 
 /** A directory with this mode and owner (parents created as needed). */
 export function directory(path: string, options: { mode?: string; owner?: string } = {}): Operation {

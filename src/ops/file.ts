@@ -1,17 +1,16 @@
 import { createTwoFilesPatch } from 'diff';
-import { MissingInput } from '../errors.js';
-import { change, type Change } from '../engine/change.js';
-import type { HostContext } from '../engine/hostContext.js';
-import type { Operation } from '../engine/operation.js';
+import { MissingInput } from '../core/errors.js';
+import { change, type Change } from '../core/change.js';
+import type { HostContext } from '../core/context.js';
+import type { Operation } from '../core/operation.js';
 import { fileState, type FileState } from '../facts/files.js';
-import { mask, redactReplacedSecrets } from '../secrets.js';
+import { isSecret, mask, redactReplacedSecrets, type Secret } from '../core/secret.js';
 import { setAttributes, writeFileAtomically, type WriteOptions } from './fileWrite.js';
 
 export interface FileSpec extends WriteOptions {
   path: string;
-  content: string;
-  /** the content is a secret (a key, htpasswd): the diff says only that it changed */
-  sensitive?: boolean;
+  /** a Secret (a key, htpasswd) is written as it is, but its diff says only that it changed */
+  content: string | Secret;
   notify?: string[];
 }
 
@@ -46,6 +45,9 @@ export function editFile(kind: string, path: string, title: string, transform: (
 
 export function fileChanges(host: HostContext, spec: FileSpec, state: FileState, kind: string, title?: string): Change[] {
   const notify = spec.notify ?? [];
+  const sensitive = isSecret(spec.content);
+  const content = isSecret(spec.content) ? spec.content.reveal() : spec.content;
+  const write = { ...spec, content };
   const wantMode = spec.mode === undefined ? undefined : parseInt(spec.mode, 8);
   const [wantUser, wantGroup] = (spec.owner ?? '').split(':');
   if (!state.exists) {
@@ -53,9 +55,9 @@ export function fileChanges(host: HostContext, spec: FileSpec, state: FileState,
       change({
         kind,
         summary: `create ${spec.path}${spec.mode ? ` (mode ${spec.mode})` : ''}`,
-        diff: spec.sensitive ? hidden(spec.path) : unifiedDiff(spec.path, '', spec.content, true),
+        diff: sensitive ? hidden(spec.path) : unifiedDiff(spec.path, '', content, true),
         notify,
-        apply: () => writeFileAtomically(host, spec.path, spec.content, spec),
+        apply: () => writeFileAtomically(host, spec.path, content, write),
       }),
     ];
   }
@@ -63,14 +65,14 @@ export function fileChanges(host: HostContext, spec: FileSpec, state: FileState,
   if (wantMode !== undefined && state.mode !== wantMode) attrs.push(`mode ${octal(state.mode)} → ${octal(wantMode)}`);
   if (wantUser && state.owner !== wantUser) attrs.push(`owner ${state.owner} → ${wantUser}`);
   if (wantGroup && state.group !== wantGroup) attrs.push(`group ${state.group} → ${wantGroup}`);
-  if (state.content !== spec.content) {
+  if (state.content !== content) {
     return [
       change({
         kind,
         summary: `${title ?? 'update'} ${title ? '' : spec.path}`.trim() + (attrs.length ? `; ${attrs.join(', ')}` : ''),
-        diff: spec.sensitive ? hidden(spec.path) : unifiedDiff(spec.path, state.content, spec.content, false),
+        diff: sensitive ? hidden(spec.path) : unifiedDiff(spec.path, state.content, content, false),
         notify,
-        apply: () => writeFileAtomically(host, spec.path, spec.content, spec),
+        apply: () => writeFileAtomically(host, spec.path, content, write),
       }),
     ];
   }

@@ -1,5 +1,5 @@
-import type { HostContext } from '../engine/hostContext.js';
-import { shellScript } from '../ssh/quote.js';
+import type { HostContext } from '../core/context.js';
+import { shellScript } from '../core/command.js';
 
 /*
  * Atomic replacement: the content goes to a temp file in the same folder (mktemp makes it

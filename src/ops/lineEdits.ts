@@ -1,7 +1,9 @@
-import type { Operation } from '../engine/operation.js';
-import { setConfKey, type ConfStyle } from '../edit/confKey.js';
+import type { Operation } from '../core/operation.js';
+import { isSecret, type Secret } from '../core/secret.js';
+import { CONF_STYLE, setConfKey, type ConfStyle } from '../edit/confKey.js';
 import { removeIniKey, setIniKey } from '../edit/iniFile.js';
 import { ensureHbaRule, formatRule, type HbaRule } from '../edit/pgHba.js';
+import { setYamlKey } from '../edit/yamlKey.js';
 import { editFile } from './file.js';
 
 interface EditOptions {
@@ -9,15 +11,22 @@ interface EditOptions {
   validate?: readonly string[];
 }
 
-/** `key = value` in a file like postgresql.conf; value written as given (see pgValue). */
-export function confKey(path: string, key: string, value: string, options: EditOptions & { style?: ConfStyle } = {}): Operation {
-  return editFile('conf', path, `${key} in ${path}`, (text) => setConfKey(text, key, value, options.style), options);
+/** A value as playbooks give it: text, a secret, or words the file's style joins. */
+export type ConfValue = string | Secret | readonly string[];
+
+/**
+ * Several keys of one `key value` file (postgresql.conf, redis.conf, a shell env file) in one
+ * read and one write, each value encoded for the file's syntax by its style.
+ */
+export function confKeys(path: string, entries: Readonly<Record<string, ConfValue>>, options: EditOptions & { style?: ConfStyle } = {}): Operation {
+  const style = options.style ?? CONF_STYLE;
+  return editFile('conf', path, `${Object.keys(entries).join(', ')} in ${path}`, (text) =>
+    Object.entries(entries).reduce((t, [key, value]) => setConfKey(t, key, style.encode(isSecret(value) ? value.reveal() : value), style), text), options);
 }
 
-/** Several keys of one `key = value` file in one read and one write. */
-export function confKeys(path: string, entries: Record<string, string>, options: EditOptions & { style?: ConfStyle } = {}): Operation {
-  return editFile('conf', path, `${Object.keys(entries).join(', ')} in ${path}`, (text) =>
-    Object.entries(entries).reduce((t, [key, value]) => setConfKey(t, key, value, options.style), text), options);
+/** One key of a `key value` file. */
+export function confKey(path: string, key: string, value: ConfValue, options: EditOptions & { style?: ConfStyle } = {}): Operation {
+  return confKeys(path, { [key]: value }, options);
 }
 
 /** `[section] key = value` in an INI file, comments kept. */
@@ -35,4 +44,10 @@ export function iniKeys(path: string, entries: readonly [section: string, key: s
 /** One pg_hba.conf rule, present once. */
 export function pgHbaRule(path: string, rule: HbaRule, options: EditOptions = {}): Operation {
   return editFile('pg_hba', path, `rule "${formatRule(rule).replace(/\t/g, ' ')}" in ${path}`, (text) => ensureHbaRule(text, rule), options);
+}
+
+/** `parent.child: value` in a block-style YAML file (mongod.conf), comments kept. */
+export function yamlKey(path: string, key: `${string}.${string}`, value: string, options: EditOptions = {}): Operation {
+  const [parent, child] = key.split('.') as [string, string];
+  return editFile('yaml', path, `${key} in ${path}`, (text) => setYamlKey(text, parent, child, value), options);
 }

@@ -1,4 +1,4 @@
-import type { Operation } from '../engine/operation.js';
+import type { Operation } from '../core/operation.js';
 import { template } from './template.js';
 
 /*
@@ -21,6 +21,6 @@ export function nginxValidator(livePath: string): string[] {
 }
 
 /** An nginx config file from a template, checked by nginx -t before it goes live. */
-export function nginxConfig(templatesDir: string, name: string, path: string, vars: Record<string, unknown>, notify: string[]): Operation {
-  return template(templatesDir, name, vars, { path, mode: '0644', owner: 'root:root', validate: nginxValidator(path), notify });
+export function nginxConfig(name: string, path: string, vars: Record<string, unknown>, notify: string[]): Operation {
+  return template(name, vars, { path, mode: '0644', owner: 'root:root', validate: nginxValidator(path), notify });
 }

@@ -1,9 +1,13 @@
-import { change, type Change } from '../engine/change.js';
-import type { HostContext } from '../engine/hostContext.js';
-import type { Operation } from '../engine/operation.js';
-import { asPostgres, pgDatabase, pgRole, sqlIdentifier, sqlLiteral } from '../facts/postgres.js';
+import { change, type Change } from '../core/change.js';
+import type { HostContext } from '../core/context.js';
+import type { Operation } from '../core/operation.js';
+import { MissingInput } from '../core/errors.js';
+import { asPostgres, pgDatabase, pgRole, postgresConfig, sqlIdentifier, sqlLiteral } from '../facts/postgres.js';
+import { POSTGRES_STYLE, setConfKey } from '../edit/confKey.js';
+import { ensureHbaRule } from '../edit/pgHba.js';
+import { fileChanges } from './file.js';
 import { md5Verifier, scramVerifier, verifierMatches } from '../edit/pgPassword.js';
-import type { Secret } from '../secrets.js';
+import type { Secret } from '../core/secret.js';
 
 /** Runs SQL fed on stdin (never on the command line), stopping at the first error. */
 async function runSql(host: HostContext, purpose: string, sql: string): Promise<void> {
@@ -60,4 +64,36 @@ export function postgresDatabase(name: string, owner: string): Operation {
       return [];
     },
   };
+}
+
+interface EditOptions {
+  notify?: string[];
+}
+
+/** An edit of a config file of the installed PostgreSQL; its version is read from the host. */
+function postgresConfigEdit(name: 'postgresql.conf' | 'pg_hba.conf', kind: string, what: string, transform: (text: string, major: number) => string, options: EditOptions): Operation {
+  return {
+    title: `${what} in ${name}`,
+    facts: () => [postgresConfig(name)],
+    async plan(host) {
+      const found = await host.fact(postgresConfig(name));
+      if (!found) throw new MissingInput('PostgreSQL’s configuration (/etc/postgresql/<version>/main)');
+      if (!found.state.exists) throw new MissingInput(found.path);
+      return fileChanges(host, { path: found.path, content: transform(found.state.content, found.major), ...options }, found.state, kind, `${what} in ${found.path}`);
+    },
+  };
+}
+
+/** A string setting of postgresql.conf (a list is joined with commas), quoted the way PostgreSQL reads it. */
+export function postgresSetting(key: string, value: string | readonly string[], options: EditOptions = {}): Operation {
+  return postgresConfigEdit('postgresql.conf', 'conf', key, (text) => setConfKey(text, key, POSTGRES_STYLE.encode(value), POSTGRES_STYLE), options);
+}
+
+/**
+ * pg_hba.conf rules admitting these networks to every database with a password: SCRAM from
+ * PostgreSQL 14 (its default), md5 before; another method only when asked for.
+ */
+export function pgHbaRules(networks: readonly string[], method: string | undefined, options: EditOptions = {}): Operation {
+  return postgresConfigEdit('pg_hba.conf', 'pg_hba', `rules for ${networks.join(', ')}`, (text, major) =>
+    networks.reduce((t, address) => ensureHbaRule(t, { type: 'host', database: 'all', user: 'all', address, method: method ?? (major >= 14 ? 'scram-sha-256' : 'md5') }), text), options);
 }

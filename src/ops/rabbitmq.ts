@@ -1,9 +1,9 @@
-import { MissingInput } from '../errors.js';
-import { change } from '../engine/change.js';
-import type { Operation } from '../engine/operation.js';
-import { amqpLogin } from '../facts/amqp.js';
-import type { Secret } from '../secrets.js';
-import { shellScript } from '../ssh/quote.js';
+import { MissingInput } from '../core/errors.js';
+import { change } from '../core/change.js';
+import type { Operation } from '../core/operation.js';
+import { amqpLogin } from '../probes/amqp.js';
+import type { Secret } from '../core/secret.js';
+import { shellScript } from '../core/command.js';
 
 /*
  * The password goes to rabbitmqctl on stdin ("Password:" prompt of add_user and

@@ -1,7 +1,7 @@
-import { MissingInput } from '../errors.js';
-import { change, type Change } from '../engine/change.js';
-import type { HostContext } from '../engine/hostContext.js';
-import type { Operation } from '../engine/operation.js';
+import { MissingInput } from '../core/errors.js';
+import { change, type Change } from '../core/change.js';
+import type { HostContext } from '../core/context.js';
+import type { Operation } from '../core/operation.js';
 import { serviceState, type InitSystem } from '../facts/services.js';
 
 export interface ServiceSpec {

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import ejs from 'ejs';
-import { PlaybookError } from '../errors.js';
-import type { Operation } from '../engine/operation.js';
-import { isSecret } from '../secrets.js';
+import { PlaybookError } from '../core/errors.js';
+import type { Operation } from '../core/operation.js';
+import { isSecret } from '../core/secret.js';
 import { fileState } from '../facts/files.js';
+import { templatesDir } from '../paths.js';
 import { file, type FileSpec } from './file.js';
 
 /**
@@ -12,16 +13,17 @@ import { file, type FileSpec } from './file.js';
  * (the rendered file needs them); every output masks them again. A variable the template uses
  * but nobody set is an error naming the template and the variable.
  */
-export function renderTemplate(templatesDir: string, name: string, vars: Record<string, unknown>): string {
-  const path = join(templatesDir, name);
+export function renderTemplate(name: string, vars: Record<string, unknown>): string {
+  const path = isAbsolute(name) ? name : join(templatesDir, name);
+  const shown = basename(name);
   let source: string;
   try {
     source = readFileSync(path, 'utf8');
   } catch {
-    throw new PlaybookError(`template ${name} not found in ${templatesDir}`);
+    throw new PlaybookError(`template ${name} not found (looked at ${path})`);
   }
   const unset = Object.entries(vars).find(([, v]) => v === undefined || v === null);
-  if (unset) throw new PlaybookError(`template ${name} is given variable "${unset[0]}" without a value`, `set ${unset[0]} in the inventory or with -e`);
+  if (unset) throw new PlaybookError(`template ${shown} is given variable "${unset[0]}" without a value`, `set ${unset[0]} in the inventory or with -e`);
   try {
     // config files, not HTML: <%= %> writes values as they are
     return ejs.render(source, reveal(vars) as ejs.Data, { filename: path, async: false, rmWhitespace: false, escape: (v: unknown) => String(v) });
@@ -30,18 +32,19 @@ export function renderTemplate(templatesDir: string, name: string, vars: Record<
     const undefinedName = /(\S+) is not defined/.exec(message)?.[1];
     if (undefinedName) {
       const line = /:(\d+)\n/.exec(message)?.[1];
-      throw new PlaybookError(`template ${name}${line ? ` line ${line}` : ''} uses variable "${undefinedName}", which is not defined`, `set ${undefinedName} in the inventory or with -e`);
+      throw new PlaybookError(`template ${shown}${line ? ` line ${line}` : ''} uses variable "${undefinedName}", which is not defined`, `set ${undefinedName} in the inventory or with -e`);
     }
-    throw new PlaybookError(`template ${name} failed: ${message}`);
+    throw new PlaybookError(`template ${shown} failed: ${message}`);
   }
 }
 
-export function template(templatesDir: string, name: string, vars: Record<string, unknown>, spec: Omit<FileSpec, 'content'>): Operation {
+/** A file rendered from a template: a name in templates/, or the absolute path of one of your own. */
+export function template(name: string, vars: Record<string, unknown>, spec: Omit<FileSpec, 'content'>): Operation {
   return {
     title: `template ${name} → ${spec.path}`,
     facts: () => [fileState(spec.path)],
     plan(host) {
-      return file({ ...spec, content: renderTemplate(templatesDir, name, vars) }).plan(host);
+      return file({ ...spec, content: renderTemplate(name, vars) }).plan(host);
     },
   };
 }

@@ -1,5 +1,5 @@
-import type { StepResult } from '../engine/change.js';
-import { mask } from '../secrets.js';
+import type { StepResult } from '../core/results.js';
+import { mask } from '../core/secret.js';
 import { renderDiff } from './diffText.js';
 import type { Paint } from './style.js';
 

@@ -1,6 +1,6 @@
-import type { StepResult } from '../engine/change.js';
-import type { RunEvents } from '../engine/events.js';
-import { mask } from '../secrets.js';
+import type { StepResult } from '../core/results.js';
+import type { RunEvents } from '../core/results.js';
+import { mask } from '../core/secret.js';
 import type { Paint } from './style.js';
 
 /** Plain progress: a line per step that changed, failed or waits, on stderr (all steps with -v). */

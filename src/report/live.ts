@@ -1,6 +1,6 @@
 import { Listr } from 'listr2';
-import type { RunEvents } from '../engine/events.js';
-import { mask } from '../secrets.js';
+import type { RunEvents } from '../core/results.js';
+import { mask } from '../core/secret.js';
 
 /**
  * The listr2 live view on a terminal: a line per host showing the step it is on, ending

@@ -1,11 +1,14 @@
-import type { HostRecap, RunReport } from '../engine/runner.js';
+import type { HostRecap, RunReport } from '../core/results.js';
 import type { Paint } from './style.js';
 
 /** Ansible's PLAY RECAP, plus pending (dry runs) and the reason of each failed host. */
 export function renderRecap(report: RunReport, paint: Paint): string {
-  const width = Math.max(...report.recap.map((r) => r.host.length), 4);
+  // the control machine has a row when it did (or would do) something, or failed
+  const local = report.local && (report.local.changed || report.local.pending || report.local.failed) ? [report.local] : [];
+  const rows = [...local, ...report.recap];
+  const width = Math.max(...rows.map((r) => r.host.length), 4);
   const lines = ['', paint.bold(`${report.mode === 'diff' ? 'DRY RUN' : 'PLAY'} RECAP ${'*'.repeat(60)}`)];
-  for (const r of report.recap) {
+  for (const r of rows) {
     const name = r.host.padEnd(width);
     const colourOf = r.unreachable || r.failed ? paint.red : r.changed || r.pending ? paint.yellow : paint.green;
     const fields = [
@@ -18,7 +21,7 @@ export function renderRecap(report: RunReport, paint: Paint): string {
     ];
     lines.push(`${colourOf(name)} : ${fields.map((f) => f.padEnd(13)).join(' ')} ${paint.dim(`${(r.ms / 1000).toFixed(1)}s`)}`);
   }
-  const problems = report.recap.filter((r) => r.reason);
+  const problems = rows.filter((r) => r.reason);
   if (problems.length) {
     lines.push('');
     for (const r of problems) lines.push(`${paint.red(r.host)}: ${r.reason}`);
@@ -28,7 +31,8 @@ export function renderRecap(report: RunReport, paint: Paint): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function exitCodeOf(recap: readonly HostRecap[]): number {
+export function exitCodeOf(report: RunReport): number {
+  const recap: readonly HostRecap[] = [...report.recap, ...(report.local ? [report.local] : [])];
   let code = 0;
   if (recap.some((r) => r.failed > 0 || (r.reason && !r.unreachable))) code |= 2;
   if (recap.some((r) => r.unreachable > 0)) code |= 4;

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { UnreachableError } from '../errors.js';
-import { Secret } from '../secrets.js';
+import { UnreachableError } from '../core/errors.js';
+import type { ClusterHost } from '../core/context.js';
+import type { Secret } from '../core/secret.js';
 import { KnownHosts, fingerprint } from './knownHosts.js';
-import { commandLine } from './quote.js';
-import { Semaphore } from './semaphore.js';
+import { commandLine, type ExecRequest, type ExecResult } from '../core/command.js';
+import { Semaphore } from '../core/limiter.js';
 import { SshConfig, expandHome } from './sshConfig.js';
 
 export const MAX_CHANNELS = 8;
@@ -30,42 +31,23 @@ export interface SshOptions {
   retries: number;
 }
 
-export interface ExecRequest {
-  argv: readonly string[];
-  /** bytes fed to the command's stdin, then EOF */
-  stdin?: string | Buffer;
-  /** run as the become user (sudo) when the play asks for it; default true */
-  become?: boolean;
-}
-
-export interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Connection settings from inventory variables, falling back to ~/.ssh/config, then defaults. */
-export function connectionSettings(name: string, vars: Record<string, unknown>, sshConfig: SshConfig): ConnectionSettings {
-  const conf = sshConfig.lookup(String(vars.ansible_host ?? name));
-  const keyVar = vars.ansible_ssh_private_key_file;
+/** Connection settings from the host's settings, falling back to the OpenSSH client config, then its defaults. */
+export async function connectionSettings(host: ClusterHost, sshConfig: SshConfig): Promise<ConnectionSettings> {
+  const s = host.settings;
+  const conf = await sshConfig.lookup(s.ansible_host ?? host.name, { ...(s.ansible_user ? { user: s.ansible_user } : {}), ...(s.ansible_port ? { port: s.ansible_port } : {}) });
+  const configured = conf.identityFiles.filter((f) => existsSync(f));
   const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => `${homedir()}/.ssh/${k}`).filter((f) => existsSync(f));
-  const becomePassword = vars.ansible_become_password ?? vars.ansible_become_pass;
   return {
-    name,
-    host: conf.hostName ?? String(vars.ansible_host ?? name),
-    port: Number(vars.ansible_port ?? conf.port ?? 22),
-    user: String(vars.ansible_user ?? conf.user ?? process.env.USER ?? 'root'),
-    keyFiles: keyVar ? [expandHome(String(keyVar))] : conf.identityFiles.length ? conf.identityFiles : defaults,
+    name: host.name,
+    host: conf.hostName ?? s.ansible_host ?? host.name,
+    port: s.ansible_port ?? conf.port ?? 22,
+    user: s.ansible_user ?? conf.user ?? process.env.USER ?? 'root',
+    keyFiles: s.ansible_ssh_private_key_file ? [expandHome(s.ansible_ssh_private_key_file)] : configured.length ? configured : defaults,
     proxyJump: conf.proxyJump,
-    become: truthy(vars.ansible_become),
-    becomeUser: String(vars.ansible_become_user ?? 'root'),
-    becomePassword: becomePassword === undefined ? undefined : becomePassword instanceof Secret ? becomePassword : new Secret(String(becomePassword)),
+    become: s.ansible_become,
+    becomeUser: s.ansible_become_user,
+    becomePassword: s.ansible_become_password ?? s.ansible_become_pass,
   };
-}
-
-export function truthy(value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  return /^(1|true|yes|on)$/i.test(String(value ?? ''));
 }
 
 /**
@@ -77,9 +59,23 @@ export class SshConnection {
   private jump: Client | undefined;
   private readonly channels = new Semaphore(MAX_CHANNELS);
 
-  constructor(readonly settings: ConnectionSettings, private readonly options: SshOptions) {}
+  private resolved: { settings: ConnectionSettings; options: SshOptions } | undefined;
+
+  /** `prepare` resolves where and how to connect (it may read the OpenSSH config) when connect() is first called. */
+  constructor(readonly name: string, private readonly prepare: () => Promise<{ settings: ConnectionSettings; options: SshOptions }>) {}
+
+  get settings(): ConnectionSettings {
+    if (!this.resolved) throw new Error(`bug: ${this.name}: settings read before connect()`);
+    return this.resolved.settings;
+  }
+
+  private get options(): SshOptions {
+    if (!this.resolved) throw new Error(`bug: ${this.name}: options read before connect()`);
+    return this.resolved.options;
+  }
 
   async connect(): Promise<void> {
+    this.resolved ??= await this.prepare();
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.options.retries; attempt++) {
       if (attempt > 0) await sleep(250 * 2 ** attempt);
@@ -111,7 +107,7 @@ export class SshConnection {
   /** Runs a command and collects its output; a non-zero exit is a result, not an exception. */
   exec(request: ExecRequest): Promise<ExecResult> {
     const client = this.client;
-    if (!client) throw new Error(`not connected to ${this.settings.name}`);
+    if (!client) throw new Error(`bug: not connected to ${this.name}`);
     const { line, stdin } = this.wrap(request);
     return this.channels.use(
       () =>
@@ -133,7 +129,7 @@ export class SshConnection {
     ready: (line: string) => boolean,
   ): Promise<{ acquired: boolean; release: () => void; done: Promise<ExecResult> }> {
     const client = this.client;
-    if (!client) throw new Error(`not connected to ${this.settings.name}`);
+    if (!client) throw new Error(`bug: not connected to ${this.name}`);
     const { line, stdin } = this.wrap(request);
     return new Promise((resolve, reject) => {
       client.exec(line, (err, stream) => {
@@ -166,7 +162,7 @@ export class SshConnection {
    */
   withTcp<T>(host: string, port: number, use: (stream: ClientChannel) => Promise<T>): Promise<T> {
     const client = this.client;
-    if (!client) throw new Error(`not connected to ${this.settings.name}`);
+    if (!client) throw new Error(`bug: not connected to ${this.name}`);
     return this.channels.use(async () => {
       const stream = await new Promise<ClientChannel>((resolve, reject) =>
         client.forwardOut('127.0.0.1', 0, host, port, (err, s) => (err ? reject(err) : resolve(s))),

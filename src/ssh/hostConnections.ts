@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import type { Host } from '../inventory/inventory.js';
+import type { ClusterHost } from '../core/context.js';
 import { SshConnection, connectionSettings } from './connection.js';
 import { KnownHosts } from './knownHosts.js';
 import { SshConfig, expandHome } from './sshConfig.js';
@@ -15,26 +15,35 @@ export interface ConnectOptions {
 /**
  * Makes the connection for each host. known_hosts comes from the host's
  * `ansible_ssh_common_args`/`ansible_ssh_extra_args` (`-o UserKnownHostsFile=...`), as
- * Ansible users write it, else --known-hosts, else ~/.ssh/known_hosts.
+ * Ansible users write it, else --known-hosts, else the OpenSSH config's UserKnownHostsFile,
+ * else ~/.ssh/known_hosts. A dry run trusts a new key for its own run only (--accept-new-host-keys
+ * records it on apply).
  */
-export function connectionFactory(options: ConnectOptions): (host: Host) => SshConnection {
+export function connectionFactory(options: ConnectOptions & { record: boolean }): (host: ClusterHost) => SshConnection {
   const sshConfig = SshConfig.load(options.sshConfigFile);
   const knownHostsByFile = new Map<string, KnownHosts>();
-  return (host) => {
-    const file = knownHostsFileOf(host.vars) ?? options.knownHostsFile ?? `${homedir()}/.ssh/known_hosts`;
+  const knownHostsOf = (file: string) => {
     let knownHosts = knownHostsByFile.get(file);
-    if (!knownHosts) knownHostsByFile.set(file, (knownHosts = new KnownHosts(file)));
-    return new SshConnection(connectionSettings(host.name, host.vars, sshConfig), {
-      knownHosts,
-      acceptNewHostKeys: options.acceptNewHostKeys,
-      connectTimeoutMs: options.connectTimeoutMs,
-      retries: options.retries,
-    });
+    if (!knownHosts) knownHostsByFile.set(file, (knownHosts = new KnownHosts(file, { record: options.record })));
+    return knownHosts;
   };
+  return (host) => new SshConnection(host.name, async () => {
+    const settings = await connectionSettings(host, sshConfig);
+    const fromConfig = knownHostsFileOf(host) ?? options.knownHostsFile ?? (await sshConfig.lookup(settings.host)).knownHostsFiles[0];
+    return {
+      settings,
+      options: {
+        knownHosts: knownHostsOf(fromConfig ?? `${homedir()}/.ssh/known_hosts`),
+        acceptNewHostKeys: options.acceptNewHostKeys,
+        connectTimeoutMs: options.connectTimeoutMs,
+        retries: options.retries,
+      },
+    };
+  });
 }
 
-function knownHostsFileOf(vars: Record<string, unknown>): string | undefined {
-  const args = `${vars.ansible_ssh_common_args ?? ''} ${vars.ansible_ssh_extra_args ?? ''}`;
+function knownHostsFileOf(host: ClusterHost): string | undefined {
+  const args = `${host.settings.ansible_ssh_common_args ?? ''} ${host.settings.ansible_ssh_extra_args ?? ''}`;
   const m = /UserKnownHostsFile=("[^"]+"|'[^']+'|\S+)/.exec(args);
   return m ? expandHome(m[1]!.replace(/^["']|["']$/g, '')) : undefined;
 }

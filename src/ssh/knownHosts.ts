@@ -1,7 +1,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { matchesPatternList } from './wildcard.js';
+import { UsageError } from '../core/errors.js';
+import { matchesPatternList } from '../core/glob.js';
 
 /**
  * OpenSSH known_hosts: plain and hashed (`|1|salt|hmac`) host fields, `[host]:port` for
@@ -38,8 +39,16 @@ export function keyTypeOf(key: Buffer): string {
 
 export class KnownHosts {
   private entries: Entry[] = [];
-  constructor(readonly file: string) {
-    if (existsSync(file)) this.entries = parse(readFileSync(file, 'utf8'));
+  /** `record: false` (a dry run): keys accepted now are trusted for this run, not written */
+  constructor(readonly file: string, private readonly options: { record: boolean } = { record: true }) {
+    if (!existsSync(file)) return;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read known_hosts ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, 'give the path of a known_hosts file (--known-hosts, or UserKnownHostsFile in ansible_ssh_common_args)');
+    }
+    this.entries = parse(text);
   }
 
   private matching(host: string, port: number): Entry[] {
@@ -69,6 +78,8 @@ export class KnownHosts {
     const salt = randomBytes(20);
     const hash = createHmac('sha1', salt).update(hostField(host, port)).digest();
     const line = `|1|${salt.toString('base64')}|${hash.toString('base64')} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
+    this.entries.push(...parse(line));
+    if (!this.options.record) return;
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     appendFileSync(this.file, line, { mode: 0o600 });
     this.entries.push({ marker: undefined, hosts: line.split(' ')[0]!, keyType: keyTypeOf(key), key, line: 0 });

@@ -1,15 +1,15 @@
-import { PlaybookError } from '../errors.js';
-import type { ClusterView } from '../engine/hostContext.js';
-import type { Host } from '../inventory/inventory.js';
-import { st2Components, st2Features, type St2Features } from './versions.js';
+import type { ClusterHost, ClusterView } from '../core/context.js';
+import { blueprints, namedBlueprint } from './topology.js';
+import { st2Components, st2Features } from './versions.js';
 
 /**
  * The HA rules st2prov enforces across the blueprints, computed once from the inventory so
  * every host agrees: one timers node, one garbage collector, before 2.10 one notifier that
  * schedules, and sensors partitioned so that each sensor runs on exactly one node.
  */
-export type SensorPartitioning = 'default' | 'hash' | 'file' | 'kvstore';
-export const PARTITIONINGS: readonly SensorPartitioning[] = ['default', 'hash', 'file', 'kvstore'];
+
+/** Where the file partitioner's map goes on a blueprint. */
+export const SENSOR_PARTITIONS_FILE = '/etc/st2/sensor_partitions.yaml';
 
 /** 2^32: st2's hash partitioner maps sensor names into [0, MAX). */
 export const HASH_MAX = 2 ** 32;
@@ -26,12 +26,6 @@ export interface NodeRoles {
   components: string[];
   /** registers pack content after a sync (once for the cluster) */
   registersContent: boolean;
-}
-
-export function sensorPartitioning(vars: Record<string, unknown>): SensorPartitioning {
-  const value = String(vars.sensor_partitioning ?? 'default');
-  if (!(PARTITIONINGS as readonly string[]).includes(value)) throw new PlaybookError(`sensor_partitioning "${value}" is not known`, `use ${PARTITIONINGS.join(', ')}`);
-  return value as SensorPartitioning;
 }
 
 /**
@@ -70,50 +64,25 @@ export function rangesTile(ranges: readonly { start: number; end: number }[]): b
   return at === HASH_MAX;
 }
 
-function namedNode(blueprints: readonly Host[], vars: Record<string, unknown>, variable: string): string {
-  const asked = vars[variable];
-  if (asked === undefined || asked === '') return blueprints[0]!.name;
-  const name = String(asked);
-  if (!blueprints.some((b) => b.name === name)) throw new PlaybookError(`${variable} is "${name}", which is not a blueprint of the inventory`, `use one of ${blueprints.map((b) => b.name).join(', ')}`);
-  return name;
-}
-
-/** Cluster-wide checks before any host is contacted. */
-export function validateBlueprints(blueprints: readonly Host[]): void {
-  if (blueprints.length === 0) return;
-  const vars = blueprints[0]!.vars;
-  const coordination = String(vars.coordination_backend ?? 'redis');
-  if (!['redis', 'zookeeper', 'file'].includes(coordination)) throw new PlaybookError(`coordination_backend "${coordination}" is not known`, 'use redis (default), zookeeper or file');
-  if (coordination === 'file' && blueprints.length > 1) {
-    throw new PlaybookError(`coordination_backend is "file" with ${blueprints.length} blueprints: file locks do not coordinate separate hosts`, 'use redis (the default) or zookeeper, or a single blueprint');
-  }
-  if (coordination === 'zookeeper' && !vars.coordination_url) throw new PlaybookError('coordination_backend is zookeeper but coordination_url is not set', 'set coordination_url=zookeeper://host:2181');
-  sensorPartitioning(vars);
-  for (const v of ['st2_timers_node', 'st2_garbagecollector_node', 'st2_content_node']) namedNode(blueprints, vars, v);
-  st2Features(vars.st2_version);
-}
-
-export function nodeRoles(cluster: ClusterView, node: Host): NodeRoles {
-  const blueprints = cluster.byRole('blueprint');
-  const vars = node.vars;
-  const features: St2Features = st2Features(vars.st2_version);
-  const timersNode = namedNode(blueprints, vars, 'st2_timers_node');
-  const gcNode = namedNode(blueprints, vars, 'st2_garbagecollector_node');
-  const partitioning = sensorPartitioning(vars);
-  const index = blueprints.findIndex((b) => b.name === node.name);
-  const timers = node.name === timersNode;
-  const garbageCollector = node.name === gcNode;
-  const sensors = partitioning !== 'default' || index === 0;
+/** What each blueprint runs, by the HA rules, computed from the inventory so every host agrees. */
+export function nodeRoles(cluster: ClusterView, node: ClusterHost): NodeRoles {
+  const all = blueprints(cluster);
+  const s = cluster.settings;
+  const features = st2Features(s.st2_version);
+  const index = all.findIndex((b) => b.name === node.name);
+  const timers = node.name === namedBlueprint(cluster, 'st2_timers_node');
+  const garbageCollector = node.name === namedBlueprint(cluster, 'st2_garbagecollector_node');
+  const sensors = s.sensor_partitioning !== 'default' || index === 0;
   let partitionProvider: string | undefined;
   if (sensors) {
-    if (partitioning === 'hash') partitionProvider = `name:hash, hash_ranges:${hashRanges(blueprints.length)[index]!.text}`;
-    else if (partitioning === 'file') partitionProvider = 'name:file, partition_file:/etc/st2/sensor_partitions.yaml';
-    else partitionProvider = `name:${partitioning}`;
+    if (s.sensor_partitioning === 'hash') partitionProvider = `name:hash, hash_ranges:${hashRanges(all.length)[index]!.text}`;
+    else if (s.sensor_partitioning === 'file') partitionProvider = `name:file, partition_file:${SENSOR_PARTITIONS_FILE}`;
+    else partitionProvider = `name:${s.sensor_partitioning}`;
   }
   const components = st2Components(features).filter((c) =>
     !(c === 'st2timersengine' && !timers) && !(c === 'st2garbagecollector' && !garbageCollector) && !(c === 'st2sensorcontainer' && !sensors));
-  const registrar = cluster.selected.filter((n) => blueprints.some((b) => b.name === n));
-  const contentNode = vars.st2_content_node ? String(vars.st2_content_node) : registrar[0];
+  // content is registered once, by a blueprint of this run (the named one, else the first selected)
+  const contentNode = s.st2_content_node ?? cluster.selected.find((n) => all.some((b) => b.name === n));
   return {
     timers,
     garbageCollector,

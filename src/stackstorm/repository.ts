@@ -1,43 +1,44 @@
 import { readFileSync } from 'node:fs';
-import { PlaybookError } from '../errors.js';
-import type { HostContext } from '../engine/hostContext.js';
-import type { Operation } from '../engine/operation.js';
-import type { OsFacts } from '../facts/os.js';
+import type { Operation } from '../core/operation.js';
+import { armoredKey } from '../edit/openpgpArmor.js';
+import { osFacts, type OsFacts } from '../facts/os.js';
+import { fileState } from '../facts/files.js';
+import type { Settings } from '../inventory/variables.js';
 import { aptRepository, repositorySource } from '../ops/apt.js';
 import { command } from '../ops/command.js';
-import { armoredKey } from '../edit/openpgpArmor.js';
 import { file } from '../ops/file.js';
 
-const NAMED = ['stable', 'unstable', 'staging-stable', 'staging-unstable'];
 const KEYRING = '/usr/share/keyrings/stackstorm-archive-keyring.asc';
+const SOURCES = '/etc/apt/sources.list.d/stackstorm.list';
 
 /**
  * StackStorm's apt repository as a sources entry pinned to its own keyring, instead of the
  * guide's `curl | bash`. st2_repo is stable, unstable, staging-stable, staging-unstable
- * (packagecloud, key fetched by the host once) or the URL of a mirror, whose key file on
- * the control machine is st2_repo_key (suite st2_repo_suite, default a flat "./" repo).
+ * (packagecloud, key fetched by the host once, entry for the host's distribution) or the
+ * URL of a mirror, whose key file on the control machine is st2_repo_key.
  */
-export function st2Repository(host: HostContext, os: OsFacts): Operation[] {
-  const repo = String(host.vars.st2_repo ?? 'stable');
-  const keyFile = host.vars.st2_repo_key;
-  if (/^https?:\/\//.test(repo)) {
-    if (!keyFile) throw new PlaybookError(`st2_repo is the mirror ${repo} but st2_repo_key is not set`, 'set st2_repo_key to the mirror’s signing key file on the control machine');
-    const components = String(host.vars.st2_repo_components ?? '').split(/[\s,]+/).filter(Boolean);
-    return aptRepository({ name: 'stackstorm', uri: repo, suite: String(host.vars.st2_repo_suite ?? './'), components, key: readKey(String(keyFile)) });
+export function st2Repository(s: Settings): Operation {
+  if (/^https?:\/\//.test(s.st2_repo)) {
+    const ops = aptRepository({ name: 'stackstorm', uri: s.st2_repo, suite: s.st2_repo_suite, components: s.st2_repo_components, key: readFileSync(s.st2_repo_key!) });
+    return {
+      title: `StackStorm repository ${s.st2_repo}`,
+      facts: (h) => ops.flatMap((op) => op.facts?.(h) ?? []),
+      plan: async (h) => (await Promise.all(ops.map((op) => op.plan(h)))).flat(),
+    };
   }
-  if (!NAMED.includes(repo)) throw new PlaybookError(`st2_repo "${repo}" is not known`, `use ${NAMED.join(', ')} or a mirror URL`);
-  const base = `https://packagecloud.io/StackStorm/${repo}`;
-  const keyOps: Operation[] = keyFile
-    ? [file({ path: KEYRING, content: armoredKey(readKey(String(keyFile))), mode: '0644', owner: 'root:root' })]
-    : [command({ summary: `fetch the signing key of StackStorm/${repo}`, argv: ['curl', '-fsSL', '-o', KEYRING, `${base}/gpgkey`], creates: KEYRING })];
-  const entry = file({ path: '/etc/apt/sources.list.d/stackstorm.list', content: `deb [signed-by=${KEYRING}] ${base}/${os.id}/ ${os.codename} main\n`, mode: '0644', owner: 'root:root' });
-  return [...keyOps, entry].map(repositorySource);
-}
-
-function readKey(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new PlaybookError(`cannot read st2_repo_key ${path}: ${(err as NodeJS.ErrnoException).code}`, 'give the path of the repository’s signing key on the control machine');
-  }
+  const base = `https://packagecloud.io/StackStorm/${s.st2_repo}`;
+  const key = s.st2_repo_key
+    ? file({ path: KEYRING, content: armoredKey(readFileSync(s.st2_repo_key)), mode: '0644', owner: 'root:root' })
+    : command({ summary: `fetch the signing key of StackStorm/${s.st2_repo}`, argv: ['curl', '-fsSL', '-o', KEYRING, `${base}/gpgkey`], creates: KEYRING });
+  const entry = (os: OsFacts) => file({ path: SOURCES, content: `deb [signed-by=${KEYRING}] ${base}/${os.id}/ ${os.codename} main\n`, mode: '0644', owner: 'root:root' });
+  return {
+    title: `StackStorm repository ${s.st2_repo}`,
+    facts: (h) => [osFacts(), fileState(SOURCES), ...(key.facts?.(h) ?? [])],
+    async plan(h) {
+      const ops = [key, entry(await h.fact(osFacts()))].map(repositorySource);
+      const changes = [];
+      for (const op of ops) changes.push(...(await op.plan(h)));
+      return changes;
+    },
+  };
 }

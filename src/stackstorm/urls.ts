@@ -1,16 +1,16 @@
-import type { HostContext } from '../engine/hostContext.js';
+import type { HostContext } from '../core/context.js';
 import { controllerAddress } from './topology.js';
 
-/** Where clients reach the cluster: st2_public_url, else https on the controller's load balancer. */
-export function loadBalancerUrl(host: HostContext): string {
-  return String(host.vars.st2_public_url ?? `https://${controllerAddress(host.cluster)}`).replace(/\/+$/, '');
-}
+/*
+ * The connection URLs every blueprint writes, pointing at the controller. Credentials are
+ * percent-encoded: a password may hold any character a URL reserves.
+ */
 
 /** The coordination backend st2 and the HA rules rely on: Redis on the controller by default. */
 export function coordinationUrl(host: HostContext): string {
-  const backend = String(host.vars.coordination_backend ?? 'redis');
-  if (backend === 'zookeeper') return String(host.vars.coordination_url);
-  if (backend === 'file') return 'file:///var/lib/st2/coordination';
+  const s = host.cluster.settings;
+  if (s.coordination_backend === 'zookeeper') return s.coordination_url!;
+  if (s.coordination_backend === 'file') return 'file:///var/lib/st2/coordination';
   return `redis://:${encodeURIComponent(host.secret('redis_password').reveal())}@${controllerAddress(host.cluster)}:6379`;
 }
 
@@ -18,10 +18,7 @@ export function mistralDatabaseUrl(host: HostContext): string {
   return `postgresql://mistral:${encodeURIComponent(host.secret('mistral_db_password').reveal())}@${controllerAddress(host.cluster)}/mistral`;
 }
 
-export function rabbitmqUser(host: HostContext): string {
-  return String(host.vars.rabbitmq_user ?? 'st2');
-}
-
-export function mistralTransportUrl(host: HostContext): string {
-  return `rabbit://${encodeURIComponent(rabbitmqUser(host))}:${encodeURIComponent(host.secret('rabbitmq_password').reveal())}@${controllerAddress(host.cluster)}:5672/`;
+/** st2's [messaging] url and Mistral's transport_url: the same broker and user. */
+export function amqpUrl(host: HostContext, scheme: 'amqp' | 'rabbit'): string {
+  return `${scheme}://${encodeURIComponent(host.cluster.settings.rabbitmq_user)}:${encodeURIComponent(host.secret('rabbitmq_password').reveal())}@${controllerAddress(host.cluster)}:5672/`;
 }

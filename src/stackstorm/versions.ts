@@ -1,5 +1,4 @@
 import semver from 'semver';
-import { PlaybookError } from '../errors.js';
 
 /**
  * What a StackStorm version has, from its release notes: Mistral and PostgreSQL until 3.3,
@@ -17,12 +16,8 @@ export interface St2Features {
   notifierScheduler: boolean;
 }
 
-export const DEFAULT_ST2_VERSION = '3.8.1';
-
-export function st2Features(versionText: unknown): St2Features {
-  const text = String(versionText ?? DEFAULT_ST2_VERSION);
-  const version = semver.coerce(text)?.version;
-  if (!version) throw new PlaybookError(`st2_version "${text}" is not a version`, 'write it like 2.10.4 or 3.8.1');
+/** The features of a version as settings parse it (semver, already validated). */
+export function st2Features(version: string): St2Features {
   const at = (range: string) => semver.satisfies(version, range);
   return {
     version,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/core/errors.js';
 import { resolveInventory } from '../../src/inventory/inventory.js';
 import { parseInventory } from '../../src/inventory/parse.js';
 

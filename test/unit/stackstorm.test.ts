@@ -1,20 +1,22 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { clusterRules, runsTimers, type NodeConfig } from '../../src/check/clusterRules.js';
+import { clusterRules, runsTimers, type NodeConfig } from '../../src/checks/haRules.js';
 import { apr1 } from '../../src/edit/htpasswd.js';
-import type { ClusterView } from '../../src/engine/hostContext.js';
-import { PlaybookError } from '../../src/errors.js';
+import type { ClusterView } from '../../src/core/context.js';
+import { componentsOf } from '../../src/facts/st2Config.js';
 import { resolveInventory } from '../../src/inventory/inventory.js';
 import { parseInventory } from '../../src/inventory/parse.js';
 import { renderTemplate } from '../../src/ops/template.js';
-import { templatesDir } from '../../src/paths.js';
-import { HASH_MAX, hashRanges, nodeRoles, parseHashRanges, rangesTile, validateBlueprints } from '../../src/stackstorm/haRules.js';
+import { clusterView } from '../../src/inventory/selection.js';
+import { settle } from '../../src/inventory/settings.js';
+import { HASH_MAX, hashRanges, nodeRoles, parseHashRanges, rangesTile } from '../../src/stackstorm/haRules.js';
+import { validateCluster } from '../../src/stackstorm/topology.js';
 import { st2Components, st2Features } from '../../src/stackstorm/versions.js';
 
 function cluster(text: string): ClusterView {
-  const inv = resolveInventory(parseInventory(text, 'c.ini'));
-  return { hosts: inv.hosts, byRole: (r) => inv.hosts.filter((h) => h.role === r), selected: inv.hosts.map((h) => h.name), projectDir: '', packsDir: '' };
+  const settled = settle(resolveInventory(parseInventory(text, 'c.ini')));
+  return clusterView(settled, settled.hosts.map((h) => h.name));
 }
 
 const BLUEPRINTS = (n: number, vars = '') => `[controller]\nc ansible_host=10.0.3.10\n[blueprint]\n${Array.from({ length: n }, (_, i) => `b${i + 1} ansible_host=10.0.3.${11 + i}`).join('\n')}\n[all:vars]\n${vars}\n`;
@@ -27,8 +29,8 @@ describe('version gates', () => {
     assert.equal(st2Features('3.3.0').mistral, false);
     assert.equal(st2Features('3.4.0').resultsTracker, false);
     assert.equal(st2Features('2.9.1').notifierScheduler, true);
-    assert.equal(st2Features('v3.8').version, '3.8.0');
-    assert.throws(() => st2Features('latest'), PlaybookError);
+    assert.equal(cluster(BLUEPRINTS(1, 'st2_version=v3.8')).settings.st2_version, '3.8.0');
+    assert.throws(() => cluster(BLUEPRINTS(1, 'st2_version=latest')), /c\.ini:6: st2_version: "latest" is not a version/);
   });
 });
 
@@ -52,7 +54,7 @@ describe('HA rules', () => {
 
   it('give timers, garbage collection and default sensors to one node, the first by default', () => {
     const c = cluster(BLUEPRINTS(3, 'st2_version=3.8.1'));
-    const roles = c.byRole('blueprint').map((b) => nodeRoles(c, b));
+    const roles = c.members('blueprint').map((b) => nodeRoles(c, b));
     assert.deepEqual(roles.map((r) => [r.timers, r.garbageCollector, r.sensors, r.registersContent]), [[true, true, true, true], [false, false, false, false], [false, false, false, false]]);
     assert.ok(!roles[1]!.components.includes('st2timersengine'));
     assert.ok(roles[1]!.components.includes('st2api'));
@@ -60,7 +62,7 @@ describe('HA rules', () => {
 
   it('move timers where asked and partition sensors by hash over every node', () => {
     const c = cluster(BLUEPRINTS(2, 'st2_timers_node=b2\nsensor_partitioning=hash'));
-    const [b1, b2] = c.byRole('blueprint').map((b) => nodeRoles(c, b));
+    const [b1, b2] = c.members('blueprint').map((b) => nodeRoles(c, b));
     assert.equal(b1!.timers, false);
     assert.equal(b2!.timers, true);
     assert.equal(b1!.partitionProvider, 'name:hash, hash_ranges:MIN..2147483648');
@@ -68,20 +70,23 @@ describe('HA rules', () => {
   });
 
   it('refuse file coordination with more than one blueprint, and unknown names', () => {
-    assert.throws(() => validateBlueprints(cluster(BLUEPRINTS(2, 'coordination_backend=file')).byRole('blueprint')), /file locks do not coordinate/);
-    assert.doesNotThrow(() => validateBlueprints(cluster(BLUEPRINTS(1, 'coordination_backend=file')).byRole('blueprint')));
-    assert.throws(() => validateBlueprints(cluster(BLUEPRINTS(2, 'st2_timers_node=b9')).byRole('blueprint')), /not a blueprint of the inventory/);
-    assert.throws(() => validateBlueprints(cluster(BLUEPRINTS(2, 'sensor_partitioning=round-robin')).byRole('blueprint')), /sensor_partitioning "round-robin"/);
+    const validate = (text: string) => validateCluster(cluster(text), { needsController: true });
+    assert.throws(() => validate(BLUEPRINTS(2, 'coordination_backend=file')), /file locks do not coordinate/);
+    assert.doesNotThrow(() => validate(BLUEPRINTS(1, 'coordination_backend=file')));
+    assert.throws(() => validate(BLUEPRINTS(2, 'st2_timers_node=b9')), /not a blueprint of the inventory/);
+    assert.throws(() => validate(BLUEPRINTS(2, 'sensor_partitioning=round-robin')), /c\.ini:7: sensor_partitioning: "round-robin" is not one of default, hash, file, kvstore/);
+    assert.throws(() => validate(BLUEPRINTS(2).replace(/\[controller\]\nc ansible_host=10.0.3.10\n/, '')), /blueprints but no host in \[controller\]/);
+    assert.throws(() => validate(BLUEPRINTS(1).replace('[blueprint]', 'c2 ansible_host=10.0.3.9\n[blueprint]')), /2 hosts in \[controller\]/);
   });
 });
 
 describe('the shared st2.conf template', () => {
   const render = (version: string, index: number) => {
     const c = cluster(BLUEPRINTS(2, `st2_version=${version}`));
-    const node = c.byRole('blueprint')[index]!;
-    return renderTemplate(templatesDir, 'st2.conf.ejs', {
+    const node = c.members('blueprint')[index]!;
+    return renderTemplate('st2.conf.ejs', {
       features: st2Features(version), node: { name: node.name, ...nodeRoles(c, node) }, controller: '10.0.3.10', lb_url: 'https://10.0.3.10',
-      rabbitmq_user: 'st2', rabbitmq_password: 'p@ss', coordination_url: 'redis://:x@10.0.3.10:6379',
+      messaging_url: 'amqp://st2:p%40ss@10.0.3.10:5672/', coordination_url: 'redis://:x@10.0.3.10:6379',
     });
   };
 
@@ -102,12 +107,12 @@ describe('the shared st2.conf template', () => {
   });
 
   it('names a variable nobody set', () => {
-    assert.throws(() => renderTemplate(templatesDir, 'st2.conf.ejs', { features: st2Features('3.8.1') }), /template st2\.conf\.ejs line \d+ uses variable "lb_url", which is not defined/);
+    assert.throws(() => renderTemplate('st2.conf.ejs', { features: st2Features('3.8.1') }), /template st2\.conf\.ejs line \d+ uses variable "lb_url", which is not defined/);
   });
 });
 
 describe('cluster rules of st2prov check', () => {
-  const node = (name: string, conf: string, components: string): NodeConfig => ({ name, st2conf: conf, st2ctlDefaults: `COMPONENTS="${components}"\n` });
+  const node = (name: string, conf: string, components: string): NodeConfig => ({ name, st2conf: conf, components: componentsOf(`COMPONENTS="${components}"\n`) });
   const all = 'st2api st2rulesengine st2sensorcontainer st2timersengine st2garbagecollector st2notifier';
 
   it('count a 3.x node as a timers node by the engine’s own logic', () => {
@@ -123,7 +128,7 @@ describe('cluster rules of st2prov check', () => {
       node('a', '[sensorcontainer]\nsensor_node_name = a\npartition_provider = name:hash, hash_ranges:MIN..100\n', all),
       node('b', '[sensorcontainer]\nsensor_node_name = b\npartition_provider = name:hash, hash_ranges:200..MAX\n', 'st2api st2sensorcontainer st2timersengine'),
     ], f);
-    const byRule = Object.fromEntries(results.map((r) => [r.rule, r.ok]));
+    const byRule = Object.fromEntries(results.map((r) => [r.check, r.ok]));
     assert.equal(byRule['exactly one timers node'], false);
     assert.equal(byRule['sensor partitions'], false);
     assert.equal(byRule['exactly one garbage collector'], true);

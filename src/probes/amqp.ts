@@ -1,11 +1,7 @@
 import type { Duplex } from 'node:stream';
+import type { TcpOpener } from '../core/command.js';
 
 export type AmqpLogin = 'ok' | 'refused' | 'no-vhost-access' | 'unreachable';
-
-/** Whatever opens TCP connections from a host: a HostContext, or an SshConnection. */
-export interface TcpOpener {
-  withTcp<T>(host: string, port: number, use: (stream: Duplex) => Promise<T>): Promise<T>;
-}
 
 /*
  * Whether a RabbitMQ user can log in with a password and open a vhost, learned by speaking

@@ -1,3 +1,25 @@
+import type { Duplex } from 'node:stream';
+
+/** A remote command: an argument vector, quoted by the transport and nowhere else. */
+export interface ExecRequest {
+  argv: readonly string[];
+  /** bytes fed to the command's stdin, then EOF */
+  stdin?: string | Buffer;
+  /** run as the become user (sudo) when the inventory asks for it; default true */
+  become?: boolean;
+}
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Whatever opens TCP connections from a host: the bytes stay inside its SSH connection. */
+export interface TcpOpener {
+  withTcp<T>(host: string, port: number, use: (stream: Duplex) => Promise<T>): Promise<T>;
+}
+
 /** POSIX shell quoting: every argument becomes one word, whatever it contains. */
 export function quote(arg: string): string {
   if (arg !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 export const MASK = '********';
 
-/** Every secret value seen in this process, so any text can be masked before it is shown. */
+/** Every secret value seen in this process (and the forms it takes), so any text can be masked before it is shown. */
 const known = new Set<string>();
+let ordered: string[] | undefined;
 
 /**
  * A secret value. It never turns into its text by accident: string conversion, JSON
@@ -33,22 +34,55 @@ export function isSecret(value: unknown): value is Secret {
   return value instanceof Secret;
 }
 
-/** Registers a value (and the forms it takes in URLs and shell) to be masked everywhere. */
+/**
+ * Registers a value to be masked everywhere: as it is, URL-encoded (as in connection URLs),
+ * and, for a value of several lines (a key), each of its lines.
+ */
 export function remember(value: string): void {
-  if (value.length < 4) return; // masking two letters would garble all output
-  known.add(value);
-  const encoded = encodeURIComponent(value);
-  if (encoded !== value) known.add(encoded);
+  const forms = value.includes('\n') ? value.split(/\r?\n/).map((l) => l.trim()) : [value, encodeURIComponent(value)];
+  for (const form of forms) if (form !== '') known.add(form);
+  ordered = undefined;
 }
+
+// A secret is masked where it stands as a value: after a separator (=, :, a quote, @, a space,
+// the start of a line) and before one. Inside a longer word or a path it is left alone, so a
+// short secret neither garbles "/etc/st2/st2.conf" nor betrays itself by where the masks fall.
+const BEFORE = /[\s=:'"`@,;(\[{<>]/;
+const AFTER = /[\s:'"`@,;)\]}<>]/;
+const HUNK = /^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@/;
 
 export function mask(text: string): string {
   if (known.size === 0 || text.length === 0) return text;
-  let out = text;
   // longest first, so a secret that contains another is masked whole
-  for (const value of [...known].sort((a, b) => b.length - a.length)) {
-    if (out.includes(value)) out = out.split(value).join(MASK);
+  ordered ??= [...known].sort((a, b) => b.length - a.length);
+  return text
+    .split('\n')
+    .map((line) => (HUNK.test(line) ? line : maskLine(line, ordered!)))
+    .join('\n');
+}
+
+function maskLine(line: string, values: readonly string[]): string {
+  let out = line;
+  for (const value of values) {
+    let at = 0;
+    while ((at = valueAt(out, value, at)) >= 0) {
+      out = out.slice(0, at) + MASK + out.slice(at + value.length);
+      at += MASK.length;
+    }
   }
   return out;
+}
+
+/** Where `value` next stands as a value in `line` (not inside a word or a path), or -1. */
+function valueAt(line: string, value: string, from: number): number {
+  for (let at = line.indexOf(value, from); at >= 0; at = line.indexOf(value, at + 1)) {
+    const before = at === 0 ? '' : line[at - 1]!;
+    const after = line.slice(at + value.length, at + value.length + 2);
+    const startsValue = before === '' || BEFORE.test(before) || !/\w/.test(value[0]!);
+    const endsValue = after === '' || AFTER.test(after[0]!) || !/\w/.test(value[value.length - 1]!) || (after[0] === '.' && (after.length === 1 || /\s/.test(after[1]!)));
+    if (startsValue && endsValue) return at;
+  }
+  return -1;
 }
 
 /** Deep copy of a value fit for output: secrets masked, strings scrubbed. */
@@ -72,7 +106,7 @@ export function redactReplacedSecrets(diff: string, after: string): string {
   for (const line of after.split('\n')) {
     let first = -1;
     for (const value of known) {
-      const at = line.indexOf(value);
+      const at = valueAt(line, value, 0);
       if (at >= 0 && (first < 0 || at < first)) first = at;
     }
     if (first >= 0) prefixes.push(line.slice(0, first));

@@ -20,16 +20,3 @@ export function change(fields: Omit<Change, 'notify'> & { notify?: string[] }): 
   Object.defineProperty(c, 'apply', { value: fields.apply, enumerable: false });
   return c;
 }
-
-export type StepStatus = 'ok' | 'changed' | 'pending' | 'failed' | 'skipped' | 'unreachable';
-
-export interface StepResult {
-  host: string;
-  play: string;
-  step: string;
-  status: StepStatus;
-  changes: Change[];
-  /** why: the error, the skip reason, or the step a pending one waits for */
-  reason?: string;
-  ms: number;
-}

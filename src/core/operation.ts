@@ -1,0 +1,98 @@
+import type { Change } from './change.js';
+import type { ClusterView, HostContext } from './context.js';
+import type { Fact } from './fact.js';
+import type { Verdict } from './results.js';
+
+/** A desired state on one host: reads facts, returns the changes needed (none when converged). */
+export interface Operation {
+  title: string;
+  plan(host: HostContext): Promise<Change[]>;
+  /** the facts plan() will read, so a whole play's can be read in one round trip */
+  facts?(host: HostContext): Fact<unknown>[];
+}
+
+/** A read-only probe with a verdict: what `st2prov check` runs. */
+export interface Check {
+  title: string;
+  verify(host: HostContext): Promise<Verdict[]>;
+  facts?(host: HostContext): Fact<unknown>[];
+}
+
+type List<T> = T | readonly (T | undefined | false)[] | undefined | false;
+export type OperationList = List<Operation>;
+export type CheckList = List<Check>;
+
+interface StepBase {
+  name: string;
+  tags?: string[];
+  /** names the step a missing input waits for in a dry run, when it is not simply the latest changed one */
+  after?: string;
+}
+
+/**
+ * A step of a play. `run` (or `check`) is called once per host, when the play starts on that
+ * host and before any of its steps runs: it builds the step's operations from the settings
+ * and the cluster, and must not read the host. What depends on the host's state is read by
+ * the operations themselves, in plan(), when the step's turn comes.
+ */
+export interface OperationStep extends StepBase {
+  run(host: HostContext): OperationList;
+}
+
+export interface CheckStep extends StepBase {
+  check(host: HostContext): CheckList;
+}
+
+export type Step = OperationStep | CheckStep;
+
+/** The facts one host returned, for checks across hosts. */
+export interface HostFacts {
+  name: string;
+  /** the fact's value; throws what reading it threw */
+  get<T>(f: Fact<T>): T;
+}
+
+/** A check across every host of a play (the HA rules), from facts read on each of them. */
+export interface ClusterCheck {
+  title: string;
+  facts(host: HostContext): Fact<unknown>[];
+  verify(hosts: readonly HostFacts[], cluster: ClusterView): Verdict[];
+}
+
+export interface Play {
+  name: string;
+  /** an inventory group (a role), a host name, or "localhost" for the control machine */
+  hosts: string;
+  steps: Step[];
+  /** handler name → operation; run once at the end of the play, only when notified */
+  handlers?: Record<string, (host: HostContext) => Operation>;
+  /** a play whose hosts need this group to have succeeded first */
+  needs?: string;
+  /** run before any host is contacted: cluster-wide rules that must refuse bad input */
+  validate?(cluster: ClusterView): void;
+  /** checks across the play's hosts, after their steps */
+  cluster?: ClusterCheck[];
+}
+
+export function isCheckStep(step: Step): step is CheckStep {
+  return 'check' in step;
+}
+
+export function listOf<T>(list: List<T>): T[] {
+  if (!list) return [];
+  if (Array.isArray(list)) return list.filter((o): o is T => Boolean(o));
+  return [list as T];
+}
+
+/** Several operations as one (a handler that restarts two services). */
+export function allOf(title: string, list: readonly Operation[]): Operation {
+  return {
+    title,
+    async plan(host) {
+      const changes = [];
+      for (const op of list) changes.push(...(await op.plan(host)));
+      return changes;
+    },
+    facts: (host) => list.flatMap((op) => op.facts?.(host) ?? []),
+  };
+}

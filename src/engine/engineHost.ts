@@ -1,0 +1,104 @@
+import type { Duplex } from 'node:stream';
+import type { ExecRequest, ExecResult, TcpOpener } from '../core/command.js';
+import type { ClusterHost, ClusterView, HostContext, Material, MaterialSpec, Vault } from '../core/context.js';
+import { RemoteCommandError } from '../core/errors.js';
+import type { Fact } from '../core/fact.js';
+import type { Secret } from '../core/secret.js';
+import type { Settings } from '../inventory/variables.js';
+import { batchScript } from './factBatch.js';
+
+/** Runs commands somewhere: a host over SSH, or the control machine itself. */
+export interface Executor extends TcpOpener {
+  exec(request: ExecRequest): Promise<ExecResult>;
+}
+
+/** A host's connection as the engine uses it (ssh/connection.ts is the real one). */
+export interface Transport extends Executor {
+  readonly name: string;
+  connect(): Promise<void>;
+  close(): void;
+  /**
+   * Starts a command and keeps it running with stdin open until `release` is called or the
+   * connection drops; resolves once `ready` accepts one of its output lines, or when it ends.
+   */
+  hold(request: ExecRequest, ready: (line: string) => boolean): Promise<{ acquired: boolean; release: () => void; done: Promise<ExecResult> }>;
+}
+
+/**
+ * The engine's HostContext: a host's settings, secrets and commands, and its facts, read in
+ * one batch and kept until a change is applied there.
+ */
+export class EngineHost implements HostContext {
+  private readonly facts = new Map<string, unknown>();
+
+  constructor(
+    readonly host: ClusterHost,
+    private readonly executor: Executor,
+    readonly vault: Vault,
+    readonly cluster: ClusterView,
+  ) {}
+
+  get name(): string {
+    return this.host.name;
+  }
+
+  get settings(): Settings {
+    return this.host.settings;
+  }
+
+  exec(request: ExecRequest): Promise<ExecResult> {
+    return this.executor.exec(request);
+  }
+
+  async run(purpose: string, request: ExecRequest): Promise<ExecResult> {
+    const result = await this.executor.exec(request);
+    if (result.code !== 0) throw new RemoteCommandError(purpose, result.code, result.stderr || result.stdout);
+    return result;
+  }
+
+  withTcp<T>(host: string, port: number, use: (stream: Duplex) => Promise<T>): Promise<T> {
+    return this.executor.withTcp(host, port, use);
+  }
+
+  secret(name: string): Secret {
+    return this.vault.secret(name);
+  }
+
+  material(spec: MaterialSpec): Material {
+    return this.vault.material(spec);
+  }
+
+  async fact<T>(f: Fact<T>): Promise<T> {
+    if (!this.facts.has(f.key)) await this.prefetch([f]);
+    const value = this.facts.get(f.key);
+    if (value instanceof Error) throw value;
+    return value as T;
+  }
+
+  async prefetch(list: readonly Fact<unknown>[]): Promise<void> {
+    const missing = [...new Map(list.filter((f) => !this.facts.has(f.key)).map((f) => [f.key, f])).values()];
+    if (missing.length === 0) return;
+    if (missing.length === 1) {
+      const f = missing[0]!;
+      this.store(f, await this.executor.exec({ argv: f.argv }));
+      return;
+    }
+    const batch = batchScript(missing);
+    const result = await this.executor.exec({ argv: batch.argv });
+    if (result.code !== 0) throw new RemoteCommandError('reading facts', result.code, result.stderr);
+    batch.split(result.stdout).forEach((r, i) => this.store(missing[i]!, r));
+  }
+
+  private store(f: Fact<unknown>, result: ExecResult): void {
+    try {
+      this.facts.set(f.key, f.parse(result));
+    } catch (err) {
+      this.facts.set(f.key, err);
+    }
+  }
+
+  /** After a change is applied, what was read before may be stale. */
+  forget(): void {
+    this.facts.clear();
+  }
+}

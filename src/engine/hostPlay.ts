@@ -1,0 +1,145 @@
+import type { Change } from '../core/change.js';
+import { MissingInput, UnreachableError } from '../core/errors.js';
+import type { Fact } from '../core/fact.js';
+import { isCheckStep, listOf, type Check, type Operation, type Play, type Step } from '../core/operation.js';
+import type { HostOutcome, Mode, StepResult, Verdict } from '../core/results.js';
+import { mask } from '../core/secret.js';
+import type { OwedHandlers } from '../state/owedHandlers.js';
+import type { EngineHost } from './engineHost.js';
+
+export interface HostPlayOptions {
+  mode: Mode;
+  tags: readonly string[];
+  skipTags: readonly string[];
+  owed: OwedHandlers;
+  record(result: StepResult): void;
+  stepStarted(step: string): void;
+  /** why the run stops, once it must */
+  aborted(): string | undefined;
+}
+
+/** What a step will do on this host, planned when the play starts there. */
+type Planned =
+  | { step: Step; ops: Operation[]; checks?: undefined; error?: undefined }
+  | { step: Step; checks: Check[]; ops?: undefined; error?: undefined }
+  | { step: Step; error: unknown; ops?: undefined; checks?: undefined };
+
+/**
+ * Runs one play's steps in order on one host. Planning first: every selected step's
+ * run() (or check()) is called once, and the facts of all the operations it returns are
+ * read in one round trip; then each step plans its changes from those facts and, in an
+ * apply, acts on them. The same code serves diff and apply; only whether a change's
+ * action is called differs. Handlers run once at the end, only when notified.
+ */
+export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: readonly Fact<unknown>[], options: HostPlayOptions): Promise<{ outcome: HostOutcome; reason: string } | undefined> {
+  const host = ctx.name;
+  const apply = options.mode === 'apply';
+  const notified = new Set<string>(apply ? options.owed.owed(host, play.name) : []);
+  let lastChanged: string | undefined;
+  const result = (step: string, fields: Omit<StepResult, 'host' | 'play' | 'step'>) => options.record({ host, play: play.name, step, ...fields });
+  const remember = () => {
+    if (apply) options.owed.set(host, play.name, [...notified]);
+  };
+  const fail = (reason: string) => {
+    remember();
+    return { outcome: 'failed' as const, reason };
+  };
+
+  const planned = play.steps.filter((s) => selectedByTags(s, options)).map((step): Planned => {
+    try {
+      return isCheckStep(step) ? { step, checks: listOf(step.check(ctx)) } : { step, ops: listOf(step.run(ctx)) };
+    } catch (error) {
+      return { step, error };
+    }
+  });
+  const facts = planned.flatMap((p) => [...(p.ops ?? []), ...(p.checks ?? [])].flatMap((w) => w.facts?.(ctx) ?? []));
+  await ctx.prefetch([...facts, ...extraFacts]).catch(() => undefined);
+
+  for (const p of planned) {
+    const stop = options.aborted();
+    if (stop) return { outcome: 'stopped', reason: `stopped: ${stop}` };
+    const t0 = Date.now();
+    options.stepStarted(p.step.name);
+    if (p.checks) {
+      const verdicts = await verify(ctx, p.checks);
+      result(p.step.name, { status: verdicts.every((v) => v.ok) ? 'ok' : 'failed', changes: [], verdicts, ms: Date.now() - t0 });
+      continue;
+    }
+    const changes: Change[] = [];
+    try {
+      if (p.error !== undefined) throw p.error;
+      // after a change the host forgot what it knew: read this step's facts again in one go
+      await ctx.prefetch(p.ops!.flatMap((op) => op.facts?.(ctx) ?? [])).catch(() => undefined);
+      for (const op of p.ops!) {
+        for (const c of await op.plan(ctx)) {
+          if (apply) {
+            await c.apply();
+            ctx.forget();
+          }
+          changes.push(c);
+          c.notify.forEach((n) => notified.add(n));
+        }
+      }
+      if (notified.size) remember();
+      result(p.step.name, { status: changes.length ? 'changed' : 'ok', changes, ms: Date.now() - t0 });
+      if (changes.length) lastChanged = p.step.name;
+    } catch (err) {
+      // an input made by an earlier operation of this same step, or by the step named, or by the last step that changed something
+      const waitsFor = changes.length ? changes[changes.length - 1]!.summary : p.step.after ?? lastChanged;
+      if (err instanceof MissingInput && !apply && waitsFor) {
+        result(p.step.name, { status: 'pending', changes, reason: `pending, after "${waitsFor}" (${err.what} does not exist yet)`, ms: Date.now() - t0 });
+        continue;
+      }
+      const reason = describe(err);
+      result(p.step.name, { status: 'failed', changes, reason, ms: Date.now() - t0 });
+      if (err instanceof UnreachableError) return { outcome: 'unreachable', reason };
+      return fail(`${p.step.name}: ${reason}`);
+    }
+  }
+
+  for (const name of Object.keys(play.handlers ?? {})) {
+    if (!notified.has(name)) continue;
+    const step = `handler: ${name}`;
+    const t0 = Date.now();
+    options.stepStarted(step);
+    try {
+      const changes = await play.handlers![name]!(ctx).plan(ctx);
+      if (apply) {
+        for (const c of changes) await c.apply();
+        ctx.forget();
+      }
+      notified.delete(name);
+      remember();
+      result(step, { status: changes.length ? 'changed' : 'ok', changes, reason: 'notified before the end of the play', ms: Date.now() - t0 });
+    } catch (err) {
+      const reason = describe(err);
+      result(step, { status: 'failed', changes: [], reason, ms: Date.now() - t0 });
+      return fail(`${step}: ${reason}`);
+    }
+  }
+  return undefined;
+}
+
+/** Every verdict of a step's checks; a check that cannot run is a failed verdict, not a crash. */
+async function verify(ctx: EngineHost, checks: readonly Check[]): Promise<Verdict[]> {
+  const verdicts: Verdict[] = [];
+  for (const check of checks) {
+    try {
+      verdicts.push(...(await check.verify(ctx)));
+    } catch (err) {
+      verdicts.push({ check: check.title, ok: false, detail: describe(err) });
+    }
+  }
+  return verdicts.map((v) => (v.detail ? { ...v, detail: mask(v.detail) } : v));
+}
+
+export function selectedByTags(step: Step, options: { tags: readonly string[]; skipTags: readonly string[] }): boolean {
+  const tags = step.tags ?? [];
+  if (tags.includes('always')) return !options.skipTags.includes('always');
+  if (options.skipTags.some((t) => tags.includes(t))) return false;
+  return options.tags.length === 0 || options.tags.some((t) => tags.includes(t));
+}
+
+export function describe(err: unknown): string {
+  return mask(err instanceof Error ? err.message : String(err));
+}

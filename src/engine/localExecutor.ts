@@ -1,0 +1,31 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ExecRequest, ExecResult } from '../core/command.js';
+import type { Executor } from './engineHost.js';
+
+/** Commands and connections of the control machine itself, for plays on "localhost". */
+export const localExecutor: Executor = {
+  exec(request: ExecRequest): Promise<ExecResult> {
+    return new Promise((resolve) => {
+      const [cmd, ...args] = request.argv;
+      const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => out.push(c));
+      child.stderr.on('data', (c: Buffer) => err.push(c));
+      child.on('error', (e) => err.push(Buffer.from(e.message)));
+      child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(request.stdin ?? '');
+    });
+  },
+  withTcp<T>(host: string, port: number, use: (stream: Duplex) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const socket = connect({ host, port }, () => {
+        use(socket).then(resolve, reject).finally(() => socket.destroy());
+      });
+      socket.once('error', reject);
+    });
+  },
+};

@@ -1,0 +1,116 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { ClusterHost } from '../core/context.js';
+import { InventoryError, UsageError } from '../core/errors.js';
+import { isSecret } from '../core/secret.js';
+import type { Host, Inventory } from './inventory.js';
+import { LOCAL_PATHS, SettingProblem, VARIABLES, type Settings, type Variable, type VariableName } from './variables.js';
+
+export interface SettledInventory {
+  /** every host of the inventory, in inventory order, with its typed settings */
+  hosts: ClusterHost[];
+  /** the cluster-wide settings: the same on every host */
+  settings: Settings;
+  /** where each cluster-wide value came from ("file:line", "-e" or "default") */
+  origins: Record<VariableName, string>;
+  /** variables one edit away from a known one: probably typos */
+  warnings: string[];
+}
+
+const NAMES = Object.keys(VARIABLES) as VariableName[];
+const SPECS = VARIABLES as Record<VariableName, Variable<unknown>>;
+
+/**
+ * Parses every known variable of every host once, with its type and default, and checks
+ * that cluster-wide variables agree: a value set on some hosts (say [blueprint:vars]) holds
+ * for the whole cluster, and two hosts that set it differently are an error naming both
+ * places. A bad value is an error naming the file:line that wrote it.
+ */
+export function settle(inventory: Inventory): SettledInventory {
+  const base = dirname(resolve(inventory.file));
+  const cluster = {} as Record<VariableName, unknown>;
+  const origins = {} as Record<VariableName, string>;
+  for (const name of NAMES.filter((n) => SPECS[n].scope === 'cluster')) {
+    let chosen: { value: unknown; origin: string } | undefined;
+    for (const host of inventory.hosts) {
+      if (!(name in host.vars)) continue;
+      const value = parseOne(host, name, base);
+      const origin = host.origins[name]!;
+      if (!chosen) chosen = { value, origin };
+      else if (!sameValue(chosen.value, value)) {
+        const values = SPECS[name].secret ? 'differs from the one' : `is "${display(value)}" here but "${display(chosen.value)}"`;
+        throw problemAt(origin, `${name} ${values} at ${chosen.origin}: a cluster has one ${name}`, 'set it once, in [all:vars], or the same everywhere');
+      }
+    }
+    cluster[name] = chosen ? chosen.value : withBase(name, SPECS[name].fallback, base);
+    origins[name] = chosen?.origin ?? 'default';
+  }
+  const hosts = inventory.hosts.map((host): ClusterHost => {
+    const settings = { ...cluster } as Record<VariableName, unknown>;
+    for (const name of NAMES.filter((n) => SPECS[n].scope === 'host')) {
+      settings[name] = name in host.vars ? parseOne(host, name, base) : SPECS[name].fallback;
+    }
+    const typed = settings as Settings;
+    return { name: host.name, role: host.role, groups: host.groups, address: typed.ansible_host ?? host.name, settings: typed, vars: host.vars, origins: host.origins };
+  });
+  return { hosts, settings: cluster as Settings, origins, warnings: typos(inventory.hosts) };
+}
+
+function parseOne(host: Host, name: VariableName, base: string): unknown {
+  try {
+    return withBase(name, SPECS[name].parse(host.vars[name]), base);
+  } catch (err) {
+    if (!(err instanceof SettingProblem)) throw err;
+    throw problemAt(host.origins[name] ?? '-e', `${name}: ${err.message}`, err.remedy);
+  }
+}
+
+function withBase(name: VariableName, value: unknown, base: string): unknown {
+  if (typeof value !== 'string' || !(LOCAL_PATHS as readonly string[]).includes(name)) return value;
+  const home = value.startsWith('~/') ? `${process.env.HOME ?? ''}${value.slice(1)}` : value;
+  return isAbsolute(home) ? home : resolve(base, home);
+}
+
+/** An error at the place that wrote a value: an inventory file:line, or -e on the command line. */
+export function problemAt(origin: string, problem: string, remedy?: string): Error {
+  if (origin === '-e') return new UsageError(`-e ${problem}`, remedy);
+  const at = origin.lastIndexOf(':');
+  return new InventoryError(origin.slice(0, at), Number(origin.slice(at + 1)), problem, remedy);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  const plain = (v: unknown) => (isSecret(v) ? `secret:${v.reveal()}` : JSON.stringify(v));
+  return plain(a) === plain(b);
+}
+
+function display(value: unknown): string {
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+/** Unknown variables one edit (insertion, deletion, substitution, swap) from a known one. */
+function typos(hosts: readonly Host[]): string[] {
+  const seen = new Set<string>();
+  const warnings: string[] = [];
+  for (const host of hosts) {
+    for (const variable of Object.keys(host.vars)) {
+      if (variable in VARIABLES || variable.length < 4) continue;
+      const near = NAMES.find((known) => oneEditApart(variable, known));
+      const origin = host.origins[variable] ?? '-e';
+      if (!near || seen.has(`${variable}@${origin}`)) continue;
+      seen.add(`${variable}@${origin}`);
+      warnings.push(`${origin}: ${variable} is not a variable st2prov knows; did you mean ${near}?`);
+    }
+  }
+  return warnings;
+}
+
+export function oneEditApart(a: string, b: string): boolean {
+  if (a === b || Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true; // substitution
+    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2); // swap
+  }
+  const [long, short] = a.length > b.length ? [a, b] : [b, a];
+  return long.slice(i + 1) === short.slice(i);
+}

@@ -1,0 +1,40 @@
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
+import type { TcpOpener } from '../core/command.js';
+
+/*
+ * Protocol probes, spoken over a TCP connection the host itself makes (SSH direct-tcpip):
+ * what they see is what that host sees on the network. `check` asks them; `apply` asks
+ * them about what it has just started.
+ */
+
+/** The status line of an HTTP request from a host, over TLS when asked (certificates not verified: a probe of reachability). */
+export function httpStatus(from: TcpOpener, address: string, port: number, path: string, tls = false): Promise<string> {
+  return from.withTcp(address, port, (stream) => statusLine(stream, path, tls));
+}
+
+function statusLine(stream: Duplex, path: string, tls: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket: Duplex = tls ? tlsConnect({ socket: stream as never, rejectUnauthorized: false, servername: undefined }) : stream;
+    let head = '';
+    const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+    socket.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      const nl = head.indexOf('\r\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(head.slice(0, nl));
+        socket.destroy();
+      }
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      if (!head.includes('\r\n')) reject(new Error('connection closed without an answer'));
+    });
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: st2\r\nConnection: close\r\n\r\n`);
+  });
+}

@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import type { Material, MaterialSpec, Vault } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import { Secret, generateSecret } from '../core/secret.js';
+import type { StateFolder } from './stateFolder.js';
+
+const SECRETS = 'secrets.json';
+
+/**
+ * Cluster-wide secrets and material: given in the inventory (plain or env:NAME), or made
+ * once on the control machine and kept in the inventory's state folder (0600), so every
+ * host of the cluster gets the same value on every run. Only apply keeps what it makes; a
+ * dry run makes stand-ins in memory, which every output masks.
+ */
+export class SecretStore implements Vault {
+  private readonly dryRun = new Map<string, Secret>();
+  private stored: Record<string, string> | undefined;
+
+  constructor(
+    private readonly folder: StateFolder,
+    /** a secret the inventory gives, by variable name */
+    private readonly given: (name: string) => Secret | undefined,
+  ) {}
+
+  secret(name: string, generate: () => string = generateSecret): Secret {
+    const known = this.peek(name);
+    if (known) return known;
+    if (!this.folder.writable) {
+      let standIn = this.dryRun.get(name);
+      if (!standIn) this.dryRun.set(name, (standIn = new Secret(generate())));
+      return standIn;
+    }
+    const secret = new Secret(generate());
+    this.save({ [name]: secret.reveal() });
+    return secret;
+  }
+
+  /** A secret if it is known (given or kept), without making one: for read-only commands. */
+  peek(name: string): Secret | undefined {
+    const given = this.given(name);
+    if (given) return given;
+    const stored = this.load()[name];
+    return stored === undefined ? undefined : new Secret(stored);
+  }
+
+  /** Which of these secrets are neither given nor kept yet. */
+  missing(names: readonly string[]): string[] {
+    return names.filter((n) => !this.peek(n));
+  }
+
+  /** Makes and keeps every missing secret (apply only). */
+  generate(makers: Readonly<Record<string, () => string>>): void {
+    const made = Object.fromEntries(this.missing(Object.keys(makers)).map((n) => [n, makers[n]!()]));
+    if (Object.keys(made).length) this.save(made);
+  }
+
+  hasMaterial(spec: MaterialSpec): boolean {
+    return spec.files.every((f) => this.folder.has(join(spec.name, f)));
+  }
+
+  /** Cluster material, made once (apply) and read from the state folder; a dry run before apply sees only Secrets. */
+  material(spec: MaterialSpec): Material {
+    if (!this.hasMaterial(spec)) {
+      if (!this.folder.writable) return Object.fromEntries(spec.files.map((f) => [f, new Secret(`(${spec.name}/${f}: made by apply)`)]));
+      this.folder.writeFolder(spec.name, (dir) => spec.make(dir));
+    }
+    const publicFiles = spec.publicFiles ?? [];
+    return Object.fromEntries(spec.files.map((f) => {
+      const content = this.folder.read(join(spec.name, f)) ?? '';
+      return [f, publicFiles.includes(f) ? content : new Secret(content)];
+    }));
+  }
+
+  private load(): Record<string, string> {
+    if (this.stored) return this.stored;
+    const text = this.folder.read(SECRETS);
+    if (text === undefined) return (this.stored = {});
+    try {
+      this.stored = JSON.parse(text) as Record<string, string>;
+    } catch (err) {
+      throw new UsageError(`cannot read ${join(this.folder.dir, SECRETS)}: ${(err as Error).message}`, 'restore it from backup; deleting it would change every generated password');
+    }
+    // values kept here may still stand in files on hosts: mask them even when unused now
+    Object.values(this.stored).forEach((v) => new Secret(v));
+    return this.stored;
+  }
+
+  private save(values: Record<string, string>): void {
+    const data = { ...this.load(), ...values };
+    this.folder.write(SECRETS, `${JSON.stringify(data, null, 2)}\n`);
+    this.stored = data;
+  }
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+
+/**
+ * The folder beside an inventory where st2prov keeps what must outlive a run: generated
+ * secrets, cluster material, handlers owed by a failed run. It holds secrets, so it is
+ * trusted only when it is this user's own and closed to others: created 0700, refused when
+ * it is a symlink, belongs to someone else or is writable by group or others. Files are
+ * written through temp files created exclusively (never following a planted link) and
+ * renamed into place. A dry run reads it and never writes it.
+ */
+export class StateFolder {
+  private verified = false;
+
+  constructor(readonly dir: string, readonly writable: boolean) {}
+
+  /** The content of a file of the folder, or undefined when there is none. */
+  read(name: string): string | undefined {
+    this.verify();
+    const path = join(this.dir, name);
+    if (!existsSync(path)) return undefined;
+    this.refuseLink(path);
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      return readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  has(name: string): boolean {
+    this.verify();
+    return existsSync(join(this.dir, name));
+  }
+
+  /** Replaces a file atomically, mode 0600. */
+  write(name: string, content: string): void {
+    this.ensure();
+    const path = join(this.dir, name);
+    const temp = join(this.dir, `.${name.replace(/\//g, '_')}.${randomBytes(6).toString('hex')}.tmp`);
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  }
+
+  /**
+   * A folder of files made together (a key pair), made once: `make` fills a fresh private
+   * temp folder which then takes the name, so a crash never leaves half a key pair.
+   */
+  writeFolder(name: string, make: (dir: string) => void): void {
+    this.ensure();
+    const temp = mkdtempSync(join(this.dir, `.${name}.`));
+    try {
+      make(temp);
+      rmSync(join(this.dir, name), { recursive: true, force: true });
+      renameSync(temp, join(this.dir, name));
+    } catch (err) {
+      rmSync(temp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private ensure(): void {
+    if (!this.writable) throw new Error(`bug: a dry run tried to write ${this.dir}`);
+    if (!existsSync(this.dir)) mkdirSync(this.dir, { mode: 0o700 });
+    this.verified = false;
+    this.verify();
+  }
+
+  private verify(): void {
+    if (this.verified || !existsSync(this.dir)) return;
+    const st = lstatSync(this.dir);
+    const remedy = `it holds the cluster's secrets: make it yours and private (chown ${process.getuid?.() ?? ''} and chmod 700 ${this.dir}), or remove it if you did not make it`;
+    if (st.isSymbolicLink()) throw new UsageError(`state folder ${this.dir} is a symbolic link`, remedy);
+    if (!st.isDirectory()) throw new UsageError(`state folder ${this.dir} is not a folder`, remedy);
+    if (process.getuid && st.uid !== process.getuid()) throw new UsageError(`state folder ${this.dir} belongs to uid ${st.uid}, not to you (uid ${process.getuid()})`, remedy);
+    if (st.mode & 0o022) throw new UsageError(`state folder ${this.dir} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode 0${(st.mode & 0o777).toString(8)})`, remedy);
+    this.verified = true;
+  }
+
+  private refuseLink(path: string): void {
+    if (lstatSync(path).isSymbolicLink()) throw new UsageError(`${path} is a symbolic link`, `st2prov keeps real files in ${this.dir}: remove the link`);
+  }
+}
