@@ -53,7 +53,7 @@ tar -tzf "$tarball" | sed 's|^package/||' | sort >"$work/files"
 unwanted="$(grep -E '(^|/)(test|bench|lab|fixtures|node_modules|\.ci)/|^dist/(test|bench)/|\.ts$|\.map$|^tsconfig|\.tgz$' "$work/files" || true)"
 [ -z "$unwanted" ] || fail "the tarball has files the CLI does not need:
 $unwanted"
-for f in package.json README.md LICENSE bin/st2prov.js dist/src/cli.js dist/src/paths.js \
+for f in package.json README.md LICENSE bin/st2prov.js dist/src/cli.js \
   dist/playbooks/site.js dist/playbooks/controller.js dist/playbooks/blueprint.js \
   templates/st2.conf.ejs templates/nginx-controller.conf.ejs templates/nginx-blueprint.conf.ejs inventory/reference.ini; do
   grep -qxF "$f" "$work/files" || fail "the tarball lacks $f"
