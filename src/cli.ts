@@ -119,6 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     .example('$0 hosts inventory.ini --json', 'the resolved inventory')
     .epilogue(EXIT_CODES)
     .demandCommand(1, 'name a command: apply, diff, check or hosts')
+    .completion('completion', 'print a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc)')
     .strict()
     .version(version)
     .help()
