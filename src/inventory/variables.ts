@@ -206,9 +206,6 @@ export type VariableName = keyof typeof VARIABLES;
 /** Every variable, typed: what playbooks, ops and checks read. */
 export type Settings = { readonly [K in VariableName]: (typeof VARIABLES)[K] extends Variable<infer T> ? T : never };
 
-/** The secrets of the cluster st2prov can generate when they are left out. */
-export type ClusterSecretName = { [K in VariableName]: (typeof VARIABLES)[K] extends { secret: true; scope: 'cluster' } ? K : never }[VariableName];
-
 /**
  * Secret by name, for variables st2prov does not know (a playbook of your own): names with
  * password, passwd, pass, secret or token in them, ending in _key, or starting with vault_.

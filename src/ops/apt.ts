@@ -14,7 +14,7 @@ const APT_OPTS = ['-y', '-q', '-o', 'DPkg::Lock::Timeout=600', '-o', 'Dpkg::Opti
 /** Hosts whose package sources changed in this run: their index is refreshed before installing. */
 const staleIndex = new WeakSet<HostContext>();
 
-export function markIndexStale(host: HostContext): void {
+function markIndexStale(host: HostContext): void {
   staleIndex.add(host);
 }
 

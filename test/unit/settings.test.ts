@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InventoryError, UsageError } from '../../src/core/errors.js';
+import { isSecret } from '../../src/core/secret.js';
+import { resolveInventory } from '../../src/inventory/inventory.js';
+import { parseInventory } from '../../src/inventory/parse.js';
+import { oneEditApart, settle } from '../../src/inventory/settings.js';
+import { isSecretName, parseBoolean } from '../../src/inventory/variables.js';
+
+const settled = (text: string, extraVars: Record<string, string> = {}) => settle(resolveInventory(parseInventory(text, 'inv.ini'), { extraVars }));
+const CLUSTER = '[controller]\nc ansible_host=10.0.3.10\n[blueprint]\nb1 ansible_host=10.0.3.11\nb2 ansible_host=10.0.3.12\n';
+
+describe('typed settings', () => {
+  it('give every variable its type and its one default', () => {
+    const s = settled(CLUSTER).settings;
+    assert.equal(s.st2_version, '3.8.1');
+    assert.equal(s.st2_package_revision, 1);
+    assert.equal(s.coordination_backend, 'redis');
+    assert.equal(s.packs_delete, false);
+    assert.deepEqual(s.pg_hba_network, []);
+    assert.equal(s.rabbitmq_password, undefined, 'a secret left out is made later');
+    assert.match(s.packs_dir, /\/packs$/, 'packs/ beside the inventory');
+  });
+
+  it('read Ansible’s booleans, numbers and lists', () => {
+    for (const [text, value] of [['yes', true], ['No', false], ['on', true], ['OFF', false], ['1', true], ['0', false], ['true', true], ['False', false]] as const) {
+      assert.equal(parseBoolean(text), value, text);
+      assert.equal(settled(`${CLUSTER}[all:vars]\npacks_delete=${text}\n`).settings.packs_delete, value, text);
+    }
+    const s = settled(`${CLUSTER}[all:vars]\npg_hba_network=10.0.3.0/24, 10.0.4.0/24\nst2_package_revision=2\n`).settings;
+    assert.deepEqual(s.pg_hba_network, ['10.0.3.0/24', '10.0.4.0/24']);
+    assert.equal(s.st2_package_revision, 2);
+    assert.equal(settled(`${CLUSTER.replace('c ansible_host=10.0.3.10', 'c ansible_host=10.0.3.10 ansible_port=2222')}`).hosts[0]!.settings.ansible_port, 2222);
+  });
+
+  it('refuse a bad value with the file:line that wrote it', () => {
+    const cases: [string, RegExp][] = [
+      [`${CLUSTER}[all:vars]\nst2_version=latest\n`, /^inv\.ini:7: st2_version: "latest" is not a version/],
+      [`${CLUSTER}[all:vars]\npacks_delete=maybe\n`, /^inv\.ini:7: packs_delete: "maybe" is not a boolean/],
+      [CLUSTER.replace('b1 ansible_host=10.0.3.11', 'b1 ansible_host=10.0.3.11 ansible_port=notaport'), /^inv\.ini:4: ansible_port: "notaport" is not a whole number from 1 to 65535/],
+      [CLUSTER.replace('b1 ansible_host=10.0.3.11', 'b1 ansible_host=10.0.3.11 ansible_port=70000'), /^inv\.ini:4: ansible_port: "70000"/],
+      [`${CLUSTER}[all:vars]\ncoordination_backend=etcd\n`, /^inv\.ini:7: coordination_backend: "etcd" is not one of redis, zookeeper, file/],
+      [`${CLUSTER}[all:vars]\nrabbitmq_user=st2 admin\n`, /^inv\.ini:7: rabbitmq_user: "st2 admin" cannot be used as a user name/],
+      [`${CLUSTER}[all:vars]\nst2_public_url=st2.example.com\n`, /^inv\.ini:7: st2_public_url: "st2.example.com" is not an http\(s\) URL/],
+    ];
+    for (const [text, message] of cases) {
+      assert.throws(() => settled(text), (err: unknown) => err instanceof InventoryError && message.test(err.message), String(message));
+    }
+  });
+
+  it('refuse a bad -e value naming -e', () => {
+    assert.throws(() => settled(CLUSTER, { st2_chatops: 'perhaps' }), (err: unknown) => err instanceof UsageError && /^-e st2_chatops: "perhaps" is not a boolean/.test(err.message));
+  });
+
+  it('refuse a value a config line cannot hold, naming the variable', () => {
+    assert.throws(() => settled(CLUSTER, { redis_password: 'two\nlines' }), /-e redis_password: the value holds a line break/);
+  });
+
+  it('hold a cluster-wide value set on some hosts for the whole cluster', () => {
+    const s = settled(`${CLUSTER}[blueprint:vars]\nst2_version=2.10.4\n`);
+    assert.deepEqual(s.hosts.map((h) => h.settings.st2_version), ['2.10.4', '2.10.4', '2.10.4']);
+    assert.equal(s.origins.st2_version, 'inv.ini:7');
+  });
+
+  it('refuse two different values of a cluster-wide variable, naming both places', () => {
+    assert.throws(() => settled(`${CLUSTER}[controller:vars]\nst2_version=3.8.1\n[blueprint:vars]\nst2_version=2.10.4\n`), /inv\.ini:9: st2_version is "2\.10\.4" here but "3\.8\.1" at inv\.ini:7: a cluster has one st2_version/);
+    assert.throws(() => settled(`${CLUSTER}[controller:vars]\nredis_password=first-pw\n[blueprint:vars]\nredis_password=second-pw\n`), (err: unknown) => /redis_password differs from the one at inv\.ini:7/.test((err as Error).message) && !/first-pw|second-pw/.test((err as Error).message));
+  });
+
+  it('keep connection variables per host', () => {
+    const s = settled(CLUSTER.replace('b2 ansible_host=10.0.3.12', 'b2 ansible_host=10.0.3.12 ansible_user=admin ansible_become=yes'));
+    assert.deepEqual(s.hosts.map((h) => [h.settings.ansible_user, h.settings.ansible_become]), [[undefined, false], [undefined, false], ['admin', true]]);
+  });
+
+  it('warn about a variable one edit away from a known one, and only such', () => {
+    const s = settled(`${CLUSTER}[all:vars]\nst2_verison=3.8.1\nmy_own_thing=1\npacks_delet=yes\n`);
+    assert.deepEqual(s.warnings, [
+      'inv.ini:7: st2_verison is not a variable st2prov knows; did you mean st2_version?',
+      'inv.ini:9: packs_delet is not a variable st2prov knows; did you mean packs_delete?',
+    ]);
+    assert.ok(oneEditApart('abcd', 'abdc') && oneEditApart('abc', 'abcd') && oneEditApart('abcd', 'abxd') && !oneEditApart('abcd', 'badc'));
+  });
+
+  it('wrap secrets, st2prov’s own and by name', () => {
+    const s = settled(`${CLUSTER}[all:vars]\nrabbitmq_password=given\nvault_token=x\n`);
+    assert.ok(isSecret(s.settings.rabbitmq_password));
+    for (const name of ['mistral_db_password', 'ansible_ssh_pass', 'ansible_become_password', 'api_key', 'st2_tls_key', 'vault_anything', 'my_secret', 'slack_token', 'db_passwd']) assert.ok(isSecretName(name), name);
+    for (const name of ['st2_version', 'packs_dir', 'keyring', 'passage']) assert.ok(!isSecretName(name), name);
+  });
+});
