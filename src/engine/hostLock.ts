@@ -3,7 +3,8 @@ import { shellScript } from '../core/command.js';
 import { UnreachableError } from '../core/errors.js';
 import type { Transport } from './engineHost.js';
 
-const LOCK_FILE = '/run/lock/st2prov.lock';
+/** Where the lock lives: root's own folder under /run (a private folder of the user's without become). */
+export const LOCK_FOLDER = '/run/st2prov';
 
 /*
  * The lock is a flock held by a remote process that lives as long as its channel: released
@@ -11,18 +12,29 @@ const LOCK_FILE = '/run/lock/st2prov.lock';
  * never leaves a stale lock. Dry runs take it shared, applies exclusive. The holder writes
  * its run id beside the lock, so two inventory names for one machine in the same run do not
  * wait for each other.
+ *
+ * The lock and its owner file are in a folder only the running user can write (root's
+ * /run/st2prov, 0700): in a world-writable place, another local user could hold the lock to
+ * let two applies in at once, or plant a link where root writes the owner file. A folder
+ * that is not the user's own is refused, never used.
  */
-const SCRIPT = `umask 000
-exec 9>>"$1" || exit 70
+const SCRIPT = `set -u
+command -v flock >/dev/null 2>&1 || exit 69
+if [ "$(id -u)" = 0 ]; then d=$1; else d="\${XDG_RUNTIME_DIR:-/tmp}/st2prov-$(id -u)"; fi
+umask 077
+mkdir -p "$d" 2>/dev/null
+if [ -L "$d" ] || [ ! -d "$d" ] || [ "$(stat -c %u "$d")" != "$(id -u)" ]; then echo "$d" >&2; exit 77; fi
+chmod 0700 "$d" || exit 77
+exec 9>>"$d/lock" || exit 70
 tries=0
 while ! flock -n "$2" 9; do
-  if [ "$(cat "$1.owner" 2>/dev/null)" = "$4" ]; then echo locked; exec cat >/dev/null; fi
+  if [ "$(cat "$d/owner" 2>/dev/null)" = "$4" ]; then echo locked; exec cat >/dev/null; fi
   [ $tries = 0 ] && echo waiting
   tries=$((tries + 1))
   [ $tries -gt $(($3 * 5)) ] && { echo busy; exit 75; }
   sleep 0.2
 done
-echo "$4" >"$1.owner"
+echo "$4" >"$d/owner"
 echo locked
 exec cat >/dev/null`;
 
@@ -43,7 +55,7 @@ export async function lockHost(
   onWait: () => void,
 ): Promise<HostLock> {
   const held = await connection.hold(
-    { argv: shellScript(SCRIPT, [LOCK_FILE, kind === 'exclusive' ? '-x' : '-s', String(waitSeconds), RUN_ID]) },
+    { argv: shellScript(SCRIPT, [LOCK_FOLDER, kind === 'exclusive' ? '-x' : '-s', String(waitSeconds), RUN_ID]) },
     (line) => {
       if (line === 'waiting') onWait();
       return line === 'locked';
@@ -53,9 +65,11 @@ export async function lockHost(
     const result = await held.done;
     const name = connection.name;
     if (result.code === 75) {
-      throw new UnreachableError(name, `another st2prov run holds ${LOCK_FILE} on this host and did not finish within ${waitSeconds}s`, 'wait for it to end, or raise --lock-wait');
+      throw new UnreachableError(name, `another st2prov run holds the host lock (${LOCK_FOLDER}/lock) and did not finish within ${waitSeconds}s`, 'wait for it to end, or raise --lock-wait');
     }
-    throw new UnreachableError(name, `cannot take the host lock ${LOCK_FILE}: ${result.stderr.trim() || `exit ${result.code}`}`);
+    if (result.code === 69) throw new UnreachableError(name, 'flock is not installed on this host: st2prov needs it to keep two runs apart', 'install util-linux (it provides flock)');
+    if (result.code === 77) throw new UnreachableError(name, `the lock folder ${result.stderr.trim()} is not a private folder of the user st2prov runs as (a link, or someone else's)`, 'remove it; st2prov makes its own');
+    throw new UnreachableError(name, `cannot take the host lock: ${result.stderr.trim() || `exit ${result.code}`}`);
   }
   return { release: held.release };
 }

@@ -73,6 +73,11 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
       for (const op of p.ops!) {
         for (const c of await op.plan(ctx)) {
           if (apply) {
+            // owed before acting: a run killed between the change and its handler still owes it
+            if (c.notify.some((n) => !notified.has(n))) {
+              c.notify.forEach((n) => notified.add(n));
+              remember();
+            }
             await c.apply();
             ctx.forget();
           }
@@ -80,7 +85,6 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
           c.notify.forEach((n) => notified.add(n));
         }
       }
-      if (notified.size) remember();
       result(p.step.name, { status: changes.length ? 'changed' : 'ok', changes, ms: Date.now() - t0 });
       if (changes.length) lastChanged = p.step.name;
     } catch (err) {

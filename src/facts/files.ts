@@ -6,7 +6,7 @@ export type FileState =
   | { exists: false; parentExists: boolean }
   | { exists: true; mode: number; owner: string; group: string; content: string };
 
-export const READ_FILE = `if [ -f "$1" ]; then stat -c '%a %U %G' "$1" && exec cat "$1"
+export const READ_FILE = `if [ -f "$1" ]; then stat -L -c '%a %U %G' "$1" && exec cat "$1"
 elif [ -e "$1" ]; then echo "not a regular file" >&2; exit 3
 elif [ -d "$(dirname "$1")" ]; then echo missing
 else echo missing-parent; fi`;

@@ -10,9 +10,9 @@ export type Manifest = Map<string, { sha256: string; executable: boolean }>;
 
 const REMOTE_MANIFEST = `cd "$1" 2>/dev/null || { echo missing; exit 0; }
 echo present
-find . -type f -print0 | xargs -0 -r sha256sum
+find . -path './.st2prov-sync.*' -prune -o -type f -print0 | xargs -0 -r sha256sum
 echo '@@exec'
-find . -type f -perm -u+x`;
+find . -path './.st2prov-sync.*' -prune -o -type f -perm -u+x -print`;
 
 /** The checksums of every file under a remote folder, in one command; null when it is missing. */
 export function remoteManifest(dir: string): Fact<Manifest | null> {

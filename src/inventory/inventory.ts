@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InventoryError, UsageError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
@@ -34,11 +34,19 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** An inventory is read whole before anything else: a file this large is a mistake, not an inventory. */
+export const MAX_INVENTORY_BYTES = 4 * 1024 * 1024;
+/** [group:children] nesting deeper than this is refused (real inventories nest a few levels). */
+export const MAX_GROUP_DEPTH = 100;
+
 export function loadInventory(file: string, options: LoadOptions = {}): Inventory {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_INVENTORY_BYTES) throw new InventoryError(file, 1, `the file is ${(size / 1024 / 1024).toFixed(1)} MiB; st2prov reads inventories of up to ${MAX_INVENTORY_BYTES / 1024 / 1024} MiB`, 'is this the inventory? split or trim it');
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof InventoryError) throw err;
     throw new UsageError(`cannot read inventory ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, 'give the path of an inventory.ini');
   }
   return resolveInventory(parseInventory(text, file), options);
@@ -150,8 +158,14 @@ function groupDepths(parsed: ParsedInventory): Map<string, number> {
       const g = parsed.groups.get(name)!;
       throw new InventoryError(g.file, g.line, `group "${name}" is its own ancestor (${[...trail, name].join(' → ')})`);
     }
+    const tooDeep = (levels: string) => {
+      const g = parsed.groups.get(name)!;
+      return new InventoryError(g.file, g.line, `group "${name}" is nested ${levels} levels deep in [children]; st2prov takes at most ${MAX_GROUP_DEPTH}`, 'flatten the group tree');
+    };
+    if (trail.length > MAX_GROUP_DEPTH) throw tooDeep(`more than ${MAX_GROUP_DEPTH}`);
     const parents = parentsOf.get(name) ?? [];
     const d = parents.length === 0 ? 1 : Math.max(...parents.map((p) => visit(p, [...trail, name]))) + 1;
+    if (d > MAX_GROUP_DEPTH) throw tooDeep(String(d));
     depth.set(name, d);
     return d;
   };

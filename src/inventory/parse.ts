@@ -1,5 +1,5 @@
 import { InventoryError } from '../core/errors.js';
-import { expandHostPattern } from './ranges.js';
+import { MAX_HOSTS, expandHostPattern } from './ranges.js';
 import { splitAssignment, splitWords, type Word } from './tokenize.js';
 
 /** Where a value was written, so any later complaint about it can point there. */
@@ -68,10 +68,10 @@ export function parseInventory(text: string, file: string): ParsedInventory {
     const group = groupOf(inv, section.group, at);
     if (section.kind === 'vars') {
       const assignment = splitAssignment(line);
-      if (!assignment) fail(`expected key=value in [${section.group}:vars], got "${line}"`);
+      if (!assignment) fail(`expected key=value in [${section.group}:vars]${leadingName(line)}`, 'write name=value; the value is not repeated here in case it is a secret');
       const [key, rawValue] = assignment!;
       const name = key.trim();
-      if (!VAR_NAME.test(name)) fail(`invalid variable name "${name}"`);
+      if (!VAR_NAME.test(name)) fail(`invalid variable name "${short(name)}"`, 'use letters, digits and _, starting with a letter or _');
       // In :vars sections Ansible keeps values as strings; surrounding quotes are stripped.
       const valueWords = splitWords(rawValue.trim());
       const value = 'error' in valueWords ? fail(valueWords.error, 'close the quote') : valueWords.words.map((w) => w.text).join(' ');
@@ -93,14 +93,15 @@ export function parseInventory(text: string, file: string): ParsedInventory {
     if (port !== undefined) vars.set('ansible_port', { value: port, ...at });
     for (const word of rest) {
       const assignment = splitAssignment(word.text);
-      if (!assignment) fail(`expected key=value after host "${first.text}", got "${word.text}"`, 'quote values that contain spaces');
+      if (!assignment) fail(`expected key=value after host "${first.text}"${leadingName(word.text)}`, 'write name=value, and quote values that contain spaces (the value is not repeated here in case it is a secret)');
       const [key, value] = assignment!;
-      if (!VAR_NAME.test(key)) fail(`invalid variable name "${key}"`);
+      if (!VAR_NAME.test(key)) fail(`invalid variable name "${short(key)}"`, 'use letters, digits and _, starting with a letter or _');
       vars.set(key, { value: word.quoted ? value : literal(value), ...at });
     }
     for (const name of names) {
       let host = inv.hosts.get(name);
       if (!host) {
+        if (inv.hosts.size >= MAX_HOSTS) fail(`more than ${MAX_HOSTS} hosts in one inventory`, 'split the inventory');
         host = { name, vars: new Map(), ...at };
         inv.hosts.set(name, host);
       }
@@ -142,4 +143,14 @@ function literal(text: string): unknown {
   if (text === 'True' || text === 'true') return true;
   if (text === 'False' || text === 'false') return false;
   return text;
+}
+
+/** The name a malformed assignment starts with, if it has one: enough to find it, never its value. */
+function leadingName(text: string): string {
+  const name = /^\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(text)?.[1];
+  return name ? ` (near "${short(name)}")` : '';
+}
+
+function short(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

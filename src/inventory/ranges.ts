@@ -1,38 +1,58 @@
 /**
  * Expands Ansible host ranges: `node[1:3]`, `node[01:10:2]` (zero padding kept), `db-[a:c]`.
- * Several ranges in one name multiply out. Errors are plain strings; the parser adds file:line.
+ * Several ranges in one name multiply out; the count is known before anything is expanded,
+ * so a pattern that would make too many names is refused at once. Errors are plain strings;
+ * the parser adds file:line.
  */
+export const MAX_HOSTS = 10_000;
+
+interface Range {
+  from: number;
+  to: number;
+  step: number;
+  letters: boolean;
+  /** zero padding of numbers: the width of the start as written */
+  width: number;
+}
+
 export function expandHostPattern(name: string): string[] | string {
-  const m = /^(.*?)\[([^\]]*)\](.*)$/.exec(name);
-  if (!m) return [name];
-  const [, head, spec, tail] = m as unknown as [string, string, string, string];
+  const pieces = name.split(/\[([^\]]*)\]/);
+  const ranges: Range[] = [];
+  for (let i = 1; i < pieces.length; i += 2) {
+    const range = parseRange(pieces[i]!);
+    if (typeof range === 'string') return range;
+    ranges.push(range);
+  }
+  const count = ranges.reduce((n, r) => n * (Math.floor((r.to - r.from) / r.step) + 1), 1);
+  if (count > MAX_HOSTS) return `"${name}" expands to ${count > 1e15 ? 'more than 10^15' : count} hosts; st2prov takes at most ${MAX_HOSTS} in one inventory`;
+  let names = [pieces[0]!];
+  ranges.forEach((range, i) => {
+    const values = valuesOf(range);
+    names = names.flatMap((head) => values.map((v) => `${head}${v}${pieces[2 * i + 2]!}`));
+  });
+  return names;
+}
+
+function parseRange(spec: string): Range | string {
   const parts = spec.split(':');
   if (parts.length < 2 || parts.length > 3) return `bad range [${spec}]: expected [start:end] or [start:end:step]`;
   const [start, end, stepText] = parts as [string, string, string | undefined];
   const step = stepText === undefined || stepText === '' ? 1 : Number(stepText);
   if (!Number.isInteger(step) || step <= 0) return `bad range step "${stepText}" in [${spec}]`;
-  let items: string[];
+  let range: Range;
   if (/^\d+$/.test(start) && /^\d+$/.test(end)) {
-    const from = Number(start);
-    const to = Number(end);
-    if (from > to) return `range [${spec}] runs backwards`;
-    const width = start.length > 1 && start.startsWith('0') ? start.length : 0;
-    items = [];
-    for (let n = from; n <= to; n += step) items.push(width ? String(n).padStart(width, '0') : String(n));
-  } else if (/^[a-z]$/.test(start) && /^[a-z]$/.test(end) || /^[A-Z]$/.test(start) && /^[A-Z]$/.test(end)) {
-    const from = start.charCodeAt(0);
-    const to = end.charCodeAt(0);
-    if (from > to) return `range [${spec}] runs backwards`;
-    items = [];
-    for (let c = from; c <= to; c += step) items.push(String.fromCharCode(c));
+    range = { from: Number(start), to: Number(end), step, letters: false, width: start.length > 1 && start.startsWith('0') ? start.length : 0 };
+  } else if ((/^[a-z]$/.test(start) && /^[a-z]$/.test(end)) || (/^[A-Z]$/.test(start) && /^[A-Z]$/.test(end))) {
+    range = { from: start.charCodeAt(0), to: end.charCodeAt(0), step, letters: true, width: 0 };
   } else {
     return `bad range [${spec}]: bounds must be two numbers or two letters`;
   }
+  if (range.from > range.to) return `range [${spec}] runs backwards`;
+  return range;
+}
+
+function valuesOf(r: Range): string[] {
   const out: string[] = [];
-  for (const item of items) {
-    const rest = expandHostPattern(`${item}${tail}`);
-    if (typeof rest === 'string') return rest;
-    for (const r of rest) out.push(`${head}${r}`);
-  }
+  for (let n = r.from; n <= r.to; n += r.step) out.push(r.letters ? String.fromCharCode(n) : r.width ? String(n).padStart(r.width, '0') : String(n));
   return out;
 }

@@ -61,8 +61,14 @@ async function install(host: HostContext, names: string[], recommends: boolean):
     staleIndex.delete(host);
     updated = true;
   }
-  const first = await host.exec({ argv });
+  let first = await host.exec({ argv });
   if (first.code === 0) return;
+  // a run killed during an apt transaction leaves dpkg half done: finish it, then install
+  if (/dpkg was interrupted/.test(first.stderr + first.stdout)) {
+    await host.run('dpkg --configure -a (finishing an interrupted apt run)', { argv: [...APT_ENV, 'dpkg', '--force-confdef', '--force-confold', '--configure', '-a'] });
+    first = await host.exec({ argv });
+    if (first.code === 0) return;
+  }
   // an index older than the packages asked for: refresh once and try again
   if (!updated && /Unable to locate package|has no installation candidate|404\s+Not Found/.test(first.stderr + first.stdout)) {
     await host.run('apt-get update', { argv: UPDATE });

@@ -9,6 +9,7 @@ import { fileState } from '../facts/files.js';
 import { localManifest, remoteManifest, type Manifest } from '../facts/manifest.js';
 import { shellScript } from '../core/command.js';
 import { unifiedDiff } from './file.js';
+import { announce } from './fileWrite.js';
 
 export interface DirSyncSpec {
   /** folder on the control machine */
@@ -27,13 +28,37 @@ export interface DirSyncSpec {
 const DIFFED_FILES = 20;
 const DIFFED_BYTES = 64 * 1024;
 
+/*
+ * The tar stream lands in a staging folder inside the destination and counts only once the
+ * announced bytes arrived whole (length and SHA-256); then each file is renamed into place,
+ * so no file is ever live half-written, whatever cuts the transfer. Staging folders a
+ * killed run left are swept first.
+ */
 const EXTRACT = `set -e
-d=$1; o=$2; shift 2
+d=$1; o=$2; size=$3; sum=$4; shift 4
 mkdir -p "$d"; cd "$d"
-if [ "$1" = "--tar" ]; then shift; tar -xf - --no-same-owner; fi
+for f in .st2prov-sync.*; do if [ -e "$f" ]; then rm -rf -- "$f"; fi; done
+if [ "$1" = "--tar" ]; then
+  shift
+  s=$(mktemp -d .st2prov-sync.XXXXXX)
+  trap 'rm -rf "$d/$s"' EXIT
+  trap 'exit 1' HUP INT TERM PIPE
+  cat >"$s/stream.tar"
+  got=$(wc -c <"$s/stream.tar")
+  if [ "$got" -ne "$size" ] || [ "$(sha256sum <"$s/stream.tar" | cut -d' ' -f1)" != "$sum" ]; then
+    echo "received $got of $size bytes, or not the bytes sent: the transfer was cut; nothing in $d changed" >&2
+    exit 75
+  fi
+  mkdir "$s/files"
+  tar -xf "$s/stream.tar" -C "$s/files" --no-same-owner
+  (cd "$s/files" && find . -type f) | while IFS= read -r f; do
+    mkdir -p "$(dirname -- "$f")"
+    mv -f -- "$s/files/$f" "$f"
+  done
+fi
 [ "$1" = "--" ] && shift
 for f; do rm -f -- "$f"; done
-if [ $# -gt 0 ]; then find . -mindepth 1 -depth -type d -empty -delete; fi
+if [ $# -gt 0 ]; then find . -mindepth 1 -depth -type d -empty ! -name '.st2prov-sync.*' -delete; fi
 if [ -n "$o" ]; then chown -R "$o" .; fi`;
 
 /**
@@ -65,7 +90,7 @@ export function dirSync(spec: DirSyncSpec): Operation {
           ...(spec.notify ? { notify: spec.notify } : {}),
           apply: async () => {
             const tar = send.length ? await tarOf(spec.source, send) : undefined;
-            const args = [spec.dest, spec.owner ?? '', ...(tar ? ['--tar'] : []), '--', ...remove];
+            const args = [spec.dest, spec.owner ?? '', ...(tar ? announce(tar) : ['0', '']), ...(tar ? ['--tar'] : []), '--', ...remove];
             await host.run(`syncing ${spec.dest}`, { argv: shellScript(EXTRACT, args), ...(tar ? { stdin: tar } : {}) });
           },
         }),

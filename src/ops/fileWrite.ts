@@ -1,17 +1,30 @@
+import { createHash } from 'node:crypto';
 import type { HostContext } from '../core/context.js';
 import { shellScript } from '../core/command.js';
 
 /*
- * Atomic replacement: the content goes to a temp file in the same folder (mktemp makes it
- * 0600, so a secret is never readable by others, even for an instant), gets its final mode
- * and owner, passes the validator if any, and only then is renamed over the live file.
- * A failed validation leaves the live file untouched.
+ * All-or-nothing replacement. The content goes to a temp file in the same folder (mktemp
+ * makes it 0600, so a secret is never readable by others, even for an instant); it goes
+ * live only once exactly the announced bytes arrived (length and SHA-256: a cut transfer, a
+ * killed st2prov or a dropped connection leaves the live file as it was), it has its final
+ * mode and owner, and it passed the validator if any. Then one rename. Temp files a killed
+ * run left in the folder are swept first (the host lock lets one apply write at a time). A
+ * symbolic link is written through: the file it names is replaced, the link stays.
  */
 const WRITE = `set -e
-p=$1; m=$2; o=$3; shift 3
-t=$(mktemp "$(dirname "$p")/.st2prov.XXXXXX")
+p=$1; m=$2; o=$3; size=$4; sum=$5; shift 5
+if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi
+d=$(dirname -- "$p")
+for f in "$d"/.st2prov.*; do if [ -f "$f" ]; then rm -f -- "$f"; fi; done
+t=$(mktemp "$d/.st2prov.XXXXXX")
 trap 'rm -f "$t"' EXIT
+trap 'exit 1' HUP INT TERM PIPE
 cat >"$t"
+got=$(wc -c <"$t")
+if [ "$got" -ne "$size" ] || [ "$(sha256sum <"$t" | cut -d' ' -f1)" != "$sum" ]; then
+  echo "received $got of $size bytes, or not the bytes sent: the transfer was cut; $p left as it was" >&2
+  exit 75
+fi
 if [ -n "$m" ]; then chmod "$m" "$t"; elif [ -e "$p" ]; then chmod --reference="$p" "$t"; else chmod 0644 "$t"; fi
 if [ -n "$o" ]; then chown "$o" "$t"; elif [ -e "$p" ]; then chown --reference="$p" "$t"; fi
 if [ $# -gt 0 ]; then
@@ -31,9 +44,15 @@ export interface WriteOptions {
   validate?: readonly string[];
 }
 
+/** What the receiving side checks before anything goes live: the length and SHA-256 of the bytes sent. */
+export function announce(content: string | Buffer): [size: string, sha256: string] {
+  const bytes = Buffer.from(content);
+  return [String(bytes.length), createHash('sha256').update(bytes).digest('hex')];
+}
+
 export async function writeFileAtomically(host: HostContext, path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
   await host.run(`writing ${path}`, {
-    argv: shellScript(WRITE, [path, options.mode ?? '', options.owner ?? '', ...(options.validate ?? [])]),
+    argv: shellScript(WRITE, [path, options.mode ?? '', options.owner ?? '', ...announce(content), ...(options.validate ?? [])]),
     stdin: content,
   });
 }

@@ -60,6 +60,8 @@ export class SshConnection {
   private readonly channels = new Semaphore(MAX_CHANNELS);
 
   private resolved: { settings: ConnectionSettings; options: SshOptions } | undefined;
+  /** why the connection ended under a running run, once it has */
+  private lost: string | undefined;
 
   /** `prepare` resolves where and how to connect (it may read the OpenSSH config) when connect() is first called. */
   constructor(readonly name: string, private readonly prepare: () => Promise<{ settings: ConnectionSettings; options: SshOptions }>) {}
@@ -81,6 +83,15 @@ export class SshConnection {
       if (attempt > 0) await sleep(250 * 2 ** attempt);
       try {
         this.client = await this.open();
+        this.lost = undefined;
+        const client = this.client;
+        client.on('close', () => {
+          if (this.client === client) this.lost ??= 'the connection closed';
+        });
+        client.on('error', (err: Error) => {
+          this.lost = `the connection failed: ${err.message}`;
+        });
+        await this.verifyBecome();
         return;
       } catch (err) {
         lastError = err;
@@ -104,20 +115,46 @@ export class SshConnection {
     return dial(s, this.options, sock);
   }
 
+  /**
+   * Become works before anything else runs: a wrong sudo password or a user sudo refuses is
+   * said at once, for this host only, instead of a command (or the lock) waiting on sudo.
+   */
+  private async verifyBecome(): Promise<void> {
+    const s = this.settings;
+    if (!this.becomes({})) return;
+    const result = await Promise.race([
+      this.exec({ argv: ['true'] }),
+      sleep(15_000).then((): ExecResult => ({ code: null, stdout: '', stderr: 'sudo did not answer within 15 s' })),
+    ]);
+    if (result.code === 0) return;
+    const said = result.stderr.trim().split('\n').filter(Boolean).slice(-2).join('; ') || `exit ${result.code}`;
+    const remedy = s.becomePassword ? 'check ansible_become_password' : 'set ansible_become_password, or allow the user passwordless sudo';
+    throw new UnreachableError(s.name, `cannot become ${s.becomeUser} with sudo as ${s.user}: ${said}`, remedy);
+  }
+
   /** Runs a command and collects its output; a non-zero exit is a result, not an exception. */
   exec(request: ExecRequest): Promise<ExecResult> {
-    const client = this.client;
-    if (!client) throw new Error(`bug: not connected to ${this.name}`);
+    const client = this.connected();
     const { line, stdin } = this.wrap(request);
     return this.channels.use(
       () =>
         new Promise<ExecResult>((resolve, reject) => {
+          if (this.lost) return reject(this.lostError());
           client.exec(line, (err, stream) => {
-            if (err) return reject(new UnreachableError(this.settings.name, `cannot open a channel: ${err.message}`));
-            collect(stream, stdin).then(resolve, reject);
+            if (err) return reject(this.lost ? this.lostError() : new UnreachableError(this.name, `cannot open a channel: ${err.message}`));
+            collect(stream, stdin).then((r) => (r.code === null && this.lost ? reject(this.lostError()) : resolve(r)), reject);
           });
         }),
     );
+  }
+
+  private connected(): Client {
+    if (!this.client) throw new Error(`bug: not connected to ${this.name}`);
+    return this.client;
+  }
+
+  private lostError(): UnreachableError {
+    return new UnreachableError(this.name, `lost the connection to ${this.settings.host}:${this.settings.port}: ${this.lost}`);
   }
 
   /**
@@ -128,12 +165,12 @@ export class SshConnection {
     request: ExecRequest,
     ready: (line: string) => boolean,
   ): Promise<{ acquired: boolean; release: () => void; done: Promise<ExecResult> }> {
-    const client = this.client;
-    if (!client) throw new Error(`bug: not connected to ${this.name}`);
+    const client = this.connected();
     const { line, stdin } = this.wrap(request);
     return new Promise((resolve, reject) => {
+      if (this.lost) return reject(this.lostError());
       client.exec(line, (err, stream) => {
-        if (err) return reject(new UnreachableError(this.settings.name, `cannot open a channel: ${err.message}`));
+        if (err) return reject(this.lost ? this.lostError() : new UnreachableError(this.name, `cannot open a channel: ${err.message}`));
         let pending = '';
         let settled = false;
         const done = collect(stream, stdin, false);
@@ -161,9 +198,9 @@ export class SshConnection {
    * protocol: the bytes, a password among them, stay inside the SSH connection.
    */
   withTcp<T>(host: string, port: number, use: (stream: ClientChannel) => Promise<T>): Promise<T> {
-    const client = this.client;
-    if (!client) throw new Error(`bug: not connected to ${this.name}`);
+    const client = this.connected();
     return this.channels.use(async () => {
+      if (this.lost) throw this.lostError();
       const stream = await new Promise<ClientChannel>((resolve, reject) =>
         client.forwardOut('127.0.0.1', 0, host, port, (err, s) => (err ? reject(err) : resolve(s))),
       );
@@ -175,9 +212,14 @@ export class SshConnection {
     });
   }
 
+  private becomes(request: Pick<ExecRequest, 'become'>): boolean {
+    const s = this.settings;
+    return (request.become ?? true) && s.become && s.user !== s.becomeUser;
+  }
+
   private wrap(request: ExecRequest): { line: string; stdin: Buffer | undefined } {
     const s = this.settings;
-    const become = (request.become ?? true) && s.become && !(s.user === s.becomeUser);
+    const become = this.becomes(request);
     const env = ['env', 'LC_ALL=C'];
     let stdin = request.stdin === undefined ? undefined : Buffer.from(request.stdin);
     if (!become) return { line: commandLine([...env, ...request.argv]), stdin };
@@ -204,6 +246,8 @@ function collect(stream: ClientChannel, stdin: Buffer | undefined, endStdin = tr
     let code: number | null = null;
     stream.on('data', (chunk: Buffer) => out.push(chunk));
     stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    // a channel that fails (the connection dropped mid-transfer) closes too: its close says so
+    stream.on('error', () => undefined);
     stream.on('exit', (c: number | null) => {
       code = c;
     });
@@ -248,12 +292,18 @@ function dial(s: ConnectionSettings, options: SshOptions, sock: ConnectConfig['s
       },
       authHandler: authMethods(s),
     };
+    let settled = false;
     client.once('ready', () => {
+      settled = true;
       // many small request/response exchanges: Nagle plus delayed ACKs would add ~40 ms to each
       client.setNoDelay(true);
       resolve(client);
     });
-    client.once('error', (err: Error & { level?: string }) => {
+    // ssh2 may emit several errors for one failure (a port that speaks another protocol):
+    // the first decides, the others are heard and dropped, never left unhandled
+    client.on('error', (err: Error & { level?: string }) => {
+      if (settled) return;
+      settled = true;
       client.end();
       if (hostKeyProblem) return reject(hostKeyProblem);
       const where = `${s.user}@${s.host}:${s.port}`;
@@ -263,6 +313,11 @@ function dial(s: ConnectionSettings, options: SshOptions, sock: ConnectConfig['s
       const e = new UnreachableError(s.name, `cannot connect to ${where}: ${err.message}`);
       e.transient = true;
       reject(e);
+    });
+    client.on('close', () => {
+      if (settled) return;
+      settled = true;
+      reject(hostKeyProblem ?? Object.assign(new UnreachableError(s.name, `cannot connect to ${s.user}@${s.host}:${s.port}: the server closed the connection during the SSH handshake`), { transient: true }));
     });
     try {
       client.connect(config);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
@@ -39,7 +39,9 @@ export class StateFolder {
   write(name: string, content: string): void {
     this.ensure();
     const path = join(this.dir, name);
-    const temp = join(this.dir, `.${name.replace(/\//g, '_')}.${randomBytes(6).toString('hex')}.tmp`);
+    const prefix = `.${name.replace(/\//g, '_')}.`;
+    this.sweep((entry) => entry.startsWith(prefix) && entry.endsWith('.tmp'));
+    const temp = join(this.dir, `${prefix}${randomBytes(6).toString('hex')}.tmp`);
     const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       writeSync(fd, content);
@@ -56,6 +58,7 @@ export class StateFolder {
    */
   writeFolder(name: string, make: (dir: string) => void): void {
     this.ensure();
+    this.sweep((entry) => entry.startsWith(`.${name}.`));
     const temp = mkdtempSync(join(this.dir, `.${name}.`));
     try {
       make(temp);
@@ -65,6 +68,11 @@ export class StateFolder {
       rmSync(temp, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /** What a killed run left half made (temp files and folders), removed before making it again. */
+  private sweep(stale: (entry: string) => boolean): void {
+    for (const entry of readdirSync(this.dir).filter(stale)) rmSync(join(this.dir, entry), { recursive: true, force: true });
   }
 
   private ensure(): void {

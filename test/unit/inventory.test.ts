@@ -179,7 +179,7 @@ describe('inventory: malformed input names file and line', () => {
   const cases: [string, string, number, RegExp][] = [
     ['unterminated quote', 'h1 a="open\n', 1, /unterminated double quote/],
     ['unknown section type', '[web]\nh1\n\n[web:hosts]\nh2\n', 4, /unknown section type ":hosts"/],
-    ['a host word without =', '[web]\nh1 port 22\n', 2, /expected key=value after host "h1", got "port"/],
+    ['a host word without =', '[web]\nh1 port 22\n', 2, /expected key=value after host "h1" \(near "port"\)/],
     ['a backwards range', '[web]\nnode[5:1]\n', 2, /runs backwards/],
     ['a :vars line without =', '[web:vars]\njust_a_word\n', 2, /expected key=value in \[web:vars\]/],
     ['a broken section header', '[web\nh1\n', 1, /cannot read section header/],
