@@ -28,7 +28,7 @@ export class SecretStore {
 
   get(name: string, generate: () => string = generateSecret): Secret {
     const given = this.inventoryVars[name];
-    if (given !== undefined && given !== '') return isSecret(given) ? given : new Secret(String(given));
+    if (given !== undefined && given !== null && given !== '') return isSecret(given) ? given : new Secret(String(given));
     const known = this.generated.get(name);
     if (known) return known;
     const stored = this.load()[name];
@@ -41,7 +41,7 @@ export class SecretStore {
   /** A secret if it is known (given or kept), without generating one: for read-only commands. */
   peek(name: string): Secret | undefined {
     const given = this.inventoryVars[name];
-    if (given !== undefined && given !== '') return isSecret(given) ? given : new Secret(String(given));
+    if (given !== undefined && given !== null && given !== '') return isSecret(given) ? given : new Secret(String(given));
     const stored = this.load()[name];
     return stored === undefined ? undefined : new Secret(stored);
   }

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InventoryError, UsageError } from '../errors.js';
 import { Secret } from '../secrets.js';
-import { parseInventory, type ParsedInventory, type VarDef } from './parse.js';
+import { parseInventoryFile } from './format.js';
+import { type ParsedInventory, type VarDef } from './parse.js';
 import { selectHosts, type PatternSource } from './patterns.js';
 
 export const ROLES = ['controller', 'blueprint'] as const;
@@ -41,13 +41,7 @@ export interface LoadOptions {
 }
 
 export function loadInventory(file: string, options: LoadOptions = {}): Inventory {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read inventory ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, 'give the path of an inventory.ini');
-  }
-  return resolveInventory(parseInventory(text, file), options);
+  return resolveInventory(parseInventoryFile(file), options);
 }
 
 export function resolveInventory(parsed: ParsedInventory, options: LoadOptions = {}): Inventory {
@@ -113,7 +107,8 @@ export function resolveInventory(parsed: ParsedInventory, options: LoadOptions =
   const abs = resolve(parsed.file);
   return {
     file: parsed.file,
-    stateDir: `${abs.replace(/\.ini$/, '')}.st2prov`,
+    // inventory.ini and inventory.yml share inventory.st2prov: converting keeps the generated secrets
+    stateDir: `${abs.replace(/\.(?:ini|ya?ml|json)$/, '')}.st2prov`,
     hosts,
     groups: groupView,
     select(pattern: string) {
@@ -136,7 +131,8 @@ function resolveValue(name: string, value: unknown, env: NodeJS.ProcessEnv, orig
     }
     return isSecretName(name) ? new Secret(found) : found;
   }
-  if (isSecretName(name) && value !== undefined && value !== '') return new Secret(String(value));
+  // null is YAML's empty value (`password:`): left out, like an empty INI value
+  if (isSecretName(name) && value !== undefined && value !== null && value !== '') return new Secret(String(value));
   return value;
 }
 

@@ -32,9 +32,9 @@ export interface ParsedInventory {
   groups: Map<string, ParsedGroup>;
 }
 
-const GROUP_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const HOST_NAME = /^[A-Za-z0-9_.\[\]:-]+$/;
+export const GROUP_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const HOST_NAME = /^[A-Za-z0-9_.\[\]:-]+$/;
 
 /** Parses Ansible's INI inventory, the subset people write. Every error names file and line. */
 export function parseInventory(text: string, file: string): ParsedInventory {
@@ -111,7 +111,7 @@ export function parseInventory(text: string, file: string): ParsedInventory {
   return inv;
 }
 
-function groupOf(inv: ParsedInventory, name: string, at: Origin): ParsedGroup {
+export function groupOf(inv: ParsedInventory, name: string, at: Origin): ParsedGroup {
   let group = inv.groups.get(name);
   if (!group) {
     group = { name, hosts: [], children: [], vars: new Map(), declared: false, ...at };
@@ -120,7 +120,7 @@ function groupOf(inv: ParsedInventory, name: string, at: Origin): ParsedGroup {
   return group;
 }
 
-function hostNames(word: string, fail: (problem: string, remedy?: string) => never): { names: string[]; port?: number } {
+export function hostNames(word: string, fail: (problem: string, remedy?: string) => never): { names: string[]; port?: number } {
   let name = word;
   let port: number | undefined;
   const portMatch = /^(.*[^\]:]|.*\]):(\d+)$/.exec(word);

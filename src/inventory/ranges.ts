@@ -36,3 +36,29 @@ export function expandHostPattern(name: string): string[] | string {
   }
   return out;
 }
+
+/**
+ * How many names a host pattern expands to, computed without expanding it, so a huge range
+ * can be refused first. A malformed range counts as one name: expandHostPattern reports it.
+ */
+export function hostPatternSize(name: string): number {
+  let size = 1;
+  for (const match of name.matchAll(/\[([^\]]*)\]/g)) {
+    const [start = '', end = '', stepText] = match[1]!.split(':');
+    const step = stepText === undefined || stepText === '' ? 1 : Number(stepText);
+    let from: number;
+    let to: number;
+    if (/^\d+$/.test(start) && /^\d+$/.test(end)) {
+      from = Number(start);
+      to = Number(end);
+    } else if (/^[a-zA-Z]$/.test(start) && /^[a-zA-Z]$/.test(end)) {
+      from = start.charCodeAt(0);
+      to = end.charCodeAt(0);
+    } else {
+      continue;
+    }
+    if (!Number.isInteger(step) || step <= 0 || from > to) continue;
+    size *= Math.floor((to - from) / step) + 1;
+  }
+  return size;
+}
