@@ -1,10 +1,11 @@
-import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InventoryError, UsageError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
-import { isSecretName } from './variables.js';
-import { parseInventory, type ParsedInventory, type VarDef } from './parse.js';
+import { parseInventoryFile } from './format.js';
+import { MAX_GROUP_DEPTH } from './limits.js';
+import { type ParsedInventory, type VarDef } from './parse.js';
 import { matchPattern, type PatternSource } from './patterns.js';
+import { isSecretName } from './variables.js';
 
 export const ROLES = ['controller', 'blueprint'] as const;
 export type Role = (typeof ROLES)[number];
@@ -34,22 +35,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** An inventory is read whole before anything else: a file this large is a mistake, not an inventory. */
-export const MAX_INVENTORY_BYTES = 4 * 1024 * 1024;
-/** [group:children] nesting deeper than this is refused (real inventories nest a few levels). */
-export const MAX_GROUP_DEPTH = 100;
-
 export function loadInventory(file: string, options: LoadOptions = {}): Inventory {
-  let text: string;
-  try {
-    const size = statSync(file).size;
-    if (size > MAX_INVENTORY_BYTES) throw new InventoryError(file, 1, `the file is ${(size / 1024 / 1024).toFixed(1)} MiB; st2prov reads inventories of up to ${MAX_INVENTORY_BYTES / 1024 / 1024} MiB`, 'is this the inventory? split or trim it');
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if (err instanceof InventoryError) throw err;
-    throw new UsageError(`cannot read inventory ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, 'give the path of an inventory.ini');
-  }
-  return resolveInventory(parseInventory(text, file), options);
+  return resolveInventory(parseInventoryFile(file), options);
 }
 
 export function resolveInventory(parsed: ParsedInventory, options: LoadOptions = {}): Inventory {
@@ -115,7 +102,8 @@ export function resolveInventory(parsed: ParsedInventory, options: LoadOptions =
   const abs = resolve(parsed.file);
   return {
     file: parsed.file,
-    stateDir: `${abs.replace(/\.ini$/, '')}.st2prov`,
+    // inventory.ini and inventory.yml share inventory.st2prov: converting keeps the generated secrets
+    stateDir: `${abs.replace(/\.(?:ini|ya?ml|json)$/, '')}.st2prov`,
     hosts,
     groups: groupView,
     select(pattern: string) {
@@ -138,7 +126,8 @@ function resolveValue(name: string, value: unknown, env: NodeJS.ProcessEnv, orig
     }
     return isSecretName(name) ? new Secret(found) : found;
   }
-  if (isSecretName(name) && value !== undefined && value !== '') return new Secret(String(value));
+  // null is YAML's empty value (`password:`): left out, like an empty INI value
+  if (isSecretName(name) && value !== undefined && value !== null && value !== '') return new Secret(String(value));
   return value;
 }
 
@@ -158,14 +147,15 @@ function groupDepths(parsed: ParsedInventory): Map<string, number> {
       const g = parsed.groups.get(name)!;
       throw new InventoryError(g.file, g.line, `group "${name}" is its own ancestor (${[...trail, name].join(' → ')})`);
     }
-    const tooDeep = (levels: string) => {
+    // a top-level group is at depth 1: its children nest (depth - 1) levels below it
+    const tooDeep = () => {
       const g = parsed.groups.get(name)!;
-      return new InventoryError(g.file, g.line, `group "${name}" is nested ${levels} levels deep in [children]; st2prov takes at most ${MAX_GROUP_DEPTH}`, 'flatten the group tree');
+      return new InventoryError(g.file, g.line, `children nest more than ${MAX_GROUP_DEPTH} levels deep (group "${name}")`, 'flatten the groups');
     };
-    if (trail.length > MAX_GROUP_DEPTH) throw tooDeep(`more than ${MAX_GROUP_DEPTH}`);
+    if (trail.length > MAX_GROUP_DEPTH + 1) throw tooDeep();
     const parents = parentsOf.get(name) ?? [];
     const d = parents.length === 0 ? 1 : Math.max(...parents.map((p) => visit(p, [...trail, name]))) + 1;
-    if (d > MAX_GROUP_DEPTH) throw tooDeep(String(d));
+    if (d - 1 > MAX_GROUP_DEPTH) throw tooDeep();
     depth.set(name, d);
     return d;
   };

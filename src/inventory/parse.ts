@@ -1,5 +1,6 @@
 import { InventoryError } from '../core/errors.js';
-import { MAX_HOSTS, expandHostPattern } from './ranges.js';
+import { MAX_HOST_ENTRIES } from './limits.js';
+import { expandHostPattern } from './ranges.js';
 import { splitAssignment, splitWords, type Word } from './tokenize.js';
 
 /** Where a value was written, so any later complaint about it can point there. */
@@ -32,9 +33,9 @@ export interface ParsedInventory {
   groups: Map<string, ParsedGroup>;
 }
 
-const GROUP_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const HOST_NAME = /^[A-Za-z0-9_.\[\]:-]+$/;
+export const GROUP_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const HOST_NAME = /^[A-Za-z0-9_.\[\]:-]+$/;
 
 /** Parses Ansible's INI inventory, the subset people write. Every error names file and line. */
 export function parseInventory(text: string, file: string): ParsedInventory {
@@ -101,7 +102,7 @@ export function parseInventory(text: string, file: string): ParsedInventory {
     for (const name of names) {
       let host = inv.hosts.get(name);
       if (!host) {
-        if (inv.hosts.size >= MAX_HOSTS) fail(`more than ${MAX_HOSTS} hosts in one inventory`, 'split the inventory');
+        if (inv.hosts.size >= MAX_HOST_ENTRIES) fail(`the inventory lists more than ${MAX_HOST_ENTRIES.toLocaleString('en')} hosts`, 'split it into several inventories');
         host = { name, vars: new Map(), ...at };
         inv.hosts.set(name, host);
       }
@@ -112,7 +113,7 @@ export function parseInventory(text: string, file: string): ParsedInventory {
   return inv;
 }
 
-function groupOf(inv: ParsedInventory, name: string, at: Origin): ParsedGroup {
+export function groupOf(inv: ParsedInventory, name: string, at: Origin): ParsedGroup {
   let group = inv.groups.get(name);
   if (!group) {
     group = { name, hosts: [], children: [], vars: new Map(), declared: false, ...at };
@@ -121,7 +122,7 @@ function groupOf(inv: ParsedInventory, name: string, at: Origin): ParsedGroup {
   return group;
 }
 
-function hostNames(word: string, fail: (problem: string, remedy?: string) => never): { names: string[]; port?: number } {
+export function hostNames(word: string, fail: (problem: string, remedy?: string) => never): { names: string[]; port?: number } {
   let name = word;
   let port: number | undefined;
   const portMatch = /^(.*[^\]:]|.*\]):(\d+)$/.exec(word);

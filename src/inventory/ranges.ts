@@ -1,10 +1,11 @@
+import { MAX_RANGE_HOSTS } from './limits.js';
+
 /**
  * Expands Ansible host ranges: `node[1:3]`, `node[01:10:2]` (zero padding kept), `db-[a:c]`.
  * Several ranges in one name multiply out; the count is known before anything is expanded,
- * so a pattern that would make too many names is refused at once. Errors are plain strings;
+ * so a pattern that would make too many names is refused at once (limits.ts). Errors are plain strings;
  * the parser adds file:line.
  */
-export const MAX_HOSTS = 10_000;
 
 interface Range {
   from: number;
@@ -23,14 +24,27 @@ export function expandHostPattern(name: string): string[] | string {
     if (typeof range === 'string') return range;
     ranges.push(range);
   }
-  const count = ranges.reduce((n, r) => n * (Math.floor((r.to - r.from) / r.step) + 1), 1);
-  if (count > MAX_HOSTS) return `"${name}" expands to ${count > 1e15 ? 'more than 10^15' : count} hosts; st2prov takes at most ${MAX_HOSTS} in one inventory`;
+  const count = sizeOf(ranges);
+  if (count > MAX_RANGE_HOSTS) return `"${name}" expands to ${count > 1e15 ? 'more than 10^15' : count.toLocaleString('en')} hosts, more than the ${MAX_RANGE_HOSTS.toLocaleString('en')} one range may`;
   let names = [pieces[0]!];
   ranges.forEach((range, i) => {
     const values = valuesOf(range);
     names = names.flatMap((head) => values.map((v) => `${head}${v}${pieces[2 * i + 2]!}`));
   });
   return names;
+}
+
+/**
+ * How many names a host pattern expands to, computed without expanding it, so a huge range
+ * can be refused first. A malformed range counts as one name: expandHostPattern reports it.
+ */
+export function hostPatternSize(name: string): number {
+  const ranges = [...name.matchAll(/\[([^\]]*)\]/g)].map((m) => parseRange(m[1]!)).filter((r): r is Range => typeof r !== 'string');
+  return sizeOf(ranges);
+}
+
+function sizeOf(ranges: readonly Range[]): number {
+  return ranges.reduce((n, r) => n * (Math.floor((r.to - r.from) / r.step) + 1), 1);
 }
 
 function parseRange(spec: string): Range | string {

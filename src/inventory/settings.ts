@@ -32,7 +32,7 @@ export function settle(inventory: Inventory): SettledInventory {
   for (const name of NAMES.filter((n) => SPECS[n].scope === 'cluster')) {
     let chosen: { value: unknown; origin: string } | undefined;
     for (const host of inventory.hosts) {
-      if (!(name in host.vars)) continue;
+      if (!isSet(host, name)) continue;
       const value = parseOne(host, name, base);
       const origin = host.origins[name]!;
       if (!chosen) chosen = { value, origin };
@@ -47,12 +47,17 @@ export function settle(inventory: Inventory): SettledInventory {
   const hosts = inventory.hosts.map((host): ClusterHost => {
     const settings = { ...cluster } as Record<VariableName, unknown>;
     for (const name of NAMES.filter((n) => SPECS[n].scope === 'host')) {
-      settings[name] = name in host.vars ? parseOne(host, name, base) : SPECS[name].fallback;
+      settings[name] = isSet(host, name) ? parseOne(host, name, base) : SPECS[name].fallback;
     }
     const typed = settings as Settings;
     return { name: host.name, role: host.role, groups: host.groups, address: typed.ansible_host ?? host.name, settings: typed, vars: host.vars, origins: host.origins };
   });
   return { hosts, settings: cluster as Settings, origins, warnings: typos(inventory.hosts) };
+}
+
+/** Set, and not YAML's empty value (`password:`), which leaves a variable out like an empty INI value. */
+function isSet(host: Host, name: VariableName): boolean {
+  return name in host.vars && host.vars[name] !== null;
 }
 
 function parseOne(host: Host, name: VariableName, base: string): unknown {
