@@ -91,7 +91,12 @@ export class SshConnection {
         client.on('error', (err: Error) => {
           this.lost = `the connection failed: ${err.message}`;
         });
-        await this.verifyBecome();
+        try {
+          await this.verifyBecome();
+        } catch (err) {
+          this.close();
+          throw err;
+        }
         return;
       } catch (err) {
         lastError = err;
@@ -354,9 +359,10 @@ function hostKeyAlgorithms(knownTypes: string[]): string[] {
 
 function parseJump(spec: string, defaultUser: string): { user: string; host: string; port: number } {
   const first = spec.split(',')[0]!; // one hop is supported
-  const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(first);
+  // ssh -G writes an address in brackets: user@[10.0.0.1]:22
+  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(first);
   if (!m) throw new UnreachableError(spec, `cannot read ProxyJump "${spec}"`, 'write user@host:port');
-  return { user: m[1] ?? defaultUser, host: m[2]!, port: Number(m[3] ?? 22) };
+  return { user: m[1] ?? defaultUser, host: m[2]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[3] ?? 22) };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -56,7 +56,8 @@ export function changeLines(report: JsonReport): string[] {
 /** What failed, for assertion messages. */
 export function failures(run: CliRun): string {
   const steps = run.json?.hosts.flatMap((h) => h.steps.filter((s) => s.status === 'failed').map((s) => `${h.host} ${s.step}: ${s.reason}`)) ?? [];
-  return [run.stderr, ...steps].join('\n');
+  const hosts = run.json?.hosts.filter((h) => h.reason).map((h) => `${h.host}: ${h.reason}`) ?? [];
+  return [run.stderr, ...steps, ...hosts].join('\n');
 }
 
 /** A compiled playbook of the SSH test suite, by name. */

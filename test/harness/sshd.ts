@@ -69,6 +69,8 @@ export async function startSshd(): Promise<Sshd> {
   writeFileSync(join(dir, 'sshd_config'), [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
+    // a second address of the same sshd: a "bastion" that OpenSSH does not take for the target itself
+    'ListenAddress 127.0.0.2',
     `HostKey ${join(dir, 'host_key')}`,
     `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
@@ -89,7 +91,7 @@ export async function startSshd(): Promise<Sshd> {
   await waitForPort(port, () => (child.exitCode !== null ? `sshd exited: ${log}` : undefined));
   const hostKeyLine = `[127.0.0.1]:${port} ${readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}`;
   const knownHosts = join(dir, 'known_hosts');
-  writeFileSync(knownHosts, `${hostKeyLine}\n`);
+  writeFileSync(knownHosts, `${hostKeyLine}\n${hostKeyLine.replace('[127.0.0.1]', '[127.0.0.2]')}\n`);
   return {
     port,
     dir,

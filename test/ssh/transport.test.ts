@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { failures, st2prov, testPlaybook } from '../harness/cli.js';
@@ -93,10 +93,12 @@ describe('SSH transport against a real sshd', () => {
     assert.equal(byName.root!.unreachable, 0);
   });
 
-  it('honours ~/.ssh/config: HostName, Port, User and ProxyJump through a bastion', async () => {
+  it('honours ~/.ssh/config (through an Include): HostName, Port, User and ProxyJump through a bastion', async () => {
     const ws = workspace(sshd());
     const config = join(ws.dir, 'ssh_config');
-    writeFileSync(config, `Host jumped\n  HostName 127.0.0.1\n  Port ${sshd().port}\n  User root\n  ProxyJump root@127.0.0.1:${sshd().port}\n`);
+    writeFileSync(config, `Include ${ws.dir}/ssh_config.d/*\nHost *\n  ServerAliveInterval 30\n`);
+    mkdirSync(join(ws.dir, 'ssh_config.d'));
+    writeFileSync(join(ws.dir, 'ssh_config.d', 'jumped'), `Host jumped\n  HostName 127.0.0.1\n  Port ${sshd().port}\n  User root\n  ProxyJump root@127.0.0.2:${sshd().port}\n`);
     const text = readFileSync(ws.inventory, 'utf8').replace(/^root .*$/m, 'jumped');
     writeFileSync(ws.inventory, text);
     const run = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('become'), '--ssh-config', config, '--json']);
