@@ -103,6 +103,8 @@ export async function main(argv: string[]): Promise<number> {
     code = await runCommand(runArgs(mode, a));
   };
   const parser = yargs(argv)
+    // an option given twice takes its last value, as in ssh and Ansible; repeatable ones (-e, --tags) say so
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .scriptName('st2prov')
     .usage('$0 <command> [inventory] [options]\n\nDeploys StackStorm in its high-availability layout over SSH.')
     .command('apply [inventory]', 'converge the hosts', (y) => runOptions(y), run('apply'))

@@ -37,6 +37,12 @@ export async function runCommand(options: RunCommandOptions, io = { out: process
   const plays = await loadPlaybook(options.playbook);
   for (const play of plays) play.validate?.(selection.cluster);
   const folder = new StateFolder(selection.inventory.stateDir, options.mode === 'apply');
+  const vault = new SecretStore(folder, (name) => givenSecret(selection, name));
+  const owed = new OwedHandlers(folder);
+  // what the state folder holds is read now: a folder or file st2prov cannot trust or read stops the run before any host
+  vault.verify();
+  owed.verify();
+  const connect = connectionFactory({ ...options, record: options.mode === 'apply' }, selection.hosts);
   const names = selection.hosts.map((h) => h.name);
   const live = !options.json && isInteractive(io.err) ? liveReporter(names) : undefined;
   const events: RunEvents = live?.events ?? (options.json && !options.verbose ? {} : lineReporter({ err: io.err, paint: plain, verbose: options.verbose }));
@@ -50,9 +56,9 @@ export async function runCommand(options: RunCommandOptions, io = { out: process
       anyErrorsFatal: options.anyErrorsFatal,
       maxFailPercent: options.maxFailPercent,
       lockWaitSeconds: options.lockWaitSeconds,
-      connect: connectionFactory({ ...options, record: options.mode === 'apply' }),
-      vault: new SecretStore(folder, (name) => givenSecret(selection, name)),
-      owed: new OwedHandlers(folder),
+      connect,
+      vault,
+      owed,
       cluster: selection.cluster,
       events,
     });

@@ -78,7 +78,8 @@ function valueAt(line: string, value: string, from: number): number {
   for (let at = line.indexOf(value, from); at >= 0; at = line.indexOf(value, at + 1)) {
     const before = at === 0 ? '' : line[at - 1]!;
     const after = line.slice(at + value.length, at + value.length + 2);
-    const startsValue = before === '' || BEFORE.test(before) || !/\w/.test(value[0]!);
+    // the start of a line counts too when a diff marks it (+, -, space)
+    const startsValue = before === '' || BEFORE.test(before) || (at === 1 && /[+-]/.test(before)) || !/\w/.test(value[0]!);
     const endsValue = after === '' || AFTER.test(after[0]!) || !/\w/.test(value[value.length - 1]!) || (after[0] === '.' && (after.length === 1 || /\s/.test(after[1]!)));
     if (startsValue && endsValue) return at;
   }

@@ -19,7 +19,7 @@ export interface ConnectOptions {
  * else ~/.ssh/known_hosts. A dry run trusts a new key for its own run only (--accept-new-host-keys
  * records it on apply).
  */
-export function connectionFactory(options: ConnectOptions & { record: boolean }): (host: ClusterHost) => SshConnection {
+export function connectionFactory(options: ConnectOptions & { record: boolean }, hosts: readonly ClusterHost[]): (host: ClusterHost) => SshConnection {
   const sshConfig = SshConfig.load(options.sshConfigFile);
   const knownHostsByFile = new Map<string, KnownHosts>();
   const knownHostsOf = (file: string) => {
@@ -27,6 +27,9 @@ export function connectionFactory(options: ConnectOptions & { record: boolean })
     if (!knownHosts) knownHostsByFile.set(file, (knownHosts = new KnownHosts(file, { record: options.record })));
     return knownHosts;
   };
+  // known_hosts files the command line and the inventory name are read now: one that cannot
+  // be read is a usage error before any host is contacted
+  for (const file of [options.knownHostsFile, ...hosts.map(knownHostsFileOf)]) if (file) knownHostsOf(file);
   return (host) => new SshConnection(host.name, async () => {
     const settings = await connectionSettings(host, sshConfig);
     const fromConfig = knownHostsFileOf(host) ?? options.knownHostsFile ?? (await sshConfig.lookup(settings.host)).knownHostsFiles[0];

@@ -12,6 +12,11 @@ export class OwedHandlers {
 
   constructor(private readonly folder: StateFolder) {}
 
+  /** Reads the list now, so a corrupt one stops a run before it starts. */
+  verify(): void {
+    this.load();
+  }
+
   owed(host: string, play: string): string[] {
     return this.load()[host]?.[play] ?? [];
   }

@@ -35,6 +35,11 @@ export class SecretStore implements Vault {
     return secret;
   }
 
+  /** Reads what the state folder keeps now, so a folder st2prov cannot trust or a corrupt file stops a run before it starts. */
+  verify(): void {
+    this.load();
+  }
+
   /** A secret if it is known (given or kept), without making one: for read-only commands. */
   peek(name: string): Secret | undefined {
     const given = this.given(name);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { failures, st2prov, testPlaybook } from '../harness/cli.js';
@@ -93,5 +93,56 @@ describe('engine contracts on a real sshd', () => {
     assert.match(bad.json.hosts[0]!.reason!, /validation failed; .*app\.conf left as it was/);
     assert.equal(readFileSync(join(ws.target, 'app.conf'), 'utf8'), 'good one\n');
     assert.deepEqual(readdirSync(ws.target).filter((f) => f.startsWith('.st2prov')), []);
+  });
+
+  it('refuses bad options, settings and topology before contacting any host (exit 1, never 70)', async () => {
+    const ws = workspace(sshd());
+    const base = readFileSync(ws.inventory, 'utf8');
+    const controllerless = base.replace('[testhosts]', '[blueprint]');
+    const twoControllers = `${base}\n[controller]\nc1 ansible_host=127.0.0.1 ansible_port=${sshd().port}\nc2 ansible_host=127.0.0.1 ansible_port=${sshd().port}\n`;
+    const knownHostsDir = mkdtempSync(join(ws.dir, 'kh-'));
+    const notAModule = join(ws.dir, 'not-a-module.js');
+    writeFileSync(notAModule, 'this is not JavaScript (\n');
+    const cases: [string[], string | undefined, RegExp][] = [
+      [['--forks', 'abc'], undefined, /--forks must be a positive whole number, not "NaN"/],
+      [['--forks', '0'], undefined, /--forks must be a positive whole number/],
+      [['--timeout', '0'], undefined, /--timeout must be a positive number/],
+      [['--limit', '~('], undefined, /--limit "~\(" is not a valid regular expression/],
+      [['--playbook', notAModule], undefined, /cannot load playbook .*not-a-module\.js/],
+      [['--known-hosts', knownHostsDir], undefined, /cannot read known_hosts .*kh-.*: EISDIR/],
+      [['-e', 'ansible_port=notaport'], undefined, /-e ansible_port: "notaport" is not a whole number from 1 to 65535/],
+      [['--playbook', 'site'], controllerless, /blueprints but no host in \[controller\]/],
+      [['--playbook', 'site'], twoControllers, /the inventory has 2 hosts in \[controller\]/],
+    ];
+    const before = readFileSync(sshd().knownHosts, 'utf8');
+    for (const [args, inventory, message] of cases) {
+      writeFileSync(ws.inventory, inventory ?? base);
+      const run = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('become'), ...args]);
+      assert.equal(run.code, 1, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, '', 'no recap: nothing ran');
+    }
+    assert.equal(readFileSync(sshd().knownHosts, 'utf8'), before);
+    assert.deepEqual(readdirSync(ws.target), [], 'no host was touched');
+  });
+
+  it('refuses a corrupt list of owed handlers before contacting any host', async () => {
+    const ws = workspace(sshd());
+    mkdirSync(join(ws.dir, 'inventory.st2prov'), { mode: 0o700 });
+    writeFileSync(join(ws.dir, 'inventory.st2prov', 'owed-handlers.json'), '{ not json');
+    const run = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('become')]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /cannot read .*owed-handlers\.json/);
+    assert.deepEqual(readdirSync(ws.target), []);
+  });
+
+  it('diff writes nothing on the control machine: no state folder, no known_hosts entry', async () => {
+    const file = join(sshd().dir, 'known_hosts.diff-only');
+    writeFileSync(file, '');
+    const ws = workspace(sshd(), { knownHosts: file });
+    const run = await st2prov(['diff', ws.inventory, '--playbook', testPlaybook('become'), '--accept-new-host-keys']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!existsSync(join(ws.dir, 'inventory.st2prov')), 'no state folder');
+    assert.equal(readFileSync(file, 'utf8'), '', 'the key was trusted for the run, not recorded');
   });
 });
