@@ -51,23 +51,34 @@ function runOptions<T>(y: Argv<T>) {
     .option('lock-wait', { type: 'number', default: 60, describe: 'seconds to wait for another st2prov run on a host' })
     .check((a) => {
       atLeastZero('--max-fail-percent', a.maxFailPercent);
-      if ((a.maxFailPercent as number) > 100) throw new CliUsage('--max-fail-percent must be from 0 to 100');
+      if ((last(a.maxFailPercent) as number) > 100) throw new CliUsage('--max-fail-percent must be from 0 to 100');
       atLeastZero('--lock-wait', a.lockWait);
       return true;
     });
 }
 
 function positive(flag: string, value: unknown, options: { integer?: boolean } = {}): void {
-  const n = value as number;
+  const n = last(value) as number;
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || (options.integer && !Number.isInteger(n))) throw new CliUsage(`${flag} must be a positive ${options.integer ? 'whole number' : 'number'}, not "${String(value)}"`);
 }
 
 function atLeastZero(flag: string, value: unknown, options: { integer?: boolean } = {}): void {
-  const n = value as number;
+  const n = last(value) as number;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || (options.integer && !Number.isInteger(n))) throw new CliUsage(`${flag} must be a ${options.integer ? 'whole number' : 'number'} of 0 or more, not "${String(value)}"`);
 }
 
 type Args = Record<string, unknown>;
+
+/** An option given twice takes its last value, as in ssh and Ansible (yargs would make it a list). */
+function last<T>(value: T | T[]): T {
+  return Array.isArray(value) ? value[value.length - 1]! : value;
+}
+
+/** Every single-valued option as its last value; the repeatable ones (-e, --tags, --skip-tags) stay lists. */
+function lastValues(a: Args): Args {
+  const repeatable = new Set(['extraVars', 'extra-vars', 'e', 'tags', 'skipTags', 'skip-tags', '_']);
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, repeatable.has(k) ? v : last(v)]));
+}
 
 /** The options of any run (apply, diff, check) as the command takes them. */
 function runArgs(mode: Mode, a: Args): RunCommandOptions {
@@ -100,19 +111,18 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version;
   const run = (mode: Mode) => async (a: Args) => {
-    code = await runCommand(runArgs(mode, a));
+    code = await runCommand(runArgs(mode, lastValues(a)));
   };
   const parser = yargs(argv)
-    // an option given twice takes its last value, as in ssh and Ansible; repeatable ones (-e, --tags) say so
-    .parserConfiguration({ 'duplicate-arguments-array': false })
     .scriptName('st2prov')
     .usage('$0 <command> [inventory] [options]\n\nDeploys StackStorm in its high-availability layout over SSH.')
     .command('apply [inventory]', 'converge the hosts', (y) => runOptions(y), run('apply'))
     .command('diff [inventory]', 'dry run: exactly what apply would change, with unified diffs', (y) =>
       runOptions(y).option('exit-code', { type: 'boolean', default: false, describe: 'exit 8 when changes are pending' }), run('diff'))
     .command('check [inventory]', 'read-only health of a deployed cluster: components, load balancer, dependencies, HA rules', (y) => connecting(y), run('check'))
-    .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), (a) => {
-      code = hostsCommand({ inventory: a.inventory, limit: a.limit, role: a.role, extraVars: a.extraVars, json: a.json });
+    .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), (args) => {
+      const a = lastValues(args);
+      code = hostsCommand({ inventory: a.inventory as string, limit: a.limit as string | undefined, role: a.role as string | undefined, extraVars: a.extraVars as string[], json: a.json as boolean });
     })
     .example('$0 apply inventory.ini', 'converge every host')
     .example('$0 diff inventory.ini', 'show what apply would change')
