@@ -59,12 +59,12 @@ function runOptions<T>(y: Argv<T>) {
 
 function positive(flag: string, value: unknown, options: { integer?: boolean } = {}): void {
   const n = last(value) as number;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || (options.integer && !Number.isInteger(n))) throw new CliUsage(`${flag} must be a positive ${options.integer ? 'whole number' : 'number'}, not "${String(value)}"`);
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || (options.integer && !Number.isInteger(n))) throw new CliUsage(`${flag} must be a positive ${options.integer ? "whole number" : "number"}, not "${String(n)}"`);
 }
 
 function atLeastZero(flag: string, value: unknown, options: { integer?: boolean } = {}): void {
   const n = last(value) as number;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || (options.integer && !Number.isInteger(n))) throw new CliUsage(`${flag} must be a ${options.integer ? 'whole number' : 'number'} of 0 or more, not "${String(value)}"`);
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || (options.integer && !Number.isInteger(n))) throw new CliUsage(`${flag} must be a ${options.integer ? "whole number" : "number"} of 0 or more, not "${String(n)}"`);
 }
 
 type Args = Record<string, unknown>;
