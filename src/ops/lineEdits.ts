@@ -1,5 +1,5 @@
 import type { Operation } from '../core/operation.js';
-import { isSecret, type Secret } from '../core/secret.js';
+import { isSecret, remember, type Secret } from '../core/secret.js';
 import { CONF_STYLE, setConfKey, type ConfStyle } from '../edit/confKey.js';
 import { removeIniKey, setIniKey } from '../edit/iniFile.js';
 import { ensureHbaRule, formatRule, type HbaRule } from '../edit/pgHba.js';
@@ -20,8 +20,16 @@ export type ConfValue = string | Secret | readonly string[];
  */
 export function confKeys(path: string, entries: Readonly<Record<string, ConfValue>>, options: EditOptions & { style?: ConfStyle } = {}): Operation {
   const style = options.style ?? CONF_STYLE;
+  const encoded = (value: ConfValue) => {
+    if (!isSecret(value)) return style.encode(value);
+    // the secret as the file holds it (quoted, escaped) is masked in diffs too
+    const text = style.encode(value.reveal());
+    remember(text);
+    remember(text.replace(/^(["'])(.*)\1$/, '$2'));
+    return text;
+  };
   return editFile('conf', path, `${Object.keys(entries).join(', ')} in ${path}`, (text) =>
-    Object.entries(entries).reduce((t, [key, value]) => setConfKey(t, key, style.encode(isSecret(value) ? value.reveal() : value), style), text), options);
+    Object.entries(entries).reduce((t, [key, value]) => setConfKey(t, key, encoded(value), style), text), options);
 }
 
 /** One key of a `key value` file. */
