@@ -14,7 +14,8 @@ for (const suite of suites) {
     console.error(`test suite "${suite}" not found at ${dir}`);
     process.exit(1);
   }
-  for (const f of readdirSync(dir).sort()) if (f.endsWith('.test.js')) files.push(join(dir, f));
+  // tests mirror the source tree: every *.test.js below the suite's folder
+  for (const f of readdirSync(dir, { recursive: true }).sort()) if (String(f).endsWith('.test.js')) files.push(join(dir, String(f)));
 }
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { shellScript } from '../core/command.js';
 import { UnreachableError } from '../core/errors.js';
+import { RUN_ID } from '../core/runId.js';
 import type { Transport } from './engineHost.js';
 
 /** Where the lock lives: root's own folder under /run (a private folder of the user's without become). */
@@ -37,9 +37,6 @@ done
 echo "$4" >"$d/owner"
 echo locked
 exec cat >/dev/null`;
-
-/** One id per st2prov process: its sessions share the lock on a machine named twice. */
-const RUN_ID = randomBytes(12).toString('hex');
 
 export interface HostLock {
   release(): void;

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlaybookError } from '../core/errors.js';
 import { change, type Change } from '../core/change.js';
+import { RUN_ID } from '../core/runId.js';
 import type { HostContext } from '../core/context.js';
 import type { Operation } from '../core/operation.js';
 import { fileState } from '../facts/files.js';
@@ -31,16 +32,16 @@ const DIFFED_BYTES = 64 * 1024;
 /*
  * The tar stream lands in a staging folder inside the destination and counts only once the
  * announced bytes arrived whole (length and SHA-256); then each file is renamed into place,
- * so no file is ever live half-written, whatever cuts the transfer. Staging folders a
- * killed run left are swept first.
+ * so no file is ever live half-written, whatever cuts the transfer. Staging folders of
+ * another run (a killed one) are swept first.
  */
 const EXTRACT = `set -e
-d=$1; o=$2; size=$3; sum=$4; shift 4
+d=$1; o=$2; size=$3; sum=$4; run=$5; shift 5
 mkdir -p "$d"; cd "$d"
-for f in .st2prov-sync.*; do if [ -e "$f" ]; then rm -rf -- "$f"; fi; done
+for f in .st2prov-sync.*; do case "$f" in ".st2prov-sync.$run."*) ;; *) if [ -e "$f" ]; then rm -rf -- "$f"; fi ;; esac; done
 if [ "$1" = "--tar" ]; then
   shift
-  s=$(mktemp -d .st2prov-sync.XXXXXX)
+  s=$(mktemp -d ".st2prov-sync.$run.XXXXXX")
   trap 'rm -rf "$d/$s"' EXIT
   trap 'exit 1' HUP INT TERM PIPE
   cat >"$s/stream.tar"
@@ -90,7 +91,7 @@ export function dirSync(spec: DirSyncSpec): Operation {
           ...(spec.notify ? { notify: spec.notify } : {}),
           apply: async () => {
             const tar = send.length ? await tarOf(spec.source, send) : undefined;
-            const args = [spec.dest, spec.owner ?? '', ...(tar ? announce(tar) : ['0', '']), ...(tar ? ['--tar'] : []), '--', ...remove];
+            const args = [spec.dest, spec.owner ?? '', ...(tar ? announce(tar) : ['0', '']), RUN_ID, ...(tar ? ['--tar'] : []), '--', ...remove];
             await host.run(`syncing ${spec.dest}`, { argv: shellScript(EXTRACT, args), ...(tar ? { stdin: tar } : {}) });
           },
         }),

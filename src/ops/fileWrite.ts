@@ -1,22 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { HostContext } from '../core/context.js';
 import { shellScript } from '../core/command.js';
+import { RUN_ID } from '../core/runId.js';
 
 /*
  * All-or-nothing replacement. The content goes to a temp file in the same folder (mktemp
  * makes it 0600, so a secret is never readable by others, even for an instant); it goes
  * live only once exactly the announced bytes arrived (length and SHA-256: a cut transfer, a
  * killed st2prov or a dropped connection leaves the live file as it was), it has its final
- * mode and owner, and it passed the validator if any. Then one rename. Temp files a killed
- * run left in the folder are swept first (the host lock lets one apply write at a time). A
- * symbolic link is written through: the file it names is replaced, the link stays.
+ * mode and owner, and it passed the validator if any. Then one rename. Temp files carry the
+ * run's id; those of another run in the folder are what a killed run left (the host lock
+ * lets one run write at a time) and are swept first. A symbolic link is written through:
+ * the file it names is replaced, the link stays.
  */
 const WRITE = `set -e
-p=$1; m=$2; o=$3; size=$4; sum=$5; shift 5
+p=$1; m=$2; o=$3; size=$4; sum=$5; run=$6; shift 6
 if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi
 d=$(dirname -- "$p")
-for f in "$d"/.st2prov.*; do if [ -f "$f" ]; then rm -f -- "$f"; fi; done
-t=$(mktemp "$d/.st2prov.XXXXXX")
+for f in "$d"/.st2prov.*; do case "$f" in *".st2prov.$run."*) ;; *) if [ -f "$f" ]; then rm -f -- "$f"; fi ;; esac; done
+t=$(mktemp "$d/.st2prov.$run.XXXXXX")
 trap 'rm -f "$t"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
 cat >"$t"
@@ -52,7 +54,7 @@ export function announce(content: string | Buffer): [size: string, sha256: strin
 
 export async function writeFileAtomically(host: HostContext, path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
   await host.run(`writing ${path}`, {
-    argv: shellScript(WRITE, [path, options.mode ?? '', options.owner ?? '', ...announce(content), ...(options.validate ?? [])]),
+    argv: shellScript(WRITE, [path, options.mode ?? '', options.owner ?? '', ...announce(content), RUN_ID, ...(options.validate ?? [])]),
     stdin: content,
   });
 }

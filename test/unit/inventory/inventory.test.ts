@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InventoryError } from '../../src/core/errors.js';
-import { resolveInventory, type Inventory } from '../../src/inventory/inventory.js';
-import { parseInventory } from '../../src/inventory/parse.js';
-import { isSecret } from '../../src/core/secret.js';
+import { InventoryError } from '../../../src/core/errors.js';
+import { isSecret } from '../../../src/core/secret.js';
+import { resolveInventory, type Inventory } from '../../../src/inventory/inventory.js';
+import { parseInventory } from '../../../src/inventory/parse.js';
 
 function inventory(text: string, env: NodeJS.ProcessEnv = {}, extraVars: Record<string, string> = {}): Inventory {
   return resolveInventory(parseInventory(text, 'test.ini'), { env, extraVars });

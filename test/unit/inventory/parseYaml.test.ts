@@ -3,18 +3,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { InventoryError } from '../../src/core/errors.js';
-import { inventoryFormat } from '../../src/inventory/format.js';
-import { loadInventory, resolveInventory, type Inventory } from '../../src/inventory/inventory.js';
-import { MAX_INVENTORY_BYTES } from '../../src/inventory/limits.js';
-import { parseYamlInventory } from '../../src/inventory/parseYaml.js';
-import { projectRoot } from '../../src/paths.js';
-import { settle } from '../../src/inventory/settings.js';
-import { isSecret } from '../../src/core/secret.js';
+import { fileURLToPath } from 'node:url';
+import { InventoryError } from '../../../src/core/errors.js';
+import { isSecret } from '../../../src/core/secret.js';
+import { inventoryFormat } from '../../../src/inventory/format.js';
+import { loadInventory, resolveInventory, type Inventory } from '../../../src/inventory/inventory.js';
+import { MAX_INVENTORY_BYTES } from '../../../src/inventory/limits.js';
+import { parseYamlInventory } from '../../../src/inventory/parseYaml.js';
+import { settle } from '../../../src/inventory/settings.js';
+import { projectRoot } from '../../../src/paths.js';
 
-const fixtures = fileURLToPath(new URL('../../../test/fixtures/inventory/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../../../../test/fixtures/inventory/', import.meta.url));
 
 function inventory(text: string, env: NodeJS.ProcessEnv = {}, extraVars: Record<string, string> = {}): Inventory {
   return resolveInventory(parseYamlInventory(text, 'test.yml'), { env, extraVars });

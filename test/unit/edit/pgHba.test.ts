@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { debianPostgresFile } from '../harness/debianFiles.js';
-import { ensureHbaRule, normalizeAddress } from '../../src/edit/pgHba.js';
+import { ensureHbaRule, normalizeAddress } from '../../../src/edit/pgHba.js';
+import { debianPostgresFile } from '../../harness/debianFiles.js';
 
 describe('pg_hba rules on Debian’s pg_hba.conf', () => {
   const original = debianPostgresFile('pg_hba.conf');

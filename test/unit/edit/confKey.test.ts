@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { debianPostgresFile } from '../harness/debianFiles.js';
-import { getConfKey, pgValue, setConfKey } from '../../src/edit/confKey.js';
+import { ENV_STYLE, getConfKey, pgValue, POSTGRES_STYLE, REDIS_STYLE, setConfKey } from '../../../src/edit/confKey.js';
+import { debianPostgresFile } from '../../harness/debianFiles.js';
 
 const comments = (text: string) => text.split('\n').filter((l) => /^\s*#/.test(l));
+const temp = (name: string) => mkdtempSync(join(tmpdir(), `st2prov-${name}-`));
 
 describe('config key edits on Debian’s postgresql.conf', () => {
   const original = debianPostgresFile('postgresql.conf');
@@ -62,5 +67,31 @@ describe('config key edits in other syntaxes', () => {
   it('shell env files: KEY=value, the commented default uncommented in place', () => {
     const env = '# address family.\n#NODE_IP_ADDRESS=127.0.0.1\n\n# Defaults to 5672.\n#NODE_PORT=5672\n';
     assert.equal(setConfKey(env, 'NODE_IP_ADDRESS', '10.0.3.10', { separator: '=' }), '# address family.\nNODE_IP_ADDRESS=10.0.3.10\n\n# Defaults to 5672.\n#NODE_PORT=5672\n');
+  });
+});
+
+describe('values encoded for the file they go into', () => {
+  const hostile = `sp ace 'single' "double" $dollar \`tick\` back\\slash ;semi #hash %pct @at :colon /slash é 中 ${'x'.repeat(64)}`;
+
+  it('redis.conf arguments read back by a Redis-style splitter', () => {
+    const line = REDIS_STYLE.encode(hostile);
+    assert.match(line, /^".*"$/);
+    assert.ok(!/\n/.test(line));
+    // sdssplitargs' rules: \\ \" \xHH in double quotes
+    const back = Buffer.from(line.slice(1, -1).replace(/\\x([0-9a-f]{2})|\\(.)/g, (_m, hex: string | undefined, ch: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : ch!)), 'latin1').toString('utf8');
+    assert.equal(back, hostile);
+    assert.equal(REDIS_STYLE.encode(['10.0.0.1', '127.0.0.1']), '10.0.0.1 127.0.0.1', 'several arguments stay several');
+  });
+
+  it('shell env files read back by sh', () => {
+    const dir = temp('env');
+    writeFileSync(join(dir, 'env'), `VALUE=${ENV_STYLE.encode(hostile)}\n`);
+    const r = spawnSync('sh', ['-c', '. "$1"; printf "%s" "$VALUE"', 'sh', join(dir, 'env')], { encoding: 'utf8' });
+    assert.equal(r.stdout, hostile);
+  });
+
+  it('postgresql.conf strings with quotes doubled', () => {
+    assert.equal(POSTGRES_STYLE.encode("a'b"), "'a''b'");
+    assert.equal(POSTGRES_STYLE.encode(['localhost', '10.0.0.1']), "'localhost,10.0.0.1'");
   });
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InventoryError, UsageError } from '../../src/core/errors.js';
-import { isSecret } from '../../src/core/secret.js';
-import { resolveInventory } from '../../src/inventory/inventory.js';
-import { parseInventory } from '../../src/inventory/parse.js';
-import { oneEditApart, settle } from '../../src/inventory/settings.js';
-import { isSecretName, parseBoolean } from '../../src/inventory/variables.js';
+import { InventoryError, UsageError } from '../../../src/core/errors.js';
+import { isSecret } from '../../../src/core/secret.js';
+import { resolveInventory } from '../../../src/inventory/inventory.js';
+import { parseInventory } from '../../../src/inventory/parse.js';
+import { oneEditApart, settle } from '../../../src/inventory/settings.js';
+import { isSecretName, parseBoolean } from '../../../src/inventory/variables.js';
 
 const settled = (text: string, extraVars: Record<string, string> = {}) => settle(resolveInventory(parseInventory(text, 'inv.ini'), { extraVars }));
 const CLUSTER = '[controller]\nc ansible_host=10.0.3.10\n[blueprint]\nb1 ansible_host=10.0.3.11\nb2 ansible_host=10.0.3.12\n';

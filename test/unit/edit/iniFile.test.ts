@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse as parseIni } from 'ini';
-import { getIniKey, removeIniKey, setIniKey } from '../../src/edit/iniFile.js';
+import { getIniKey, removeIniKey, setIniKey } from '../../../src/edit/iniFile.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string) => readFileSync(new URL(`../../../../test/fixtures/${name}`, import.meta.url), 'utf8');
 const comments = (text: string) => text.split('\n').filter((l) => /^\s*[#;]/.test(l));
 
 describe('INI key edits on a commented mistral.conf', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UsageError } from '../../src/core/errors.js';
-import { resolveInventory } from '../../src/inventory/inventory.js';
-import { parseInventory } from '../../src/inventory/parse.js';
+import { UsageError } from '../../../src/core/errors.js';
+import { resolveInventory } from '../../../src/inventory/inventory.js';
+import { parseInventory } from '../../../src/inventory/parse.js';
 
 const inv = resolveInventory(parseInventory(`
 [controller]

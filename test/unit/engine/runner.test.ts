@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { HostContext } from '../../../src/core/context.js';
+import { PlaybookError } from '../../../src/core/errors.js';
+import type { Operation, Play } from '../../../src/core/operation.js';
+import type { Transport } from '../../../src/engine/engineHost.js';
+import { localExecutor } from '../../../src/engine/localExecutor.js';
+import { runPlays } from '../../../src/engine/runner.js';
+import { resolveInventory } from '../../../src/inventory/inventory.js';
+import { parseInventory } from '../../../src/inventory/parse.js';
+import { clusterView } from '../../../src/inventory/selection.js';
+import { settle } from '../../../src/inventory/settings.js';
+import * as ops from '../../../src/ops/index.js';
+import { OwedHandlers } from '../../../src/state/owedHandlers.js';
+import { SecretStore } from '../../../src/state/secretStore.js';
+import { StateFolder } from '../../../src/state/stateFolder.js';
+
+describe('the engine', () => {
+  /** Two hosts that are this machine: commands run by a local shell, no SSH (the engine's logic only). */
+  const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string) => {
+    const settled = settle(resolveInventory(parseInventory('[all]\nh1\nh2\n', join(dir, 'inventory.ini'))));
+    const folder = new StateFolder(join(dir, 'state'), mode === 'apply');
+    const local: Transport = { name: 'local', connect: async () => undefined, close: () => undefined, exec: localExecutor.exec, withTcp: localExecutor.withTcp, hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }) };
+    return runPlays(plays, settled.hosts, {
+      mode, forks: 2, tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
+      connect: () => local, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
+      cluster: clusterView(settled, ['h1', 'h2']), events: {},
+    });
+  };
+
+  it('calls a step’s run() once per host per run, whatever it plans', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-engine-'));
+    const calls = new Map<string, number>();
+    const counted = (step: string, work: (h: HostContext) => Operation) => ({
+      name: step,
+      run: (h: HostContext) => {
+        calls.set(`${step}@${h.name}`, (calls.get(`${step}@${h.name}`) ?? 0) + 1);
+        return work(h);
+      },
+    });
+    const plays: Play[] = [{
+      name: 'counted',
+      hosts: 'all',
+      steps: [
+        counted('make a folder', (h) => ops.directory(join(dir, h.name))),
+        counted('a file in it', (h) => ops.file({ path: join(dir, h.name, 'f'), content: 'x\n' })),
+      ],
+    }];
+    for (const mode of ['diff', 'apply', 'apply'] as const) {
+      calls.clear();
+      const report = await run(mode, plays, dir);
+      assert.deepEqual(report.recap.map((r) => r.failed), [0, 0], JSON.stringify(report.results.map((r) => r.reason)));
+      assert.deepEqual([...calls.entries()].sort(), [['a file in it@h1', 1], ['a file in it@h2', 1], ['make a folder@h1', 1], ['make a folder@h2', 1]], mode);
+    }
+    assert.equal(readFileSync(join(dir, 'h1', 'f'), 'utf8'), 'x\n');
+  });
+
+  it('reports an error thrown by run() at that step, not before', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-engine-'));
+    const plays: Play[] = [{
+      name: 'broken',
+      hosts: 'all',
+      steps: [
+        { name: 'first', run: (h) => ops.file({ path: join(dir, `${h.name}.first`), content: '1\n' }) },
+        { name: 'second', run: () => { throw new PlaybookError('second cannot plan'); } },
+      ],
+    }];
+    const report = await run('apply', plays, dir);
+    assert.deepEqual(report.results.filter((r) => r.host === 'h1').map((r) => [r.step, r.status]), [['first', 'changed'], ['second', 'failed']], JSON.stringify(report.results.map((r) => r.reason)));
+    assert.match(report.recap[0]!.reason!, /second: second cannot plan/);
+    assert.ok(existsSync(join(dir, 'h1.first')), 'the step before ran');
+  });
+});

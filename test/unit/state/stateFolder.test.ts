@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { OwedHandlers } from '../../../src/state/owedHandlers.js';
+import { SecretStore } from '../../../src/state/secretStore.js';
+import { StateFolder } from '../../../src/state/stateFolder.js';
+
+const temp = (name: string) => mkdtempSync(join(tmpdir(), `st2prov-${name}-`));
+
+describe('the state folder', () => {
+  it('is created 0700 by apply, and a dry run writes nothing', () => {
+    const dir = join(temp('state'), 'inv.st2prov');
+    new SecretStore(new StateFolder(dir, false), () => undefined).secret('rabbitmq_password');
+    assert.ok(!existsSync(dir), 'a dry run made no folder');
+    const store = new SecretStore(new StateFolder(dir, true), () => undefined);
+    const value = store.secret('rabbitmq_password').reveal();
+    assert.equal(readFileSync(join(dir, 'secrets.json'), 'utf8').includes(value), true);
+    assert.equal(spawnSync('stat', ['-c', '%a', dir], { encoding: 'utf8' }).stdout.trim(), '700');
+    assert.equal(spawnSync('stat', ['-c', '%a', join(dir, 'secrets.json')], { encoding: 'utf8' }).stdout.trim(), '600');
+  });
+
+  it('is refused when it belongs to someone else, is open to others, or is a link', () => {
+    const base = temp('state');
+    const theirs = join(base, 'theirs.st2prov');
+    mkdirSync(theirs, { mode: 0o700 });
+    chownSync(theirs, 65534, 65534);
+    assert.throws(() => new SecretStore(new StateFolder(theirs, true), () => undefined).secret('x'), /belongs to uid 65534, not to you/);
+    const open = join(base, 'open.st2prov');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    assert.throws(() => new SecretStore(new StateFolder(open, false), () => undefined).peek('x'), /writable by others/);
+    const link = join(base, 'link.st2prov');
+    symlinkSync(theirs, link);
+    assert.throws(() => new SecretStore(new StateFolder(link, true), () => undefined).secret('x'), /is a symbolic link/);
+  });
+
+  it('never writes through a link planted where a temp file goes', () => {
+    const dir = join(temp('state'), 'inv.st2prov');
+    const folder = new StateFolder(dir, true);
+    folder.write('secrets.json', '{}\n');
+    const target = join(temp('victim'), 'victim');
+    writeFileSync(target, 'untouched\n');
+    for (let i = 0; i < 20; i++) symlinkSync(target, join(dir, `.secrets.json.planted${i}.tmp`));
+    new SecretStore(folder, () => undefined).secret('rabbitmq_password');
+    assert.equal(readFileSync(target, 'utf8'), 'untouched\n');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'stale temp entries swept');
+  });
+
+  it('refuses a corrupt list of owed handlers with the remedy, not a crash', () => {
+    const dir = join(temp('state'), 'inv.st2prov');
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(join(dir, 'owed-handlers.json'), '{"host": "not a map"}');
+    assert.throws(() => new OwedHandlers(new StateFolder(dir, true)).owed('host', 'play'), /cannot read .*owed-handlers\.json.*restart the services yourself|owed-handlers\.json: not a map/);
+  });
+});
