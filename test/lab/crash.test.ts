@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useLab } from '../harness/lab.js';
-import { applyKilledAt, assertConverges, assertNothingHalfWritten, describePoint, preparePacks, type KillPoint } from './crash.js';
+import { applyKilledAt, assertConverges, assertNothingWasCut, assertPackWhole, describePoint, preparePacks, snapshot, type KillPoint } from './crash.js';
 
 /**
  * CI's share of the crash-consistency runs (`npm run crash` runs every step boundary): st2prov
@@ -12,17 +12,22 @@ const POINTS: KillPoint[] = [{ kind: 'apt' }, { kind: 'step', after: 12 }, { kin
 for (const point of POINTS) {
   describe(`st2prov killed ${describePoint(point)} of a first apply (1 controller + 2 blueprints)`, () => {
     const lab = useLab(2);
-    let sha = '';
+    let afterKill = new Map<string, Map<string, string>>();
 
-    it('leaves no file it manages half-written', async () => {
-      sha = preparePacks(lab());
+    it('is killed there', async () => {
+      const sha = preparePacks(lab());
       const { killed } = await applyKilledAt(lab(), point);
       assert.ok(killed, 'the kill point was reached before the run ended');
-      assertNothingHalfWritten(lab(), sha);
+      assertPackWhole(lab(), sha);
+      afterKill = snapshot(lab());
     });
 
     it('the next apply converges, the one after changes nothing, no handler is owed, nothing is left', async () => {
       await assertConverges(lab());
+    });
+
+    it('no file it manages was live half-written', () => {
+      assertNothingWasCut(afterKill, snapshot(lab()));
     });
   });
 }

@@ -91,16 +91,40 @@ export async function applyKilledAt(lab: Lab, point: KillPoint): Promise<{ kille
   return { killed };
 }
 
-/** What must hold right after the kill, before anything repairs it. */
-export function assertNothingHalfWritten(lab: Lab, packsSha: string): void {
+/** The files st2prov manages, as they are on each host now (host → path → content). */
+export function snapshot(lab: Lab): Map<string, Map<string, string>> {
+  const all = new Map<string, Map<string, string>>();
   for (const host of lab.hosts) {
-    const script = `for f in ${MANAGED.join(' ')} /etc/postgresql/*/main/*.conf; do [ -f "$f" ] || continue; if [ -s "$f" ] && [ "$(tail -c 1 "$f" | od -An -c | tr -d ' ')" != '\\n' ]; then echo "cut: $f"; fi; done
-if [ -f /opt/stackstorm/packs/crash_pack/${BIG} ]; then echo "pack: $(sha256sum /opt/stackstorm/packs/crash_pack/${BIG} | cut -d' ' -f1)"; fi`;
-    const r = ssh(lab, host.address, script);
+    const r = ssh(lab, host.address, `for f in ${MANAGED.join(' ')} /etc/postgresql/*/main/*.conf; do [ -f "$f" ] || continue; printf '@@file %s\n' "$f"; base64 -w0 "$f"; echo; done`);
     assert.equal(r.code, 0, r.stderr);
-    assert.doesNotMatch(r.stdout, /^cut: /m, `${host.name}: a live file ends mid-line:\n${r.stdout}`);
-    const pack = /^pack: (\w+)$/m.exec(r.stdout)?.[1];
-    if (pack) assert.equal(pack, packsSha, `${host.name}: the pack file went live half-sent`);
+    const files = new Map<string, string>();
+    for (const [, path, b64] of r.stdout.matchAll(/^@@file (\S+)\n(.*)$/gm)) files.set(path!, Buffer.from(b64!, 'base64').toString('utf8'));
+    all.set(host.name, files);
+  }
+  return all;
+}
+
+/** Right after the kill: the pack file is absent or whole (its staged copy never went live half-sent). */
+export function assertPackWhole(lab: Lab, packsSha: string): void {
+  for (const host of lab.hosts) {
+    const r = ssh(lab, host.address, `[ -f /opt/stackstorm/packs/crash_pack/${BIG} ] && sha256sum /opt/stackstorm/packs/crash_pack/${BIG} | cut -d' ' -f1 || true`);
+    const sha = r.stdout.trim();
+    if (sha) assert.equal(sha, packsSha, `${host.name}: the pack file went live half-sent`);
+  }
+}
+
+/**
+ * No file was live half-written after the kill: what a file held then is either what it
+ * holds once converged, or not a cut-off beginning of it (a prefix that stops mid-line).
+ */
+export function assertNothingWasCut(afterKill: Map<string, Map<string, string>>, converged: Map<string, Map<string, string>>): void {
+  for (const [host, files] of afterKill) {
+    for (const [path, content] of files) {
+      const final = converged.get(host)?.get(path);
+      if (final === undefined || content === final) continue;
+      const cut = final.startsWith(content) && !content.endsWith('\n');
+      assert.ok(!cut, `${host}: ${path} was live half-written (${content.length} of ${final.length} bytes)`);
+    }
   }
 }
 

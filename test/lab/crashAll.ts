@@ -1,5 +1,5 @@
 import { labDown, labUp } from './lab.js';
-import { applyKilledAt, assertConverges, assertNothingHalfWritten, describePoint, preparePacks, type KillPoint } from './crash.js';
+import { applyKilledAt, assertConverges, assertNothingWasCut, assertPackWhole, describePoint, preparePacks, snapshot, type KillPoint } from './crash.js';
 
 /**
  * `npm run crash`: st2prov killed at every step boundary of a first apply of the whole
@@ -28,8 +28,10 @@ for (const point of points) {
       if (point.kind === 'step') break;
       continue;
     }
-    assertNothingHalfWritten(lab, sha);
+    assertPackWhole(lab, sha);
+    const afterKill = snapshot(lab);
     await assertConverges(lab);
+    assertNothingWasCut(afterKill, snapshot(lab));
     process.stdout.write(`ok   killed ${describePoint(point)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
   } catch (err) {
     failed++;
