@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostContext } from '../src/engine/hostContext.js';
-import { allOf, type Play } from '../src/engine/operation.js';
+import type { Play } from '../src/engine/operation.js';
 import { osFacts } from '../src/facts/os.js';
 import * as ops from '../src/ops/index.js';
 import { templatesDir } from '../src/paths.js';
 import { nodeRoles, validateBlueprints } from '../src/stackstorm/haRules.js';
+import { GRACEFUL_STOP_DROP_IN, gracefulStopUnits } from '../src/stackstorm/gracefulStop.js';
 import { datastoreKey, htpasswd, stanleyKeyPair } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
 import { tlsMaterial } from '../src/stackstorm/tls.js';
@@ -86,17 +87,20 @@ export const blueprintPlay: Play = {
         delete: /^(1|true|yes)$/i.test(String(h.vars.packs_delete ?? '')),
         notify: nodeRoles(h.cluster, h.host).registersContent ? ['register content'] : [],
       }) },
+    { name: 'systemd: st2 gets the time it needs to stop gracefully', after: INSTALL, tags: ['services'], run: (h) =>
+      gracefulStopUnits(features(h)).map((unit) => ops.systemdDropIn({ unit, name: 'st2prov-graceful-stop.conf', content: GRACEFUL_STOP_DROP_IN })) },
     { name: 'st2 services: this node’s run, the others stay off', after: INSTALL, tags: ['services'], run: (h) => {
       const node = nodeRoles(h.cluster, h.host);
-      return [
-        ...st2Components(features(h)).map((c) => node.components.includes(c) ? ops.service({ name: c, state: 'started', enabled: true }) : ops.service({ name: c, state: 'stopped', enabled: false })),
-        ...(features(h).mistral ? ['mistral-api', 'mistral-server'].map((name) => ops.service({ name, state: 'started', enabled: true })) : []),
-      ];
+      return ops.services([
+        ...st2Components(features(h)).map((name) => node.components.includes(name) ? { name, state: 'started' as const, enabled: true } : { name, state: 'stopped' as const, enabled: false }),
+        ...(features(h).mistral ? ['mistral-api', 'mistral-server'].map((name) => ({ name, state: 'started' as const, enabled: true })) : []),
+      ]);
     } },
   ],
   handlers: {
-    'restart mistral': () => allOf('restart mistral', [ops.service({ name: 'mistral-api', state: 'restarted' }), ops.service({ name: 'mistral-server', state: 'restarted' })]),
-    'restart st2': () => ops.command({ summary: 'st2ctl restart', argv: ['st2ctl', 'restart'] }),
+    'restart mistral': () => ops.services([{ name: 'mistral-api', state: 'restarted' }, { name: 'mistral-server', state: 'restarted' }]),
+    // this node's components, each checked to stay up (st2ctl restart stops all, then starts all, and ignores a failure)
+    'restart st2': (h) => ops.services(nodeRoles(h.cluster, h.host).components.map((name) => ({ name, state: 'restarted' as const }))),
     'reload nginx': () => ops.service({ name: 'nginx', state: 'reloaded' }),
     'register content': () => ops.command({ summary: 'st2ctl reload --register-all (once for the cluster)', argv: ['st2ctl', 'reload', '--register-all'] }),
   },
