@@ -85,7 +85,7 @@ for cg in "$7" "$8"; do mkdir -p "$cg"; echo $$ > "$cg/cgroup.procs"; done
 while :; do
   rc=0
   systemd-nspawn --quiet -D "$4" --boot --register=no --keep-unit --machine="$5" --hostname="$6" \
-    --network-namespace-path="/run/netns/$5" --console=read-only --link-journal=no --resolv-conf=off || rc=$?
+    --network-namespace-path="/run/netns/$5" --console=read-only --link-journal=no --resolv-conf=off --timezone=off || rc=$?
   [ "$rc" -eq 133 ] || exit "$rc"
 done`;
 
