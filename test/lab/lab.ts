@@ -56,7 +56,12 @@ function ensureTools(): void {
  */
 function pinned(pkg: string): string {
   if (pkg !== 'systemd-container') return pkg;
-  const version = run('dpkg-query', ['-W', '-f', '${Version}', 'systemd']).trim();
+  let version = '';
+  try {
+    version = run('dpkg-query', ['-W', '-f', '${Version}', 'systemd']).trim();
+  } catch {
+    // no systemd package on this machine: the newest comes along
+  }
   return version ? `${pkg}=${version}` : pkg;
 }
 
