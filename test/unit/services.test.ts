@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseServiceState } from '../../src/facts/services.js';
+import { GRACEFUL_STOP_DROP_IN, gracefulStopUnits } from '../../src/stackstorm/gracefulStop.js';
+import { st2Features } from '../../src/stackstorm/versions.js';
+
+/** What `systemctl show` and `is-enabled` print for a unit, as the service probe frames it. */
+const systemd = (fields: Record<string, string>, isEnabled: string) =>
+  ['init=systemd', ...Object.entries({ LoadState: 'loaded', ActiveState: 'inactive', SubState: 'dead', NeedDaemonReload: 'no', CanReload: 'no', ...fields }).map(([k, v]) => `${k}=${v}`), `IsEnabled=${isEnabled}`, ''].join('\n');
+
+describe('service state from the probe', () => {
+  it('a running, enabled unit that can reload', () => {
+    const s = parseServiceState(systemd({ ActiveState: 'active', SubState: 'running', CanReload: 'yes' }, 'enabled'));
+    assert.deepEqual(s, { known: true, init: 'systemd', running: true, enabled: true, masked: false, failed: false, needsDaemonReload: false, canReload: true, enablement: 'enabled' });
+  });
+
+  it('a failed unit whose file changed on disk is neither running nor up to date', () => {
+    const s = parseServiceState(systemd({ ActiveState: 'failed', SubState: 'failed', NeedDaemonReload: 'yes' }, 'disabled'));
+    assert.equal(s.running, false);
+    assert.equal(s.failed, true);
+    assert.equal(s.needsDaemonReload, true);
+    assert.equal(s.enabled, false);
+  });
+
+  it('a unit restarting after a crash ("activating (auto-restart)") is not running', () => {
+    assert.equal(parseServiceState(systemd({ ActiveState: 'activating', SubState: 'auto-restart' }, 'enabled')).running, false);
+  });
+
+  it('masked: known, not enabled, and said so', () => {
+    const s = parseServiceState(systemd({ LoadState: 'masked' }, 'masked'));
+    assert.equal(s.known, true);
+    assert.equal(s.masked, true);
+    assert.equal(s.enabled, false);
+  });
+
+  it('static and generated units count as enabled: systemctl cannot switch them', () => {
+    assert.equal(parseServiceState(systemd({}, 'static')).enabled, true);
+    assert.equal(parseServiceState(systemd({}, 'generated')).enabled, true);
+  });
+
+  it('not found: unknown (its package is not installed); a unit that does not load says why', () => {
+    assert.equal(parseServiceState(systemd({ LoadState: 'not-found' }, '')).known, false);
+    assert.equal(parseServiceState(systemd({ LoadState: 'bad-setting' }, 'enabled')).loadProblem, 'bad-setting');
+  });
+
+  it('sysvinit: an init script, running by its pidfile, enabled by its rc2.d link', () => {
+    const s = parseServiceState('init=sysvinit\nLoadState=loaded\nActiveState=active\nIsEnabled=enabled\nCanReload=yes\n');
+    assert.deepEqual(s, { known: true, init: 'sysvinit', running: true, enabled: true, masked: false, failed: false, needsDaemonReload: false, canReload: true, enablement: 'enabled' });
+  });
+});
+
+describe('st2’s graceful stop', () => {
+  it('gives the action runners (and the workflow engine from 3.6) more than the 300 s st2 waits', () => {
+    assert.deepEqual(gracefulStopUnits(st2Features('2.10.4')), ['st2actionrunner.service', 'st2actionrunner@.service']);
+    assert.deepEqual(gracefulStopUnits(st2Features('3.8.1')), ['st2actionrunner.service', 'st2actionrunner@.service', 'st2workflowengine.service']);
+    const seconds = Number(/^TimeoutStopSec=(\d+)$/m.exec(GRACEFUL_STOP_DROP_IN)?.[1]);
+    assert.ok(seconds > 300, `${seconds} s`);
+    assert.match(GRACEFUL_STOP_DROP_IN, /^\[Service\]$/m);
+  });
+});
