@@ -1,3 +1,4 @@
+import { RemoteCommandError } from '../errors.js';
 import { shellScript } from '../ssh/quote.js';
 import { fact, type Fact } from './fact.js';
 
@@ -35,43 +36,71 @@ export const SYSV_RUNNING = String.raw`sysv_running() {
 }`;
 
 /*
- * systemd when it is PID 1 (/run/systemd/system exists): the unit's whole state in one
- * `systemctl show`, and is-enabled (which also answers for init scripts systemd wraps).
- * Else sysvinit scripts driven by `service` and update-rc.d; enabled: a start link in the
- * default runlevel.
+ * systemd when it is PID 1 (/run/systemd/system exists): every unit's whole state in one
+ * `systemctl show` (one block per unit, in order). An init script systemd wraps has no unit
+ * file: is-enabled answers for those (through update-rc.d's links). Else sysvinit scripts
+ * driven by `service` and update-rc.d; enabled: a start link in the default runlevel.
  */
-const SERVICE = `${SYSV_RUNNING}
+const SERVICES = `${SYSV_RUNNING}
 if [ -d /run/systemd/system ]; then
   echo init=systemd
-  systemctl show -p LoadState -p ActiveState -p SubState -p NeedDaemonReload -p CanReload -- "$1"
-  echo "IsEnabled=$(systemctl is-enabled -- "$1" 2>/dev/null)"
+  systemctl show -p LoadState -p ActiveState -p NeedDaemonReload -p CanReload -p UnitFileState -- "$@" || exit
+  for u; do
+    for d in /etc/systemd/system /run/systemd/system /lib/systemd/system /usr/lib/systemd/system; do [ -e "$d/$u.service" ] && continue 2; done
+    [ -e "/etc/init.d/$u" ] && echo "@@enabled $u $(systemctl is-enabled -- "$u" 2>/dev/null)"
+  done
 else
   echo init=sysvinit
-  [ -x "/etc/init.d/$1" ] && echo LoadState=loaded || echo LoadState=not-found
-  sysv_running "$1" && echo ActiveState=active || echo ActiveState=inactive
-  ls /etc/rc2.d/S[0-9][0-9]"$1" >/dev/null 2>&1 && echo IsEnabled=enabled || echo IsEnabled=disabled
-  echo CanReload=yes
+  for u; do
+    echo
+    [ -x "/etc/init.d/$u" ] && echo LoadState=loaded || echo LoadState=not-found
+    sysv_running "$u" && echo ActiveState=active || echo ActiveState=inactive
+    ls /etc/rc2.d/S[0-9][0-9]"$u" >/dev/null 2>&1 && echo UnitFileState=enabled || echo UnitFileState=disabled
+    echo CanReload=yes
+  done
 fi`;
 
 /** systemctl is-enabled words that mean "starts at boot"; static and generated units cannot be switched. */
 const ENABLED = new Set(['enabled', 'enabled-runtime', 'linked', 'linked-runtime', 'alias', 'static', 'indirect', 'generated', 'transient']);
 
-export function serviceState(name: string): Fact<ServiceState> {
-  return fact(`service:${name}`, shellScript(SERVICE, [name]), (r) => parseServiceState(r.stdout));
+/** The state of several services in one probe: one `systemctl show` for all of them. */
+export function serviceStates(names: readonly string[]): Fact<ServiceState[]> {
+  return fact(`services:${names.join(',')}`, shellScript(SERVICES, names), (r) => {
+    if (r.code !== 0) throw new RemoteCommandError(`reading the state of ${names.join(', ')}`, r.code, r.stderr);
+    return parseServiceStates(names, r.stdout);
+  });
 }
 
-export function parseServiceState(stdout: string): ServiceState {
+export function serviceState(name: string): Fact<ServiceState> {
+  const f = serviceStates([name]);
+  return fact(f.key, f.argv, (r) => f.parse(r)[0]!);
+}
+
+export function parseServiceStates(names: readonly string[], stdout: string): ServiceState[] {
+  const [head, ...rest] = stdout.split('\n');
+  const init: InitSystem = head === 'init=systemd' ? 'systemd' : 'sysvinit';
+  const body = rest.filter((l) => !l.startsWith('@@enabled ')).join('\n').trim();
+  const sysvEnabled = new Map(rest.filter((l) => l.startsWith('@@enabled ')).map((l) => {
+    const [, unit, word] = l.split(' ');
+    return [unit!, word ?? ''] as const;
+  }));
+  const blocks = body.split(/\n\s*\n/);
+  if (blocks.length !== names.length) throw new RemoteCommandError(`reading the state of ${names.join(', ')}`, 0, `expected ${names.length} unit(s), got ${blocks.length}`);
+  return names.map((name, i) => parseServiceState(init, blocks[i]!, sysvEnabled.get(name)));
+}
+
+export function parseServiceState(init: InitSystem, block: string, isEnabled?: string): ServiceState {
   const p = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
+  for (const line of block.split('\n')) {
     const at = line.indexOf('=');
     if (at > 0) p.set(line.slice(0, at), line.slice(at + 1).trim());
   }
   const load = p.get('LoadState') ?? 'not-found';
   const active = p.get('ActiveState') ?? 'inactive';
-  const enablement = p.get('IsEnabled') || (load === 'masked' ? 'masked' : 'disabled');
+  const enablement = isEnabled || p.get('UnitFileState') || (load === 'masked' ? 'masked' : 'disabled');
   return {
     known: load !== 'not-found',
-    init: p.get('init') === 'systemd' ? 'systemd' : 'sysvinit',
+    init,
     running: active === 'active' || active === 'reloading',
     enabled: ENABLED.has(enablement),
     masked: load === 'masked' || enablement === 'masked' || enablement === 'masked-runtime',

@@ -1,7 +1,7 @@
 import { MissingInput } from '../errors.js';
 import { change, type Change } from '../engine/change.js';
 import type { Operation } from '../engine/operation.js';
-import { serviceState, type ServiceState } from '../facts/services.js';
+import { serviceStates, type ServiceState } from '../facts/services.js';
 import { ServiceError, serviceCommand, verifyRunning, type ServiceAction } from './serviceCheck.js';
 
 export interface ServiceSpec {
@@ -23,9 +23,9 @@ export function service(spec: ServiceSpec): Operation {
 export function services(specs: readonly ServiceSpec[], title = `services ${specs.map((s) => s.name).join(', ')}`): Operation {
   return {
     title,
-    facts: () => specs.map((s) => serviceState(s.name)),
+    facts: () => [serviceStates(specs.map((s) => s.name))],
     async plan(host) {
-      const states = await Promise.all(specs.map((s) => host.fact(serviceState(s.name))));
+      const states = await host.fact(serviceStates(specs.map((s) => s.name)));
       const planned: { name: string; action: ServiceAction | 'daemon-reload'; summary: string }[] = [];
       const stale = specs.filter((s, i) => states[i]!.init === 'systemd' && states[i]!.needsDaemonReload).map((s) => s.name);
       if (stale.length) planned.push({ name: '', action: 'daemon-reload', summary: `daemon-reload (the unit files of ${stale.join(', ')} changed on disk)` });

@@ -52,6 +52,33 @@ export function removeCgroups(machine: string): string[] {
   return left;
 }
 
+/** The hosts (nspawn machine names) that have a cgroup of this slot, live or left by a killed run. */
+export function labMachines(): string[] {
+  const names = new Set<string>();
+  for (const h of HIERARCHIES) {
+    const parent = join(h, CGROUP_PARENT);
+    if (!existsSync(parent)) continue;
+    for (const e of readdirSync(parent, { withFileTypes: true })) if (e.isDirectory()) names.add(e.name);
+  }
+  return [...names];
+}
+
+/** Every process in a host's cgroups (the launcher, nspawn and the whole guest): all the lab's own. */
+export function cgroupProcesses(machine: string): number[] {
+  const pids: number[] = [];
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    try {
+      pids.push(...readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
+    } catch {
+      // gone meanwhile
+    }
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(join(dir, e.name));
+  };
+  for (const dir of cgroupPaths(machine)) walk(dir);
+  return [...new Set(pids)];
+}
+
 /** Cgroup folders of this slot still there (for leftovers). */
 export function labCgroups(): string[] {
   return HIERARCHIES.map((h) => join(h, CGROUP_PARENT)).filter((p) => existsSync(p));

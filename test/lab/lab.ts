@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBase } from './base.js';
-import { ensureInotifyInstances, labCgroups, nspawnRuntimeLeft, removeCgroups, removeNspawnRuntime, requireCgroups } from './cgroups.js';
+import { cgroupProcesses, ensureInotifyInstances, labCgroups, labMachines, nspawnRuntimeLeft, removeCgroups, removeNspawnRuntime, requireCgroups } from './cgroups.js';
 import { BRIDGE, BRIDGE_ADDRESS, DEFAULT_INIT, NETNS_PREFIX, REPO_PORT, REPO_URL, VETH_PREFIX, hostSpecs, runDir, stateFile, type LabInit } from './config.js';
 import { prepareHost, startHost, type RunningHost } from './hosts.js';
 import { createBridge, createHostNetwork, removeBridge, removeHostNetwork } from './network.js';
@@ -46,7 +46,8 @@ function ensureTools(): void {
   const missing = TOOLS.filter(([bin]) => !has(bin)).map(([, pkg]) => pkg);
   if (missing.length) {
     log(`installing ${missing.join(' ')}`);
-    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...new Set(missing).values()].map((p) => pinned(p)), { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    if (!readdirSync('/var/lib/apt/lists').some((f) => f.endsWith('_Packages'))) run('apt-get', ['update', '-q']);
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...[...new Set(missing)].map(pinned)], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
   }
 }
 
@@ -200,6 +201,12 @@ export function labDown(): string[] {
       removeNspawnRuntime(host.netns);
     }
     removeHostNetwork(host.netns, host.veth);
+  }
+  // systemd hosts a killed run left without a state file: found by their cgroups
+  for (const machine of labMachines()) {
+    for (const pid of cgroupProcesses(machine)) killAndWait(pid, startTimeOf(pid));
+    removeCgroups(machine);
+    removeNspawnRuntime(machine);
   }
   if (state.repoServer) killAndWait(state.repoServer.pid, state.repoServer.startTime);
   for (const ns of labNamespaces()) removeHostNetwork(ns, '');

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseServiceState } from '../../src/facts/services.js';
+import { parseServiceStates } from '../../src/facts/services.js';
 import { GRACEFUL_STOP_DROP_IN, gracefulStopUnits } from '../../src/stackstorm/gracefulStop.js';
 import { st2Features } from '../../src/stackstorm/versions.js';
 
-/** What `systemctl show` and `is-enabled` print for a unit, as the service probe frames it. */
-const systemd = (fields: Record<string, string>, isEnabled: string) =>
-  ['init=systemd', ...Object.entries({ LoadState: 'loaded', ActiveState: 'inactive', SubState: 'dead', NeedDaemonReload: 'no', CanReload: 'no', ...fields }).map(([k, v]) => `${k}=${v}`), `IsEnabled=${isEnabled}`, ''].join('\n');
+/** What `systemctl show` prints for one unit, as the service probe frames it. */
+const block = (fields: Record<string, string>, unitFileState: string) =>
+  Object.entries({ LoadState: 'loaded', ActiveState: 'inactive', NeedDaemonReload: 'no', CanReload: 'no', UnitFileState: unitFileState, ...fields }).map(([k, v]) => `${k}=${v}`).join('\n');
+const parseServiceState = (probe: string) => parseServiceStates(['x'], probe)[0]!;
+const systemd = (fields: Record<string, string>, unitFileState: string) => `init=systemd\n${block(fields, unitFileState)}\n`;
 
 describe('service state from the probe', () => {
   it('a running, enabled unit that can reload', () => {
@@ -43,8 +45,18 @@ describe('service state from the probe', () => {
     assert.equal(parseServiceState(systemd({ LoadState: 'bad-setting' }, 'enabled')).loadProblem, 'bad-setting');
   });
 
+  it('several units from one systemctl show, in order; an init script systemd wraps asks is-enabled', () => {
+    const probe = `init=systemd\n${block({ ActiveState: 'active' }, 'enabled')}\n\n${block({ LoadState: 'not-found' }, '')}\n\n${block({}, '')}\n@@enabled legacy enabled\n`;
+    const [a, b, c] = parseServiceStates(['a', 'b', 'legacy'], probe);
+    assert.equal(a!.running, true);
+    assert.equal(b!.known, false);
+    assert.equal(c!.enabled, true);
+    assert.equal(c!.enablement, 'enabled');
+    assert.throws(() => parseServiceStates(['a', 'b'], `init=systemd\n${block({}, 'enabled')}\n`), /expected 2 unit\(s\), got 1/);
+  });
+
   it('sysvinit: an init script, running by its pidfile, enabled by its rc2.d link', () => {
-    const s = parseServiceState('init=sysvinit\nLoadState=loaded\nActiveState=active\nIsEnabled=enabled\nCanReload=yes\n');
+    const s = parseServiceState('init=sysvinit\n\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\nCanReload=yes\n');
     assert.deepEqual(s, { known: true, init: 'sysvinit', running: true, enabled: true, masked: false, failed: false, needsDaemonReload: false, canReload: true, enablement: 'enabled' });
   });
 });
