@@ -47,7 +47,7 @@ if [ -d /run/systemd/system ]; then
   systemctl show -p LoadState -p ActiveState -p NeedDaemonReload -p CanReload -p UnitFileState -- "$@" || exit
   for u; do
     for d in /etc/systemd/system /run/systemd/system /lib/systemd/system /usr/lib/systemd/system; do [ -e "$d/$u.service" ] && continue 2; done
-    [ -e "/etc/init.d/$u" ] && echo "@@enabled $u $(systemctl is-enabled -- "$u" 2>/dev/null)"
+    [ ! -e "/etc/init.d/$u" ] || echo "@@enabled $u $(systemctl is-enabled -- "$u" 2>/dev/null)"
   done
 else
   echo init=sysvinit

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { parseServiceStates } from '../../src/facts/services.js';
+import { parseServiceStates, serviceStates } from '../../src/facts/services.js';
 import { GRACEFUL_STOP_DROP_IN, gracefulStopUnits } from '../../src/stackstorm/gracefulStop.js';
 import { st2Features } from '../../src/stackstorm/versions.js';
 
@@ -53,6 +54,13 @@ describe('service state from the probe', () => {
     assert.equal(c!.enabled, true);
     assert.equal(c!.enablement, 'enabled');
     assert.throws(() => parseServiceStates(['a', 'b'], `init=systemd\n${block({}, 'enabled')}\n`), /expected 2 unit\(s\), got 1/);
+  });
+
+  it('the probe itself succeeds for services not installed yet (their steps are pending, not failed)', () => {
+    const f = serviceStates(['st2prov-no-such-service', 'st2prov-nor-this-one']);
+    const r = spawnSync(f.argv[0]!, f.argv.slice(1), { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(f.parse({ code: r.status, stdout: r.stdout, stderr: r.stderr }).map((s) => s.known), [false, false]);
   });
 
   it('sysvinit: an init script, running by its pidfile, enabled by its rc2.d link', () => {
