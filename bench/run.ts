@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PREFIX_LENGTH, REPO_URL, SUBNET } from '../test/lab/config.js';
+import { DEFAULT_INIT, PREFIX_LENGTH, REPO_URL, SUBNET } from '../test/lab/config.js';
 import { labDown, labUp, type Lab } from '../test/lab/lab.js';
 
 /**
@@ -135,7 +135,8 @@ function report(): string {
     '',
     `Measured ${new Date().toISOString().slice(0, 16)}Z by \`npm run bench -- --sizes ${sizes.join(',')} --repeats ${repeats}\` on ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB.`,
     `st2prov ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version} on Node ${process.version}; ${version(['ansible', '--version'])} (Debian's), pipelining on, forks 25.`,
-    'Each tool on its own fresh lab hosts (the lab of test/lab), blocks alternated; the same steps (bench/ansible/site.yml mirrors playbooks/); StackStorm 2.10.4 layout.',
+    `Each tool on its own fresh lab hosts (the lab of test/lab, hosts booting ${DEFAULT_INIT === 'systemd' ? 'systemd as PID 1 (systemd-nspawn)' : 'tini with sysvinit scripts'}), blocks alternated; the same steps (bench/ansible/site.yml mirrors playbooks/); StackStorm 2.10.4 layout.`,
+    'The machine was shared with other work while measuring: compare the two tools within one run, not runs with each other.',
     '',
     '| run | hosts | st2prov median (min–max) | Ansible median (min–max) | Ansible ÷ st2prov |',
     '|---|---|---|---|---|',

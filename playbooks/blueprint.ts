@@ -1,7 +1,8 @@
 import type { HostContext } from '../src/core/context.js';
-import { allOf, type Play } from '../src/core/operation.js';
+import type { Play } from '../src/core/operation.js';
 import { ENV_STYLE } from '../src/edit/confKey.js';
 import * as ops from '../src/ops/index.js';
+import { GRACEFUL_STOP_DROP_IN, gracefulStopUnits } from '../src/stackstorm/gracefulStop.js';
 import { SENSOR_PARTITIONS_FILE, nodeRoles } from '../src/stackstorm/haRules.js';
 import { DATASTORE_KEY, STANLEY_KEYS, htpasswd, tlsPair } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
@@ -69,14 +70,17 @@ export const blueprintPlay: Play = {
     ] },
     { name: 'packs synced from the control machine', after: INSTALL, tags: ['packs'], run: (h) =>
       ops.dirSync({ source: h.settings.packs_dir, optional: true, dest: '/opt/stackstorm/packs', delete: h.settings.packs_delete, notify: node(h).registersContent ? ['register content'] : [] }) },
-    { name: 'st2 services: this node’s run, the others stay off', after: INSTALL, tags: ['services'], run: (h) => [
-      ...st2Components(features(h)).map((c) => node(h).components.includes(c) ? ops.service({ name: c, state: 'started', enabled: true }) : ops.service({ name: c, state: 'stopped', enabled: false })),
-      ...(features(h).mistral ? ['mistral-api', 'mistral-server'].map((name) => ops.service({ name, state: 'started', enabled: true })) : []),
-    ] },
+    { name: 'systemd: st2 gets the time it needs to stop gracefully', after: INSTALL, tags: ['services'], run: (h) =>
+      gracefulStopUnits(features(h)).map((unit) => ops.systemdDropIn({ unit, name: 'st2prov-graceful-stop.conf', content: GRACEFUL_STOP_DROP_IN })) },
+    { name: 'st2 services: this node’s run, the others stay off', after: INSTALL, tags: ['services'], run: (h) => ops.services([
+      ...st2Components(features(h)).map((name) => node(h).components.includes(name) ? { name, state: 'started' as const, enabled: true } : { name, state: 'stopped' as const, enabled: false }),
+      ...(features(h).mistral ? ['mistral-api', 'mistral-server'].map((name) => ({ name, state: 'started' as const, enabled: true })) : []),
+    ]) },
   ],
   handlers: {
-    'restart mistral': () => allOf('restart mistral', [ops.service({ name: 'mistral-api', state: 'restarted' }), ops.service({ name: 'mistral-server', state: 'restarted' })]),
-    'restart st2': () => ops.command({ summary: 'st2ctl restart', argv: ['st2ctl', 'restart'] }),
+    'restart mistral': () => ops.services([{ name: 'mistral-api', state: 'restarted' }, { name: 'mistral-server', state: 'restarted' }]),
+    // this node's components, each checked to stay up (st2ctl restart stops all, then starts all, and ignores a failure)
+    'restart st2': (h) => ops.services(node(h).components.map((name) => ({ name, state: 'restarted' as const }))),
     'reload nginx': () => ops.service({ name: 'nginx', state: 'reloaded' }),
     'register content': () => ops.command({ summary: 'st2ctl reload --register-all (once for the cluster)', argv: ['st2ctl', 'reload', '--register-all'] }),
   },

@@ -1,11 +1,11 @@
 import { after, before } from 'node:test';
-import { labDown, labUp, type Lab } from '../lab/lab.js';
+import { labDown, labUp, type Lab, type LabOptions } from '../lab/lab.js';
 
 /**
  * Gives a test file a fresh lab (1 controller + `blueprints`), always torn down: after the
  * tests, on failure, and on SIGINT/SIGTERM. No lab (not root, no namespaces) fails loudly.
  */
-export function useLab(blueprints: number): () => Lab {
+export function useLab(blueprints: number, options: LabOptions = {}): () => Lab {
   let lab: Lab | undefined;
   const teardown = () => {
     const left = labDown();
@@ -19,7 +19,7 @@ export function useLab(blueprints: number): () => Lab {
   before(async () => {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    lab = await labUp(blueprints);
+    lab = await labUp(blueprints, options);
   });
   after(() => {
     process.off('SIGINT', onSignal);

@@ -5,11 +5,19 @@ import { createServer } from 'node:net';
 import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SLOT } from '../lab/config.js';
 
-/** Test users: one with passwordless sudo, one whose sudo needs its password. */
-export const SUDO_NOPASSWD_USER = 'st2prov-nopw';
-export const SUDO_PASSWORD_USER = 'st2prov-pw';
+/*
+ * Test users: one with passwordless sudo, one whose sudo needs its password. Two test runs
+ * may share this machine (ST2PROV_LAB_SLOT, as the lab's slots): each has its own users and
+ * sudoers file, so one run's clean-up never takes sudo away from the other's. (The port is
+ * free-picked per run.)
+ */
+const RUN = SLOT === 0 ? 'st2prov' : `st2prov${SLOT}`;
+export const SUDO_NOPASSWD_USER = `${RUN}-nopw`;
+export const SUDO_PASSWORD_USER = `${RUN}-pw`;
 export const SUDO_PASSWORD = "pw with 'quotes' $and spaces";
+const SUDOERS = `/etc/sudoers.d/${RUN}-test`;
 
 export interface Sshd {
   port: number;
@@ -64,7 +72,7 @@ export async function startSshd(): Promise<Sshd> {
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')), { mode: 0o644 });
   ensureUser(SUDO_NOPASSWD_USER);
   ensureUser(SUDO_PASSWORD_USER, SUDO_PASSWORD);
-  writeFileSync('/etc/sudoers.d/st2prov-test', `${SUDO_NOPASSWD_USER} ALL=(ALL) NOPASSWD: ALL\n${SUDO_PASSWORD_USER} ALL=(ALL) ALL\n`, { mode: 0o440 });
+  writeFileSync(SUDOERS, `${SUDO_NOPASSWD_USER} ALL=(ALL) NOPASSWD: ALL\n${SUDO_PASSWORD_USER} ALL=(ALL) ALL\n`, { mode: 0o440 });
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   writeFileSync(join(dir, 'sshd_config'), [
     `Port ${port}`,
@@ -103,7 +111,7 @@ export async function startSshd(): Promise<Sshd> {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
-      rmSync('/etc/sudoers.d/st2prov-test', { force: true });
+      rmSync(SUDOERS, { force: true });
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -4,16 +4,20 @@ import { join } from 'node:path';
 import { ADMIN_USER, labDir } from './config.js';
 import { log, run } from './sh.js';
 
-/** What every lab host has before st2prov touches it: a minimal Debian with sshd and sudo. */
-export const BASE_PACKAGES = ['openssh-server', 'sudo', 'python3', 'iproute2', 'procps', 'ca-certificates', 'tini', 'sysvinit-utils', 'init-system-helpers', 'mount', 'less'];
+/**
+ * What every lab host has before st2prov touches it: a minimal Debian with systemd as its
+ * init, sshd and sudo. One base serves both flavours: a sysvinit host boots tini instead.
+ */
+export const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'sudo', 'python3', 'iproute2', 'procps', 'ca-certificates', 'tini', 'sysvinit-utils', 'init-system-helpers', 'mount', 'less'];
 const SUITE = 'bookworm';
 const MIRROR = 'http://deb.debian.org/debian';
 /** bump when the customisation below changes: the cached base is rebuilt */
-const BASE_RECIPE = 4;
+const BASE_RECIPE = 5;
 
 /*
- * PID 1 of a lab host is tini; this is its child. Mounts happen in the host's own mount
- * namespace, so they vanish with it. sshd runs in the foreground: the host lives as long as it.
+ * The sysvinit flavour: PID 1 is tini and this is its child. Mounts happen in the host's own
+ * mount namespace, so they vanish with it. sshd runs in the foreground: the host lives as long
+ * as it. (A systemd host boots /sbin/init, systemd itself, and sshd is its ssh.service.)
  */
 const BOOT = `#!/bin/sh
 set -e
@@ -25,8 +29,14 @@ hostname "$1"
 exec /usr/sbin/sshd -D -e
 `;
 
-// invoke-rc.d asks runlevel whether services may start; without an init there is no answer
-const RUNLEVEL = '#!/bin/sh\necho "N 2"\n';
+// sysvinit flavour: invoke-rc.d asks runlevel whether services may start; tini has no answer
+export const SYSV_RUNLEVEL = '#!/bin/sh\necho "N 2"\n';
+
+/*
+ * Timers that would run apt on their own in the middle of a test (and hold its lock). A lab
+ * host is otherwise the Debian systemd boots on any machine.
+ */
+const MASKED_UNITS = ['apt-daily.timer', 'apt-daily-upgrade.timer'];
 
 const SSHD = `# st2prov lab: parallel tools open many channels and connections
 HostKey /etc/ssh/ssh_host_ed25519_key
@@ -62,9 +72,9 @@ export function ensureBase(): string {
   rmSync(join(building, 'etc/apt/sources.list'), { force: true });
   for (const f of readdirSync(join(building, 'etc/apt/sources.list.d'))) rmSync(join(building, 'etc/apt/sources.list.d', f));
   writeFileSync(join(building, 'usr/local/sbin/st2lab-boot'), BOOT, { mode: 0o755 });
-  writeFileSync(join(building, 'usr/sbin/runlevel'), RUNLEVEL, { mode: 0o755 });
-  // invoke-rc.d refuses to start services when there is no /sbin/init; tini is PID 1
-  symlinkSync('/usr/bin/tini', join(building, 'usr/sbin/init'));
+  for (const unit of MASKED_UNITS) symlinkSync('/dev/null', join(building, 'etc/systemd/system', unit));
+  // every host gets its own machine id (written per host); an empty one means "first boot"
+  writeFileSync(join(building, 'etc/machine-id'), '');
   writeFileSync(join(building, 'etc/ssh/sshd_config.d/st2lab.conf'), SSHD);
   writeFileSync(join(building, 'etc/apt/apt.conf.d/90st2lab'), 'Acquire::Languages "none";\nAPT::Install-Recommends "false";\n');
   run('chroot', [building, 'useradd', '--create-home', '--shell', '/bin/bash', ADMIN_USER]);

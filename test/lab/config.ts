@@ -21,6 +21,15 @@ export const ADMIN_USER = 'labadmin';
 export const MAX_BLUEPRINTS = 52;
 
 export const labDir = process.env.ST2PROV_LAB_DIR ?? '/var/tmp/st2prov-lab';
+/**
+ * What PID 1 of a lab host is: real systemd booted by systemd-nspawn (the default: every host
+ * our users have boots systemd), or tini starting sshd with sysvinit scripts beside it
+ * (ST2PROV_LAB_INIT=sysvinit, or `init` given to labUp), kept for the one path that still needs it.
+ */
+export type LabInit = 'systemd' | 'sysvinit';
+export const DEFAULT_INIT = labInit(process.env.ST2PROV_LAB_INIT);
+/** the cgroup (under the systemd and unified hierarchies) that holds this slot's systemd hosts */
+export const CGROUP_PARENT = `st2lab${SLOT}`;
 export const runDir = SLOT === 0 ? `${labDir}/run` : `${labDir}/run-${SLOT}`;
 export const stateFile = `${runDir}/state.json`;
 
@@ -28,7 +37,7 @@ export interface LabHostSpec {
   name: string;
   role: 'controller' | 'blueprint';
   address: string;
-  /** network namespace and the host side of its veth */
+  /** network namespace and the host side of its veth; the namespace's name is unique on the machine, so it also names the nspawn machine */
   netns: string;
   veth: string;
 }
@@ -53,4 +62,10 @@ function labSlot(text: string | undefined): number {
   const slot = Number(text);
   if (!Number.isInteger(slot) || slot < 0 || slot > 3) throw new Error(`ST2PROV_LAB_SLOT="${text}" must be 0, 1, 2 or 3`);
   return slot;
+}
+
+function labInit(text: string | undefined): LabInit {
+  if (text === undefined || text === '' || text === 'systemd') return 'systemd';
+  if (text === 'sysvinit') return 'sysvinit';
+  throw new Error(`ST2PROV_LAB_INIT="${text}" must be systemd or sysvinit`);
 }

@@ -1,11 +1,18 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ADMIN_USER, REPO_URL, runDir, type LabHostSpec } from './config.js';
+import { SYSV_RUNLEVEL } from './base.js';
+import { ADMIN_USER, REPO_URL, runDir, type LabHostSpec, type LabInit } from './config.js';
+import { cgroupPaths } from './cgroups.js';
 import { run } from './sh.js';
 
 export interface RunningHost extends LabHostSpec {
-  /** the unshare process; PID 1 of the host is its child */
+  init: LabInit;
+  /**
+   * sysvinit: the unshare process, whose child is the host's PID 1 (tini).
+   * systemd: the launcher shell, whose child is systemd-nspawn, whose child is systemd.
+   */
   pid: number;
   startTime: string | undefined;
   hostKey: string;
@@ -20,7 +27,7 @@ export function hostDir(name: string): string {
  * name, its own SSH host key, the lab client key for root and labadmin, and the lab
  * repository as its only apt source.
  */
-export function prepareHost(base: string, host: LabHostSpec, clientPublicKey: string, repoKeyring: string): string {
+export function prepareHost(base: string, host: LabHostSpec, init: LabInit, clientPublicKey: string, repoKeyring: string): string {
   const dir = hostDir(host.name);
   const upper = join(dir, 'upper');
   for (const d of ['upper', 'work', 'merged']) mkdirSync(join(dir, d), { recursive: true });
@@ -55,11 +62,52 @@ export function prepareHost(base: string, host: LabHostSpec, clientPublicKey: st
   chownSync(join(upper, 'home', ADMIN_USER, '.ssh/authorized_keys'), uid, gid);
   put('usr/share/keyrings/st2lab-archive-keyring.gpg', readFileSync(repoKeyring));
   put('etc/apt/sources.list', `deb [signed-by=/usr/share/keyrings/st2lab-archive-keyring.gpg] ${REPO_URL}/debian ./\n`);
+  if (init === 'systemd') put('etc/machine-id', `${randomBytes(16).toString('hex')}\n`, 0o444);
+  else put('usr/sbin/runlevel', SYSV_RUNLEVEL, 0o755);
   return hostKey;
 }
 
-/** Starts the host: its own PID, mount, UTS and IPC namespaces in its network namespace. */
-export function startHost(base: string, host: LabHostSpec): { pid: number } {
+/** Starts the host in its network namespace, booting the init of its flavour. */
+export function startHost(base: string, host: LabHostSpec, init: LabInit): { pid: number } {
+  return init === 'systemd' ? startSystemdHost(base, host) : startSysvHost(base, host);
+}
+
+/*
+ * systemd-nspawn boots the overlay root with systemd as PID 1, inside the host's network
+ * namespace. This machine has no systemd of its own: with --register=no --keep-unit nspawn
+ * uses the cgroup it was started in, so the launcher first moves into one of its own per host
+ * (else every host lands in one shared cgroup). `reboot` in a host ends nspawn with 133: the
+ * launcher boots it again, as a real machine would come back.
+ */
+const NSPAWN_LAUNCHER = `set -e
+mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4"
+for cg in "$7" "$8"; do mkdir -p "$cg"; echo $$ > "$cg/cgroup.procs"; done
+while :; do
+  rc=0
+  systemd-nspawn --quiet -D "$4" --boot --register=no --keep-unit --machine="$5" --hostname="$6" \
+    --network-namespace-path="/run/netns/$5" --console=read-only --link-journal=no --resolv-conf=off --timezone=off || rc=$?
+  [ "$rc" -eq 133 ] || exit "$rc"
+done`;
+
+function startSystemdHost(base: string, host: LabHostSpec): { pid: number } {
+  const dir = hostDir(host.name);
+  const console = openSync(join(dir, 'console.log'), 'a');
+  // the overlay is mounted in a private mount namespace: it goes away with the launcher
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', NSPAWN_LAUNCHER, 'sh',
+    base, join(dir, 'upper'), join(dir, 'work'), join(dir, 'merged'), host.netns, host.name, ...cgroupPaths(host.netns)], {
+    detached: true,
+    stdio: ['ignore', console, console],
+    // a clean cgroup2 view for the guest's systemd on this machine's hybrid hierarchy
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' },
+  });
+  closeSync(console);
+  child.unref();
+  if (!child.pid) throw new Error(`cannot start lab host ${host.name}`);
+  return { pid: child.pid };
+}
+
+/** sysvinit flavour: its own PID, mount, UTS and IPC namespaces, tini as PID 1 starting sshd. */
+function startSysvHost(base: string, host: LabHostSpec): { pid: number } {
   const dir = hostDir(host.name);
   const console = openSync(join(dir, 'console.log'), 'a');
   // the overlay is mounted inside the host's private mount namespace: it goes away with it

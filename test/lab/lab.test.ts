@@ -42,10 +42,45 @@ describe('the lab: real Debian hosts in network namespaces', () => {
     assert.match(rest, /unreachable/);
   });
 
-  it('installs postgresql from the local repository, and its service runs', () => {
-    const r = ssh(lab(), lab().hosts[0]!.address, 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1 && service postgresql status');
+  it('boots real systemd as PID 1 on every host, in parallel: running, no failed unit, sshd a unit, a journal', () => {
+    for (const host of lab().hosts) {
+      const r = ssh(lab(), host.address, 'cat /proc/1/comm; systemctl is-system-running; systemctl --failed --no-legend --plain; systemctl is-active ssh; journalctl -u ssh --no-pager -q | grep -q "Server listening" && echo journal');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'systemd\nrunning\nactive\njournal\n', `${host.name}: ${r.stdout}`);
+    }
+  });
+
+  it('installs postgresql from the local repository, and its service runs as a systemd unit', () => {
+    const r = ssh(lab(), lab().hosts[0]!.address, 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1 && pg_lsclusters --no-header && systemctl is-active postgresql@15-main');
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /online/);
+    assert.match(r.stdout, /^active$/m);
+  });
+
+  it('ships the test packages’ systemd units as StackStorm’s packages do: enabled on install, not started (MongoDB started)', () => {
+    const host = lab().hosts[3]!;
+    const script = [
+      `echo "deb [signed-by=/usr/share/keyrings/st2lab-archive-keyring.gpg] ${REPO_URL}/stackstorm ./" > /etc/apt/sources.list.d/st2lab.list`,
+      'apt-get update -q >/dev/null',
+      'DEBIAN_FRONTEND=noninteractive apt-get install -y -q st2=3.8.1-1 mongodb-server >/dev/null 2>&1',
+      'systemctl is-enabled st2api st2actionrunner st2timersengine mongodb',
+      'systemctl is-active st2api mongodb || true',
+      'systemctl cat st2api | grep -E "^(User|ExecStart|Restart)="',
+    ].join(' && ');
+    const r = ssh(lab(), host.address, script);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      'enabled', 'enabled', 'enabled', 'enabled',
+      'inactive', 'active',
+      'User=st2', 'ExecStart=/opt/stackstorm/st2/bin/st2-lab-daemon st2api $DAEMON_ARGS', 'Restart=on-failure',
+    ]);
+  });
+
+  it('a test daemon with a bad config exits non-zero and says why in the journal', () => {
+    const host = lab().hosts[3]!;
+    const r = ssh(lab(), host.address, "sed -i 's/^port = 9101$/port = ninety/' /etc/st2/st2.conf && systemctl start st2api; sleep 1; systemctl is-active st2api; journalctl -u st2api -n 5 --no-pager -o cat");
+    assert.match(r.stdout, /^(activating|failed)\n/, r.stdout);
+    assert.match(r.stdout, /st2api: port 'ninety' in \/etc\/st2\/st2\.conf is not a number/);
   });
 
   it('serves the test st2 packages: daemons on the real ports answer with their host name', () => {
@@ -75,6 +110,7 @@ describe('the lab: real Debian hosts in network namespaces', () => {
     for (const h of before.hosts) assert.ok(!isAlive(h.pid), `old host ${h.name} stopped`);
     const state = JSON.parse(readFileSync(`${runDir}/state.json`, 'utf8')) as LabState;
     assert.equal(state.hosts.length, 2);
+    assert.ok(state.hosts.every((h) => h.init === 'systemd'));
     assert.deepEqual(labDown(), []);
     assert.deepEqual(leftovers(state), []);
     assert.ok(!existsSync(runDir));

@@ -4,7 +4,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBase } from './base.js';
-import { BRIDGE, BRIDGE_ADDRESS, NETNS_PREFIX, REPO_PORT, REPO_URL, VETH_PREFIX, hostSpecs, runDir, stateFile } from './config.js';
+import { cgroupProcesses, ensureInotifyInstances, labCgroups, labMachines, nspawnRuntimeLeft, removeCgroups, removeNspawnRuntime, requireCgroups } from './cgroups.js';
+import { BRIDGE, BRIDGE_ADDRESS, DEFAULT_INIT, NETNS_PREFIX, REPO_PORT, REPO_URL, VETH_PREFIX, hostSpecs, runDir, stateFile, type LabInit } from './config.js';
 import { prepareHost, startHost, type RunningHost } from './hosts.js';
 import { createBridge, createHostNetwork, removeBridge, removeHostNetwork } from './network.js';
 import { childrenOf, isAlive, killAndWait, startTimeOf } from './processes.js';
@@ -18,6 +19,7 @@ export interface LabState {
 }
 
 export interface Lab {
+  init: LabInit;
   inventory: string;
   knownHosts: string;
   clientKey: string;
@@ -27,6 +29,7 @@ export interface Lab {
 
 const TOOLS: [string, string][] = [
   ['mmdebstrap', 'mmdebstrap'],
+  ['systemd-nspawn', 'systemd-container'],
   ['apt-ftparchive', 'apt-utils'],
   ['gpg', 'gnupg'],
   ['ip', 'iproute2'],
@@ -43,8 +46,24 @@ function ensureTools(): void {
   const missing = TOOLS.filter(([bin]) => !has(bin)).map(([, pkg]) => pkg);
   if (missing.length) {
     log(`installing ${missing.join(' ')}`);
-    run('apt-get', ['install', '-y', '-q', ...new Set(missing)], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    if (!readdirSync('/var/lib/apt/lists').some((f) => f.endsWith('_Packages'))) run('apt-get', ['update', '-q']);
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...[...new Set(missing)].map(pinned)], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
   }
+}
+
+/*
+ * systemd-container must be the version of the machine's own systemd package: a newer one
+ * would pull in (and upgrade) the machine's systemd with it.
+ */
+function pinned(pkg: string): string {
+  if (pkg !== 'systemd-container') return pkg;
+  let version = '';
+  try {
+    version = run('dpkg-query', ['-W', '-f', '${Version}', 'systemd']).trim();
+  } catch {
+    // no systemd package on this machine: the newest comes along
+  }
+  return version ? `${pkg}=${version}` : pkg;
 }
 
 function saveState(state: LabState): void {
@@ -52,15 +71,22 @@ function saveState(state: LabState): void {
   writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
 }
 
+export interface LabOptions {
+  /** what the hosts boot (default: ST2PROV_LAB_INIT, else systemd) */
+  init?: LabInit;
+}
+
 /** One controller and `blueprints` blueprint hosts, fresh; a stale lab is removed first. */
-export async function labUp(blueprints: number): Promise<Lab> {
+export async function labUp(blueprints: number, options: LabOptions = {}): Promise<Lab> {
+  const init = options.init ?? DEFAULT_INIT;
   requireLabPrivileges();
   ensureTools();
+  if (init === 'systemd') requireCgroups();
   labDown();
   const base = ensureBase();
   const repo = ensureRepo(base);
   try {
-    return await startLab(base, repo, blueprints);
+    return await startLab(base, repo, blueprints, init);
   } catch (err) {
     // nothing half-up stays behind
     const left = labDown();
@@ -69,7 +95,7 @@ export async function labUp(blueprints: number): Promise<Lab> {
   }
 }
 
-async function startLab(base: string, repo: { dir: string; keyring: string }, blueprints: number): Promise<Lab> {
+async function startLab(base: string, repo: { dir: string; keyring: string }, blueprints: number, init: LabInit): Promise<Lab> {
   const t0 = Date.now();
   mkdirSync(runDir, { recursive: true });
   const state: LabState = { hosts: [] };
@@ -83,23 +109,53 @@ async function startLab(base: string, repo: { dir: string; keyring: string }, bl
   state.repoServer = startRepoServer(repo.dir);
   saveState(state);
 
-  for (const spec of hostSpecs(blueprints)) {
-    const hostKey = prepareHost(base, spec, clientPublicKey, repo.keyring);
+  const specs = hostSpecs(blueprints);
+  if (init === 'systemd') ensureInotifyInstances(specs.length);
+  // every host is launched before any is waited for: they boot in parallel
+  for (const spec of specs) {
+    const hostKey = prepareHost(base, spec, init, clientPublicKey, repo.keyring);
     createHostNetwork(spec);
-    state.hosts.push({ ...spec, pid: 0, startTime: undefined, hostKey });
+    state.hosts.push({ ...spec, init, pid: 0, startTime: undefined, hostKey });
     saveState(state);
-    const { pid } = startHost(base, spec);
+    const { pid } = startHost(base, spec, init);
     Object.assign(state.hosts[state.hosts.length - 1]!, { pid, startTime: startTimeOf(pid) });
     saveState(state);
   }
-  await Promise.all([waitForPort(BRIDGE_ADDRESS, REPO_PORT, 'the lab repository'), ...state.hosts.map((h) => waitForPort(h.address, 22, `sshd on ${h.name}`))]);
+  // a systemd boot takes about a second alone; many at once share this machine's cores
+  const bootTimeoutMs = 30_000 + 2_000 * specs.length;
+  await Promise.all([waitForPort(BRIDGE_ADDRESS, REPO_PORT, 'the lab repository'), ...state.hosts.map((h) => waitForPort(h.address, 22, `sshd on ${h.name}`, bootTimeoutMs))]);
 
   const knownHosts = join(runDir, 'known_hosts');
   writeFileSync(knownHosts, state.hosts.map((h) => `${h.address} ${h.hostKey.split(' ').slice(0, 2).join(' ')}\n`).join(''));
+  if (init === 'systemd') await Promise.all(state.hosts.map((h) => waitForBoot(h, clientKey, knownHosts, bootTimeoutMs)));
   const inventory = join(runDir, 'inventory.ini');
   writeFileSync(inventory, labInventory(state.hosts, clientKey, knownHosts, repo.keyring));
-  log(`${state.hosts.length} hosts up in ${((Date.now() - t0) / 1000).toFixed(1)} s; inventory: ${inventory}`);
-  return { inventory, knownHosts, clientKey, repoKeyring: repo.keyring, hosts: state.hosts };
+  log(`${state.hosts.length} ${init} hosts up in ${((Date.now() - t0) / 1000).toFixed(1)} s; inventory: ${inventory}`);
+  return { init, inventory, knownHosts, clientKey, repoKeyring: repo.keyring, hosts: state.hosts };
+}
+
+/**
+ * sshd answers before the boot is over: waits until systemd says the boot finished, and
+ * fails with the failed units when it did not finish cleanly ("degraded").
+ */
+async function waitForBoot(host: RunningHost, clientKey: string, knownHosts: string, timeoutMs: number): Promise<void> {
+  const script = `timeout ${Math.ceil(timeoutMs / 1000)} systemctl is-system-running --wait; systemctl --failed --no-legend --plain`;
+  const r = await sshAsync(host.address, clientKey, knownHosts, script);
+  const [status, ...failed] = r.stdout.trim().split('\n');
+  if (status !== 'running') {
+    throw new Error(`${host.name} booted "${status || r.stderr.trim()}"${failed.length ? `; failed units: ${failed.join('; ')}` : ''}; see ${join(runDir, 'hosts', host.name, 'console.log')}`);
+  }
+}
+
+function sshAsync(address: string, clientKey: string, knownHosts: string, command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('ssh', ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'ConnectTimeout=10', '-i', clientKey, `root@${address}`, command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
 
 function labInventory(hosts: RunningHost[], clientKey: string, knownHosts: string, keyring: string): string {
@@ -139,11 +195,18 @@ function startRepoServer(dir: string): { pid: number; startTime: string | undefi
 export function labDown(): string[] {
   const state: LabState = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as LabState) : { hosts: [] };
   for (const host of state.hosts) {
-    if (host.pid && (host.startTime === undefined || startTimeOf(host.pid) === host.startTime)) {
-      for (const init of childrenOf(host.pid)) killAndWait(init, startTimeOf(init));
-      killAndWait(host.pid, host.startTime);
+    if (host.pid && (host.startTime === undefined || startTimeOf(host.pid) === host.startTime)) stopHost(host);
+    if (host.init === 'systemd') {
+      removeCgroups(host.netns);
+      removeNspawnRuntime(host.netns);
     }
     removeHostNetwork(host.netns, host.veth);
+  }
+  // systemd hosts a killed run left without a state file: found by their cgroups
+  for (const machine of labMachines()) {
+    for (const pid of cgroupProcesses(machine)) killAndWait(pid, startTimeOf(pid));
+    removeCgroups(machine);
+    removeNspawnRuntime(machine);
   }
   if (state.repoServer) killAndWait(state.repoServer.pid, state.repoServer.startTime);
   for (const ns of labNamespaces()) removeHostNetwork(ns, '');
@@ -151,6 +214,20 @@ export function labDown(): string[] {
   removeBridge();
   rmSync(runDir, { recursive: true, force: true });
   return leftovers(state);
+}
+
+/*
+ * sysvinit: the unshare process and its child, the host's PID 1. systemd: the launcher shell,
+ * nspawn, and the guest's systemd. Killing a PID namespace's first process kills all of it, so
+ * the guest goes first (no graceful power-off: the host's files go with the lab anyway); the
+ * launcher then sees nspawn end and does not boot the host again.
+ */
+function stopHost(host: RunningHost): void {
+  const children = childrenOf(host.pid).map((pid) => ({ pid, startTime: startTimeOf(pid) }));
+  const guests = host.init === 'systemd' ? children.flatMap((c) => childrenOf(c.pid)).map((pid) => ({ pid, startTime: startTimeOf(pid) })) : children;
+  for (const g of guests) killAndWait(g.pid, g.startTime);
+  killAndWait(host.pid, host.startTime);
+  for (const c of children) killAndWait(c.pid, c.startTime);
 }
 
 export function labNamespaces(): string[] {
@@ -171,6 +248,8 @@ export function leftovers(state: LabState): string[] {
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((m) => m.includes(runDir));
   found.push(...mounts.map((m) => `mount ${m.split(' ')[1]}`));
   for (const h of state.hosts) if (h.pid && isAlive(h.pid) && startTimeOf(h.pid) === h.startTime) found.push(`process ${h.pid} (${h.name})`);
+  for (const h of state.hosts) found.push(...nspawnRuntimeLeft(h.netns).map((d) => `folder ${d}`));
+  found.push(...labCgroups().map((c) => `cgroup ${c}`));
   if (state.repoServer && isAlive(state.repoServer.pid) && startTimeOf(state.repoServer.pid) === state.repoServer.startTime) found.push(`process ${state.repoServer.pid} (repository server)`);
   if (existsSync(runDir)) found.push(`folder ${runDir}`);
   return found;

@@ -27,8 +27,15 @@ const DAEMON = '/opt/stackstorm/st2/bin/st2-lab-daemon';
 const MISTRAL_DAEMON = '/opt/stackstorm/mistral/bin/st2-lab-daemon';
 const CHATOPS_DAEMON = '/opt/stackstorm/chatops/bin/st2-lab-daemon';
 const MONGODB_DAEMON = '/usr/lib/mongodb/st2-lab-daemon';
+const MONGOD_DAEMON = '/usr/bin/st2-lab-mongod';
 
-function initScript(service: string, component: string, daemon = DAEMON): string {
+/*
+ * Every service ships both ways, as Debian packages do: an init script (used on sysvinit
+ * hosts) and a systemd unit under /lib/systemd/system (used on systemd hosts, where the
+ * init script hands over to systemctl through /lib/lsb/init-functions). The daemon's output
+ * goes to the journal under systemd and to a log file under sysvinit.
+ */
+function initScript(service: string, component: string, daemon = DAEMON, logDir = '/var/log/st2', args = ''): string {
   return `#!/bin/sh
 ### BEGIN INIT INFO
 # Provides:          ${service}
@@ -38,9 +45,11 @@ function initScript(service: string, component: string, daemon = DAEMON): string
 # Default-Stop:      0 1 6
 # Short-Description: ${service} (st2prov lab stand-in)
 ### END INIT INFO
+# on a systemd host, "/etc/init.d/${service} start" becomes "systemctl start ${service}"
+. /lib/lsb/init-functions
 PIDFILE=/run/${service}.pid
 # matched by pidfile: --exec /usr/bin/python3 never matches the python3.11 binary
-start() { start-stop-daemon --start --quiet --background --make-pidfile --pidfile $PIDFILE --startas /usr/bin/python3 -- ${daemon} ${component}; }
+start() { mkdir -p ${logDir}; start-stop-daemon --start --quiet --background --make-pidfile --pidfile $PIDFILE --output ${logDir}/${service}.log --startas /usr/bin/python3 -- ${daemon} ${component}${args ? ` ${args}` : ''}; }
 stop() { start-stop-daemon --stop --quiet --oknodo --pidfile $PIDFILE --retry TERM/5/KILL/2; rm -f $PIDFILE; }
 case "$1" in
   start) start-stop-daemon --status --pidfile $PIDFILE && exit 0; start ;;
@@ -49,6 +58,76 @@ case "$1" in
   status) start-stop-daemon --status --pidfile $PIDFILE ;;
   *) echo "Usage: $0 {start|stop|restart|reload|status}" >&2; exit 3 ;;
 esac
+`;
+}
+
+interface UnitSpec {
+  description: string;
+  after?: string;
+  type?: 'simple' | 'oneshot';
+  user?: string;
+  group?: string;
+  umask?: string;
+  environment?: string[];
+  environmentFile?: string;
+  execStart: string;
+  execStop?: string;
+  /** the long-running daemons of StackStorm's packages: restarted on failure after 5 s */
+  restartOnFailure?: boolean;
+  extra?: string[];
+}
+
+function unitFile(u: UnitSpec): string {
+  const lines = ['[Unit]', `Description=${u.description}`, `After=${u.after ?? 'network.target'}`, '', '[Service]', `Type=${u.type ?? 'simple'}`];
+  if (u.user) lines.push(`User=${u.user}`);
+  if (u.group) lines.push(`Group=${u.group}`);
+  if (u.umask) lines.push(`UMask=${u.umask}`);
+  for (const e of u.environment ?? []) lines.push(`Environment="${e}"`);
+  if (u.environmentFile) lines.push(`EnvironmentFile=-${u.environmentFile}`);
+  lines.push(`ExecStart=${u.execStart}`);
+  if (u.execStop) lines.push(`ExecStop=${u.execStop}`);
+  lines.push(...(u.extra ?? []));
+  if (u.restartOnFailure) lines.push('TimeoutSec=60', 'PrivateTmp=true', 'Restart=on-failure', 'RestartSec=5');
+  lines.push('', '[Install]', 'WantedBy=multi-user.target', '');
+  return lines.join('\n');
+}
+
+/** A StackStorm component's unit, as st2's packages have one per component. */
+function st2Unit(component: string): string {
+  return unitFile({
+    description: `StackStorm service ${component}`,
+    user: 'st2',
+    group: 'st2',
+    environment: ['DAEMON_ARGS=--config-file /etc/st2/st2.conf'],
+    environmentFile: `/etc/default/${component}`,
+    execStart: `${DAEMON} ${component} $DAEMON_ARGS`,
+    restartOnFailure: true,
+  });
+}
+
+/*
+ * st2actionrunner is a oneshot that starts N worker instances st2actionrunner@1..N (StackStorm
+ * starts 10; the lab's stand-in 2 unless WORKERS says otherwise, to keep 20 blueprints light).
+ */
+const RUNNERS = `#!/bin/sh
+# st2prov lab stand-in for StackStorm's runners.sh: start or stop the action runner workers.
+WORKERS="\${WORKERS:-2}"
+[ -n "$1" ] || { echo "Usage: $0 start|stop" >&2; exit 99; }
+rc=0
+for i in $(seq 1 "$WORKERS"); do systemctl "$1" "st2actionrunner@$i" || rc=1; done
+exit $rc
+`;
+
+/** What debhelper's postinst does for a unit: enable it on first install (and keep an admin's choice on upgrades). */
+function enableUnits(units: string[], start: boolean): string {
+  return `if [ -d /run/systemd/system ]; then systemctl --system daemon-reload >/dev/null || true; fi
+for u in ${units.join(' ')}; do
+  deb-systemd-helper unmask "$u.service" >/dev/null || true
+  if deb-systemd-helper --quiet was-enabled "$u.service"; then deb-systemd-helper enable "$u.service" >/dev/null || true
+  else deb-systemd-helper update-state "$u.service" >/dev/null || true; fi
+  update-rc.d "$u" defaults >/dev/null
+  ${start ? 'invoke-rc.d "$u" start || true' : ':'}
+done
 `;
 }
 
@@ -156,7 +235,34 @@ function st2Package(version: string): PackageSpec {
     '/opt/stackstorm/packs/core/actions/local.yaml': { content: 'name: local\nrunner_type: local-shell-cmd\nenabled: true\n' },
     '/opt/stackstorm/packs/linux/pack.yaml': { content: `name: linux\ndescription: Generic Linux actions.\nversion: ${version}\n` },
   };
-  for (const c of components) files[`/etc/init.d/${c}`] = { content: initScript(c, c), mode: 0o755, conffile: true };
+  for (const c of components) {
+    files[`/etc/init.d/${c}`] = { content: initScript(c, c), mode: 0o755, conffile: true };
+    if (c !== 'st2actionrunner') files[`/lib/systemd/system/${c}.service`] = { content: st2Unit(c) };
+  }
+  files['/opt/stackstorm/st2/bin/runners.sh'] = { content: RUNNERS, mode: 0o755 };
+  files['/lib/systemd/system/st2actionrunner.service'] = {
+    content: unitFile({
+      description: 'StackStorm service st2actionrunner',
+      after: 'network.target',
+      type: 'oneshot',
+      environmentFile: '/etc/default/st2actionrunner',
+      execStart: '/bin/sh /opt/stackstorm/st2/bin/runners.sh start',
+      execStop: '/bin/sh /opt/stackstorm/st2/bin/runners.sh stop',
+      extra: ['RemainAfterExit=true'],
+    }),
+  };
+  files['/lib/systemd/system/st2actionrunner@.service'] = {
+    content: unitFile({
+      description: 'StackStorm service st2actionrunner',
+      user: 'root',
+      group: 'st2packs',
+      umask: '002',
+      environment: ['DAEMON_ARGS=--config-file /etc/st2/st2.conf', 'WORKERID=%i'],
+      environmentFile: '/etc/default/st2actionrunner',
+      execStart: `${DAEMON} st2actionrunner $DAEMON_ARGS`,
+      restartOnFailure: true,
+    }),
+  };
   return {
     part: 'stackstorm',
     name: 'st2',
@@ -170,18 +276,13 @@ getent passwd st2 >/dev/null || useradd --system --no-create-home --shell /usr/s
 getent passwd stanley >/dev/null || useradd --create-home --shell /bin/bash stanley
 getent group st2packs >/dev/null || groupadd st2packs
 mkdir -p /var/log/st2
-for c in ${components.join(' ')}; do update-rc.d $c defaults >/dev/null; done
-`,
+${enableUnits(components, false)}`,
   };
 }
 
-const SERVICE_POSTINST = (services: string[], start: boolean) => `#!/bin/sh
+const SERVICE_POSTINST = (services: string[], start: boolean, before = '') => `#!/bin/sh
 set -e
-for s in ${services.join(' ')}; do
-  update-rc.d $s defaults >/dev/null
-  ${start ? 'invoke-rc.d $s start || true' : ':'}
-done
-`;
+${before}${enableUnits(services, start)}`;
 
 const MONGODB_CONF = `# mongodb.conf
 
@@ -207,6 +308,38 @@ journal=true
 #auth = true
 `;
 
+const MONGODB_USER = `getent passwd mongodb >/dev/null || useradd --system --home-dir /var/lib/mongodb --shell /usr/sbin/nologin mongodb
+mkdir -p /var/lib/mongodb /var/log/mongodb
+chown mongodb:mongodb /var/lib/mongodb /var/log/mongodb
+`;
+
+const MONGOD_CONF = `# mongod.conf
+
+# for documentation of all options, see:
+#   http://docs.mongodb.org/manual/reference/configuration-options/
+
+# Where and how to store data.
+storage:
+  dbPath: /var/lib/mongodb
+  journal:
+    enabled: true
+
+# where to write logging data.
+systemLog:
+  destination: file
+  logAppend: true
+  path: /var/log/mongodb/mongod.log
+
+# network interfaces
+net:
+  port: 27017
+  bindIp: 127.0.0.1
+
+# how the process runs
+processManagement:
+  timeZoneInfo: /usr/share/zoneinfo
+`;
+
 export function testPackages(): PackageSpec[] {
   return [
     st2Package('2.10.4'),
@@ -219,11 +352,13 @@ export function testPackages(): PackageSpec[] {
       description: 'Mistral workflow service for StackStorm (st2prov lab stand-in)',
       files: {
         '/etc/mistral/mistral.conf': { content: readFileSync(join(fixtures, 'mistral.conf'), 'utf8'), conffile: true },
-        '/etc/init.d/mistral-api': { content: initScript('mistral-api', 'mistral-api', MISTRAL_DAEMON), mode: 0o755, conffile: true },
-        '/etc/init.d/mistral-server': { content: initScript('mistral-server', 'mistral-server', MISTRAL_DAEMON), mode: 0o755, conffile: true },
+        '/etc/init.d/mistral-api': { content: initScript('mistral-api', 'mistral-api', MISTRAL_DAEMON, '/var/log/mistral'), mode: 0o755, conffile: true },
+        '/etc/init.d/mistral-server': { content: initScript('mistral-server', 'mistral-server', MISTRAL_DAEMON, '/var/log/mistral'), mode: 0o755, conffile: true },
+        '/lib/systemd/system/mistral-api.service': { content: unitFile({ description: 'Mistral workflow service api', user: 'mistral', group: 'mistral', environmentFile: '/etc/default/mistral', execStart: `${MISTRAL_DAEMON} mistral-api --config-file /etc/mistral/mistral.conf`, extra: ['PrivateTmp=true'] }) },
+        '/lib/systemd/system/mistral-server.service': { content: unitFile({ description: 'Mistral workflow service (engine/executor)', user: 'mistral', group: 'mistral', environmentFile: '/etc/default/mistral', execStart: `${MISTRAL_DAEMON} mistral-server --config-file /etc/mistral/mistral.conf` }) },
         [MISTRAL_DAEMON]: { content: readFileSync(join(sources, 'st2-lab-daemon'), 'utf8'), mode: 0o755 },
       },
-      postinst: SERVICE_POSTINST(['mistral-api', 'mistral-server'], false),
+      postinst: SERVICE_POSTINST(['mistral-api', 'mistral-server'], false, 'getent passwd mistral >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin mistral\n'),
     },
     {
       part: 'stackstorm',
@@ -243,10 +378,11 @@ export function testPackages(): PackageSpec[] {
       description: 'StackStorm ChatOps (st2prov lab stand-in)',
       files: {
         '/opt/stackstorm/chatops/st2chatops.env': { content: '# export ST2_API_URL="https://localhost/api"\n# export HUBOT_ADAPTER=slack\n', conffile: true },
-        '/etc/init.d/st2chatops': { content: initScript('st2chatops', 'st2chatops', CHATOPS_DAEMON), mode: 0o755, conffile: true },
+        '/etc/init.d/st2chatops': { content: initScript('st2chatops', 'st2chatops', CHATOPS_DAEMON, '/var/log/st2'), mode: 0o755, conffile: true },
+        '/lib/systemd/system/st2chatops.service': { content: unitFile({ description: 'StackStorm service st2chatops', user: 'st2', group: 'st2', environment: ["DAEMON_ARGS=''"], environmentFile: '/etc/default/st2chatops', execStart: `${CHATOPS_DAEMON} st2chatops $DAEMON_ARGS`, extra: ['WorkingDirectory=/opt/stackstorm/chatops'], restartOnFailure: true }) },
         [CHATOPS_DAEMON]: { content: readFileSync(join(sources, 'st2-lab-daemon'), 'utf8'), mode: 0o755 },
       },
-      postinst: SERVICE_POSTINST(['st2chatops'], false),
+      postinst: SERVICE_POSTINST(['st2chatops'], false, 'getent passwd st2 >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin st2\n'),
     },
     {
       // Debian and Ubuntu carried it until their releases after 2018: it stands in the distribution's part
@@ -257,11 +393,29 @@ export function testPackages(): PackageSpec[] {
       description: 'object/document-oriented database (st2prov lab stand-in)',
       files: {
         '/etc/mongodb.conf': { content: MONGODB_CONF, conffile: true },
-        '/etc/init.d/mongodb': { content: initScript('mongodb', 'mongodb', MONGODB_DAEMON), mode: 0o755, conffile: true },
+        '/etc/init.d/mongodb': { content: initScript('mongodb', 'mongodb', MONGODB_DAEMON, '/var/log/mongodb'), mode: 0o755, conffile: true },
+        '/lib/systemd/system/mongodb.service': { content: unitFile({ description: 'An object/document-oriented database', user: 'mongodb', group: 'mongodb', environmentFile: '/etc/default/mongodb', execStart: `${MONGODB_DAEMON} mongodb --config /etc/mongodb.conf`, extra: ['RuntimeDirectory=mongodb'] }) },
         [MONGODB_DAEMON]: { content: readFileSync(join(sources, 'st2-lab-daemon'), 'utf8'), mode: 0o755 },
       },
       // like Debian's package: enabled and started on install
-      postinst: SERVICE_POSTINST(['mongodb'], true).replace('set -e', 'set -e\nmkdir -p /var/lib/mongodb /var/log/mongodb'),
+      postinst: SERVICE_POSTINST(['mongodb'], true, MONGODB_USER),
+    },
+    {
+      // MongoDB Inc.'s packages (what StackStorm 3.x installs): YAML config, service mongod, neither
+      // enabled nor started on install. In the distribution's part: the controller installs MongoDB
+      // before it adds StackStorm's repository
+      part: 'debian',
+      name: 'mongodb-org',
+      version: '4.4.29',
+      depends: 'python3',
+      description: 'MongoDB open source document-oriented database system (st2prov lab stand-in)',
+      files: {
+        '/etc/mongod.conf': { content: MONGOD_CONF, conffile: true },
+        '/etc/init.d/mongod': { content: initScript('mongod', 'mongod', MONGOD_DAEMON, '/var/log/mongodb'), mode: 0o755, conffile: true },
+        '/lib/systemd/system/mongod.service': { content: unitFile({ description: 'MongoDB Database Server', user: 'mongodb', group: 'mongodb', environmentFile: '/etc/default/mongod', execStart: `${MONGOD_DAEMON} mongod --config /etc/mongod.conf`, extra: ['RuntimeDirectory=mongodb'] }) },
+        [MONGOD_DAEMON]: { content: readFileSync(join(sources, 'st2-lab-daemon'), 'utf8'), mode: 0o755 },
+      },
+      postinst: `#!/bin/sh\nset -e\n${MONGODB_USER}if [ -d /run/systemd/system ]; then systemctl --system daemon-reload >/dev/null || true; fi\n`,
     },
   ];
 }
