@@ -4,6 +4,7 @@ import { ENV_STYLE } from '../src/edit/confKey.js';
 import * as ops from '../src/ops/index.js';
 import { GRACEFUL_STOP_DROP_IN, gracefulStopUnits } from '../src/stackstorm/gracefulStop.js';
 import { SENSOR_PARTITIONS_FILE, nodeRoles } from '../src/stackstorm/haRules.js';
+import { answering } from '../src/stackstorm/listeners.js';
 import { DATASTORE_KEY, STANLEY_KEYS, htpasswd, tlsPair } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
 import { controllerAddress, loadBalancerUrl, validateCluster } from '../src/stackstorm/topology.js';
@@ -62,7 +63,7 @@ export const blueprintPlay: Play = {
       ...ops.tlsFiles(tlsPair(h), { notify: ['reload nginx'] }),
       ops.absent('/etc/nginx/sites-enabled/default', { notify: ['reload nginx'] }),
       ops.nginxConfig('nginx-blueprint.conf.ejs', '/etc/nginx/conf.d/st2.conf', { mistral: features(h).mistral }, ['reload nginx']),
-      ops.service({ name: 'nginx', state: 'started', enabled: true }),
+      ops.service(answering(h, { name: 'nginx', state: 'started', enabled: true })),
     ] },
     { name: 'HA roles of this node: timers, garbage collector, sensors', after: INSTALL, tags: ['ha'], run: (h) => [
       ops.confKey('/etc/default/st2ctl', 'COMPONENTS', node(h).components, { style: ENV_STYLE, notify: ['restart st2'] }),
@@ -73,15 +74,15 @@ export const blueprintPlay: Play = {
     { name: 'systemd: st2 gets the time it needs to stop gracefully', after: INSTALL, tags: ['services'], run: (h) =>
       gracefulStopUnits(features(h)).map((unit) => ops.systemdDropIn({ unit, name: 'st2prov-graceful-stop.conf', content: GRACEFUL_STOP_DROP_IN })) },
     { name: 'st2 services: this node’s run, the others stay off', after: INSTALL, tags: ['services'], run: (h) => ops.services([
-      ...st2Components(features(h)).map((name) => node(h).components.includes(name) ? { name, state: 'started' as const, enabled: true } : { name, state: 'stopped' as const, enabled: false }),
-      ...(features(h).mistral ? ['mistral-api', 'mistral-server'].map((name) => ({ name, state: 'started' as const, enabled: true })) : []),
+      ...st2Components(features(h)).map((name) => node(h).components.includes(name) ? answering(h, { name, state: 'started' as const, enabled: true }) : { name, state: 'stopped' as const, enabled: false }),
+      ...(features(h).mistral ? ['mistral-api', 'mistral-server'].map((name) => answering(h, { name, state: 'started' as const, enabled: true })) : []),
     ]) },
   ],
   handlers: {
-    'restart mistral': () => ops.services([{ name: 'mistral-api', state: 'restarted' }, { name: 'mistral-server', state: 'restarted' }]),
+    'restart mistral': (h) => ops.services(['mistral-api', 'mistral-server'].map((name) => answering(h, { name, state: 'restarted' as const }))),
     // this node's components, each checked to stay up (st2ctl restart stops all, then starts all, and ignores a failure)
-    'restart st2': (h) => ops.services(node(h).components.map((name) => ({ name, state: 'restarted' as const }))),
-    'reload nginx': () => ops.service({ name: 'nginx', state: 'reloaded' }),
+    'restart st2': (h) => ops.services(node(h).components.map((name) => answering(h, { name, state: 'restarted' as const }))),
+    'reload nginx': (h) => ops.service(answering(h, { name: 'nginx', state: 'reloaded' })),
     'register content': () => ops.command({ summary: 'st2ctl reload --register-all (once for the cluster)', argv: ['st2ctl', 'reload', '--register-all'] }),
   },
 };

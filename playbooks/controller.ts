@@ -3,6 +3,7 @@ import type { Play } from '../src/core/operation.js';
 import { ENV_STYLE, REDIS_STYLE } from '../src/edit/confKey.js';
 import * as ops from '../src/ops/index.js';
 import { mongodbLayout } from '../src/stackstorm/controller.js';
+import { answering } from '../src/stackstorm/listeners.js';
 import { tlsPair } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
 import { blueprints, controllerAddress, pgHbaNetworks, validateCluster } from '../src/stackstorm/topology.js';
@@ -34,7 +35,7 @@ export const controllerPlay: Play = {
     { name: 'pg_hba admits the blueprints with a password', after: INSTALL, tags: ['postgresql'], run: (h) =>
       mistral(h) && ops.pgHbaRules(pgHbaNetworks(h.cluster), h.settings.pg_hba_method, { notify: ['reload postgresql'] }) },
     { name: 'PostgreSQL and the other services run', after: INSTALL, tags: ['services'], run: (h) =>
-      [mongodb(h).service, ...(mistral(h) ? ['postgresql'] : []), 'rabbitmq-server', 'redis-server'].map((name) => ops.service({ name, state: 'started', enabled: true })) },
+      ops.services([mongodb(h).service, ...(mistral(h) ? ['postgresql'] : []), 'rabbitmq-server', 'redis-server'].map((name) => answering(h, { name, state: 'started' as const, enabled: true }))) },
     { name: 'mistral role and database', after: INSTALL, tags: ['postgresql'], run: (h) => mistral(h) && [
       ops.postgresRole('mistral', h.secret('mistral_db_password'), { createdb: true }),
       ops.postgresDatabase('mistral', 'mistral'),
@@ -48,7 +49,7 @@ export const controllerPlay: Play = {
         blueprints: blueprints(h.cluster).map((b) => ({ name: b.name, address: b.address })),
         mistral: mistral(h),
       }, ['reload nginx']),
-      ops.service({ name: 'nginx', state: 'started', enabled: true }),
+      ops.service(answering(h, { name: 'nginx', state: 'started', enabled: true })),
     ] },
     { name: 'st2chatops', tags: ['chatops'], run: (h) => h.settings.st2_chatops && [
       ops.packages(['st2chatops']),
@@ -62,12 +63,12 @@ export const controllerPlay: Play = {
       ops.confKeys('/etc/redis/redis.conf', { bind: [address(h), '127.0.0.1'], requirepass: h.secret('redis_password') }, { style: REDIS_STYLE, notify: ['restart redis'] }) },
   ],
   handlers: {
-    'restart mongodb': (h) => ops.service({ name: mongodb(h).service, state: 'restarted' }),
-    'restart postgresql': () => ops.service({ name: 'postgresql', state: 'restarted' }),
-    'reload postgresql': () => ops.service({ name: 'postgresql', state: 'reloaded' }),
-    'restart rabbitmq': () => ops.service({ name: 'rabbitmq-server', state: 'restarted' }),
-    'restart redis': () => ops.service({ name: 'redis-server', state: 'restarted' }),
-    'reload nginx': () => ops.service({ name: 'nginx', state: 'reloaded' }),
+    'restart mongodb': (h) => ops.service(answering(h, { name: mongodb(h).service, state: 'restarted' })),
+    'restart postgresql': (h) => ops.service(answering(h, { name: 'postgresql', state: 'restarted' })),
+    'reload postgresql': (h) => ops.service(answering(h, { name: 'postgresql', state: 'reloaded' })),
+    'restart rabbitmq': (h) => ops.service(answering(h, { name: 'rabbitmq-server', state: 'restarted' })),
+    'restart redis': (h) => ops.service(answering(h, { name: 'redis-server', state: 'restarted' })),
+    'reload nginx': (h) => ops.service(answering(h, { name: 'nginx', state: 'reloaded' })),
   },
 };
 

@@ -2,12 +2,14 @@ import { change, type Change } from '../core/change.js';
 import { MissingInput } from '../core/errors.js';
 import type { Operation } from '../core/operation.js';
 import { serviceStates, type ServiceState } from '../facts/services.js';
-import { ServiceError, serviceCommand, verifyRunning, type ServiceAction } from './serviceCheck.js';
+import { ServiceError, serviceCommand, verifyListening, verifyRunning, type Listener, type ServiceAction } from './serviceCheck.js';
 
 export interface ServiceSpec {
   name: string;
   state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
   enabled?: boolean;
+  /** where it answers once started: checked after every start, restart or reload */
+  listens?: Listener;
 }
 
 /** A service's run state and boot state; restarted/reloaded always act (they are handlers). */
@@ -44,8 +46,11 @@ export function services(specs: readonly ServiceSpec[], title = `services ${spec
             if (p.action === 'daemon-reload') await host.run('systemctl daemon-reload', { argv: ['systemctl', 'daemon-reload'] });
             else await serviceCommand(host, init, p.name, actionFor(p.action, states[specs.findIndex((s) => s.name === p.name)]!));
             if (p.action === 'start' || p.action === 'restart' || p.action === 'reload') started.push(p.name);
-            // the last change of the operation checks that everything it started stays up
-            if (i === planned.length - 1) await verifyRunning(host, init, started);
+            // the last change of the operation checks that everything it started stays up, and answers
+            if (i === planned.length - 1) {
+              await verifyRunning(host, init, started);
+              await verifyListening(host, init, specs.filter((s) => s.listens && started.includes(s.name)).map((s) => ({ name: s.name, listens: s.listens! })));
+            }
           },
         }),
       );

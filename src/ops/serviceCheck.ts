@@ -1,6 +1,7 @@
 import type { HostContext } from '../core/context.js';
 import { SYSV_RUNNING, type InitSystem } from '../facts/services.js';
 import { shellScript } from '../core/command.js';
+import { tcpOpen } from '../probes/tcp.js';
 
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload' | 'enable' | 'disable' | 'reset-failed';
 
@@ -147,4 +148,28 @@ export async function verifyRunning(host: HostContext, init: InitSystem, units: 
   });
   if (errors.length === 1) throw errors[0]!;
   throw new ServiceError(errors.map((e) => e.unit).join(', '), `${errors.length} services did not stay up\n${errors.map((e) => e.message).join('\n')}`, [], '');
+}
+
+/** Where a service answers once it runs: what a start is checked against beyond "it stays up". */
+export interface Listener {
+  address: string;
+  port: number;
+}
+
+const LISTEN_BOUND_MS = 90_000;
+const LISTEN_POLL_MS = 200;
+
+/**
+ * After a start, restart or reload: each service that listens answers on its address and
+ * port (a TCP connection from the host itself), within a bound. A service that runs but never
+ * answers (a wrong bind address, a port taken by another) fails, with its log.
+ */
+export async function verifyListening(host: HostContext, init: InitSystem, listeners: readonly { name: string; listens: Listener }[], boundMs = LISTEN_BOUND_MS): Promise<void> {
+  await Promise.all(listeners.map(async ({ name, listens }) => {
+    const deadline = Date.now() + boundMs;
+    while (!(await tcpOpen(host, listens.address, listens.port))) {
+      if (Date.now() > deadline) throw await withLog(host, init, name, `runs but does not answer on ${listens.address}:${listens.port} within ${boundMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, LISTEN_POLL_MS));
+    }
+  }));
 }
