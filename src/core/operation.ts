@@ -25,6 +25,11 @@ export type CheckList = List<Check>;
 interface StepBase {
   name: string;
   tags?: string[];
+  /**
+   * Uses nothing the group its play needs provides (files, packages): it runs while that group
+   * is still being set up. The first step that is not independent waits for the group.
+   */
+  independent?: boolean;
   /** names the step a missing input waits for in a dry run, when it is not simply the latest changed one */
   after?: string;
 }
@@ -66,7 +71,7 @@ export interface Play {
   steps: Step[];
   /** handler name → operation; run once at the end of the play, only when notified */
   handlers?: Record<string, (host: HostContext) => Operation>;
-  /** a play whose hosts need this group to have succeeded first */
+  /** a group whose hosts must have finished their plays, without failing, before this play's steps that are not independent */
   needs?: string;
   /** run before any host is contacted: cluster-wide rules that must refuse bad input */
   validate?(cluster: ClusterView): void;

@@ -16,6 +16,8 @@ export interface HostPlayOptions {
   stepStarted(step: string): void;
   /** why the run stops, once it must */
   aborted(): string | undefined;
+  /** waits for the group the play needs; says why not to go on when it failed */
+  needed(): Promise<string | undefined>;
 }
 
 /** What a step will do on this host, planned when the play starts there. */
@@ -55,7 +57,13 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
   const facts = planned.flatMap((p) => [...(p.ops ?? []), ...(p.checks ?? [])].flatMap((w) => w.facts?.(ctx) ?? []));
   await ctx.prefetch([...facts, ...extraFacts]).catch(() => undefined);
 
+  let waited = false;
   for (const p of planned) {
+    if (!waited && !p.step.independent) {
+      waited = true;
+      const blocked = await options.needed();
+      if (blocked) return { outcome: 'stopped', reason: blocked };
+    }
     const stop = options.aborted();
     if (stop) return { outcome: 'stopped', reason: `stopped: ${stop}` };
     const t0 = Date.now();
@@ -101,6 +109,11 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     }
   }
 
+  if (!waited && notified.size) {
+    // handlers restart what may use the needed group's services: they wait for it too
+    const blocked = await options.needed();
+    if (blocked) return fail(blocked);
+  }
   for (const name of Object.keys(play.handlers ?? {})) {
     if (!notified.has(name)) continue;
     const step = `handler: ${name}`;

@@ -18,19 +18,19 @@ import { OwedHandlers } from '../../../src/state/owedHandlers.js';
 import { SecretStore } from '../../../src/state/secretStore.js';
 import { StateFolder } from '../../../src/state/stateFolder.js';
 
-describe('the engine', () => {
-  /** Two hosts that are this machine: commands run by a local shell, no SSH (the engine's logic only). */
-  const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string) => {
-    const settled = settle(resolveInventory(parseInventory('[all]\nh1\nh2\n', join(dir, 'inventory.ini'))));
-    const folder = new StateFolder(join(dir, 'state'), mode === 'apply');
-    const local: Transport = { name: 'local', connect: async () => undefined, close: () => undefined, exec: localExecutor.exec, withTcp: localExecutor.withTcp, hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }) };
-    return runPlays(plays, settled.hosts, {
-      mode, forks: 2, tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
-      connect: () => local, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
-      cluster: clusterView(settled, ['h1', 'h2']), events: {},
-    });
-  };
+/** Two hosts that are this machine: commands run by a local shell, no SSH (the engine's logic only). */
+const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory = '[all]\nh1\nh2\n', forks = 2) => {
+  const settled = settle(resolveInventory(parseInventory(inventory, join(dir, 'inventory.ini'))));
+  const folder = new StateFolder(join(dir, 'state'), mode === 'apply');
+  const local: Transport = { name: 'local', connect: async () => undefined, close: () => undefined, exec: localExecutor.exec, withTcp: localExecutor.withTcp, hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }) };
+  return runPlays(plays, settled.hosts, {
+    mode, forks, tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
+    connect: () => local, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
+    cluster: clusterView(settled, ['h1', 'h2']), events: {},
+  });
+};
 
+describe('the engine', () => {
   it('calls a step’s run() once per host per run, whatever it plans', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'st2prov-engine-'));
     const calls = new Map<string, number>();
@@ -72,5 +72,37 @@ describe('the engine', () => {
     assert.deepEqual(report.results.filter((r) => r.host === 'h1').map((r) => [r.step, r.status]), [['first', 'changed'], ['second', 'failed']], JSON.stringify(report.results.map((r) => r.reason)));
     assert.match(report.recap[0]!.reason!, /second: second cannot plan/);
     assert.ok(existsSync(join(dir, 'h1.first')), 'the step before ran');
+  });
+});
+
+describe('plays that overlap', () => {
+  const logLine = (dir: string, line: string) => ops.command({ summary: line, argv: ['sh', '-c', 'echo "$2" >> "$1"', 'sh', join(dir, 'order.log'), line] });
+  const plays = (dir: string, failController: boolean): Play[] => [
+    { name: 'controller', hosts: 'ctl', steps: [
+      { name: 'slow', run: () => ops.command({ summary: 'slow', argv: ['sh', '-c', 'sleep 1; echo "controller done" >> "$1"; exit "$2"', 'sh', join(dir, 'order.log'), failController ? '3' : '0'] }) },
+    ] },
+    { name: 'blueprint', hosts: 'bp', needs: 'ctl', steps: [
+      { name: 'files', independent: true, run: () => logLine(dir, 'blueprint files') },
+      { name: 'start', run: () => logLine(dir, 'blueprint start') },
+    ] },
+  ];
+  const inventoryText = '[ctl]\nh1\n[bp]\nh2\n';
+
+  for (const forks of [1, 25]) {
+    it(`runs a play's independent steps while the group it needs is still busy, the rest after it (--forks ${forks})`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'st2prov-overlap-'));
+      const report = await run('apply', plays(dir, false), dir, inventoryText, forks);
+      assert.deepEqual(report.recap.map((r) => r.failed), [0, 0]);
+      const order = readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n');
+      assert.deepEqual(order, forks === 1 ? ['controller done', 'blueprint files', 'blueprint start'] : ['blueprint files', 'controller done', 'blueprint start']);
+    });
+  }
+
+  it('stops a play before its first step that needs a group which failed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-overlap-'));
+    const report = await run('apply', plays(dir, true), dir, inventoryText, 25);
+    const bp = report.recap.find((r) => r.host === 'h2')!;
+    assert.match(bp.reason!, /not run: needs ctl h1, which failed/);
+    assert.deepEqual(readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n'), ['blueprint files', 'controller done']);
   });
 });
