@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { hostsCommand } from './commands/hosts.js';
-import { runCommand, type RunCommandOptions } from './commands/run.js';
+import type { RunCommandOptions } from './commands/run.js';
 import type { Mode } from './core/results.js';
 import { mask } from './core/secret.js';
 import { projectRoot } from './paths.js';
@@ -110,7 +109,9 @@ function runArgs(mode: Mode, a: Args): RunCommandOptions {
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version;
+  // a command's modules load when it runs: --help and completion load none of them
   const run = (mode: Mode) => async (a: Args) => {
+    const { runCommand } = await import('./commands/run.js');
     code = await runCommand(runArgs(mode, lastValues(a)));
   };
   const parser = yargs(argv)
@@ -120,8 +121,9 @@ export async function main(argv: string[]): Promise<number> {
     .command('diff [inventory]', 'dry run: exactly what apply would change, with unified diffs', (y) =>
       runOptions(y).option('exit-code', { type: 'boolean', default: false, describe: 'exit 8 when changes are pending' }), run('diff'))
     .command('check [inventory]', 'read-only health of a deployed cluster: components, load balancer, dependencies, HA rules', (y) => connecting(y), run('check'))
-    .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), (args) => {
+    .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), async (args) => {
       const a = lastValues(args);
+      const { hostsCommand } = await import('./commands/hosts.js');
       code = hostsCommand({ inventory: a.inventory as string, limit: a.limit as string | undefined, role: a.role as string | undefined, extraVars: a.extraVars as string[], json: a.json as boolean });
     })
     .example('$0 apply inventory.ini', 'converge every host')
