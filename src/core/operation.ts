@@ -30,6 +30,11 @@ interface StepBase {
    * is still being set up. The first step that is not independent waits for the group.
    */
   independent?: boolean;
+  /**
+   * Disrupts what the host serves (stops, upgrades, restarts): from this step on, and in its
+   * handlers, hosts that serve take turns, a batch at a time (one by default, --serial N).
+   */
+  rolling?: boolean;
   /** names the step a missing input waits for in a dry run, when it is not simply the latest changed one */
   after?: string;
 }
@@ -77,6 +82,8 @@ export interface Play {
   validate?(cluster: ClusterView): void;
   /** checks across the play's hosts, after their steps */
   cluster?: ClusterCheck[];
+  /** for rolling steps: whether a host serves now (a fresh host does not, and needs no turn) */
+  serving?(host: HostContext): Fact<boolean>;
 }
 
 export function isCheckStep(step: Step): step is CheckStep {

@@ -11,9 +11,14 @@ import { describe, runHostPlay } from './hostPlay.js';
 import { localExecutor } from './localExecutor.js';
 import { Sessions } from './sessions.js';
 
+/** --serial: how many hosts of a play may be in its disruptive part at once. */
+export type Serial = { count: number } | { percent: number };
+
 export interface RunOptions {
   mode: Mode;
   forks: number;
+  /** --serial; without it, a play's rolling steps roll one host at a time */
+  serial?: Serial;
   tags: string[];
   skipTags: string[];
   anyErrorsFatal: boolean;
@@ -79,7 +84,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
   const contextOf = (host: ClusterHost): Promise<EngineHost> => {
     let ctx = contexts.get(host.name);
     if (!ctx) {
-      ctx = (async () => new EngineHost(host, host.name === LOCALHOST ? localExecutor : await sessions.connection(host), options.vault, options.cluster))();
+      ctx = (async () => new EngineHost(host, host.name === LOCALHOST ? localExecutor : await sessions.connection(host), options.vault, options.cluster, contextOf))();
       contexts.set(host.name, ctx);
     }
     return ctx;
@@ -91,13 +96,28 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
   const groupDone = (group: string, play: Play) => Promise.all(participating.filter((h) => h.groups.includes(group) && !inPlay(play, h)).map((h) => pipelines.get(h.name)));
   // the hosts a play has finished on, for the checks across them
   const reachedIn = new Map<Play, EngineHost[]>(plays.map((p) => [p, []]));
+  const turnstiles = new Map<Play, Turnstile>(remotePlays.map((p) => {
+    const members = participating.filter((h) => inPlay(p, h)).length;
+    const serial = options.serial;
+    const size = !serial ? 1 : 'count' in serial ? serial.count : Math.max(1, Math.ceil((serial.percent / 100) * members));
+    return [p, { turns: new Semaphore(size), holders: new Set<string>(), failed: 0, members, stop: undefined }];
+  }));
   const pendingIn = new Map<Play, number>(remotePlays.map((p) => [p, participating.filter((h) => inPlay(p, h)).length]));
 
   /** One play on one host, holding a fork slot but while it waits for the group it needs. */
   const runOn = async (play: Play, host: ClusterHost): Promise<void> => {
     const r = recap.get(host.name)!;
     const t0 = Date.now();
+    const turnstile = turnstiles.get(play);
     const finish = (o: HostOutcome, reason?: string) => {
+      if (turnstile?.holders.delete(host.name)) {
+        if (o !== 'ok') {
+          turnstile.failed++;
+          const tolerated = options.maxFailPercent < 100 && turnstile.failed <= (options.maxFailPercent / 100) * turnstile.members;
+          if (!tolerated) turnstile.stop ??= `not run: ${host.name} failed in its turn (${play.name}); the hosts after it keep what they serve`;
+        }
+        turnstile.turns.release();
+      }
       if (o !== 'ok' || !outcome.has(host.name)) outcome.set(host.name, o);
       if (reason) r.reason = mask(reason);
       r.ms += Date.now() - t0;
@@ -130,7 +150,24 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       const failed = hosts.filter((h) => h.groups.includes(play.needs!) && outcome.get(h.name) && outcome.get(h.name) !== 'ok').map((h) => h.name);
       return failed.length ? `not run: needs ${play.needs} ${failed.join(', ')}, which failed` : undefined;
     };
-    const failure = await runHostPlay(play, ctx, (play.cluster ?? []).flatMap((c) => c.facts(ctx)), {
+    const turn = async (): Promise<string | undefined> => {
+      const t = turnstile!;
+      if (t.stop) return t.stop;
+      working.release();
+      try {
+        await t.turns.acquire();
+      } finally {
+        await working.acquire();
+      }
+      if (t.stop) {
+        t.turns.release();
+        return t.stop;
+      }
+      t.holders.add(host.name);
+      return undefined;
+    };
+    const serving = play.serving?.(ctx);
+    const failure = await runHostPlay(play, ctx, [...(play.cluster ?? []).flatMap((c) => c.facts(ctx)), ...(serving ? [serving] : [])], {
       mode: options.mode,
       tags: options.tags,
       skipTags: options.skipTags,
@@ -139,6 +176,8 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       stepStarted: (step) => options.events.stepStarted?.(host.name, play.name, step),
       aborted: () => aborted,
       needed,
+      turn,
+      rolls: await rollsOn(play, ctx, serving, options.serial !== undefined),
     });
     if (failure?.outcome === 'unreachable') r.unreachable = 1;
     finish(failure?.outcome ?? 'ok', failure?.reason);
@@ -184,6 +223,24 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     ...(local ? { local } : {}),
     ms: Date.now() - started,
   };
+}
+
+interface Turnstile {
+  turns: Semaphore;
+  /** hosts in their turn now */
+  holders: Set<string>;
+  failed: number;
+  members: number;
+  /** once set, no more turns: why */
+  stop: string | undefined;
+}
+
+/** Whether a host takes turns in a play: all of it with --serial; its rolling steps when it serves. */
+async function rollsOn(play: Play, ctx: EngineHost, serving: Fact<boolean> | undefined, serial: boolean): Promise<'whole play' | 'rolling steps' | 'no'> {
+  if (serial) return 'whole play';
+  if (!play.steps.some((s) => s.rolling)) return 'no';
+  if (!serving) return 'rolling steps';
+  return (await ctx.fact(serving).catch(() => true)) ? 'rolling steps' : 'no';
 }
 
 /** A check across the play's hosts: only when every one of them (not only the selected) was reached. */

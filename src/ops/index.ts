@@ -15,3 +15,4 @@ export { nginxConfig } from './nginx.js';
 export { copy } from './copy.js';
 export { kept } from './keep.js';
 export { tlsFiles } from './tlsFiles.js';
+export { onHosts } from './delegate.js';

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { HostContext } from '../../../src/core/context.js';
 import { PlaybookError } from '../../../src/core/errors.js';
+import { fact } from '../../../src/core/fact.js';
 import type { Operation, Play } from '../../../src/core/operation.js';
 import type { Transport } from '../../../src/engine/engineHost.js';
 import { localExecutor } from '../../../src/engine/localExecutor.js';
-import { runPlays } from '../../../src/engine/runner.js';
+import { runPlays, type Serial } from '../../../src/engine/runner.js';
 import { resolveInventory } from '../../../src/inventory/inventory.js';
 import { parseInventory } from '../../../src/inventory/parse.js';
 import { clusterView } from '../../../src/inventory/selection.js';
@@ -19,14 +20,14 @@ import { SecretStore } from '../../../src/state/secretStore.js';
 import { StateFolder } from '../../../src/state/stateFolder.js';
 
 /** Two hosts that are this machine: commands run by a local shell, no SSH (the engine's logic only). */
-const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory = '[all]\nh1\nh2\n', forks = 2) => {
+const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory = '[all]\nh1\nh2\n', forks = 2, serial?: Serial) => {
   const settled = settle(resolveInventory(parseInventory(inventory, join(dir, 'inventory.ini'))));
   const folder = new StateFolder(join(dir, 'state'), mode === 'apply');
   const local: Transport = { name: 'local', connect: async () => undefined, close: () => undefined, exec: localExecutor.exec, withTcp: localExecutor.withTcp, hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }) };
   return runPlays(plays, settled.hosts, {
-    mode, forks, tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
+    mode, forks, ...(serial ? { serial } : {}), tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
     connect: () => local, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
-    cluster: clusterView(settled, ['h1', 'h2']), events: {},
+    cluster: clusterView(settled, settled.hosts.map((h) => h.name)), events: {},
   });
 };
 
@@ -104,5 +105,80 @@ describe('plays that overlap', () => {
     const bp = report.recap.find((r) => r.host === 'h2')!;
     assert.match(bp.reason!, /not run: needs ctl h1, which failed/);
     assert.deepEqual(readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n'), ['blueprint files', 'controller done']);
+  });
+});
+
+describe('rolling steps and --serial', () => {
+  const inventoryText = '[bp]\nh1\nh2\nh3\n';
+  /** a step that logs when it starts and ends on a host, so overlaps show */
+  const logged = (dir: string, what: string, seconds: number, fail = '') => (h: HostContext) =>
+    ops.command({ summary: what, argv: ['sh', '-c', 'echo "start $3 $2" >> "$1"; sleep "$4"; echo "end $3 $2" >> "$1"; [ "$2" != "$5" ]', 'sh', join(dir, 'order.log'), h.name, what, String(seconds), fail] });
+  const rollingPlay = (dir: string, options: { fail?: string; serving?: boolean } = {}): Play[] => [{
+    name: 'bp',
+    hosts: 'bp',
+    ...(options.serving !== undefined ? { serving: () => fact('serving', ['sh', '-c', options.serving ? 'true' : 'false'], (r) => r.code === 0) } : {}),
+    steps: [
+      { name: 'files', run: logged(dir, 'files', 0.2) },
+      { name: 'restart', rolling: true, run: logged(dir, 'restart', 0.3, options.fail ?? '') },
+    ],
+  }];
+  /** the most hosts in a step at once, from the log */
+  const most = (dir: string, what: string) => {
+    let now = 0;
+    let max = 0;
+    for (const line of readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n')) {
+      if (line.startsWith(`start ${what}`)) max = Math.max(max, ++now);
+      if (line.startsWith(`end ${what}`)) now--;
+    }
+    return max;
+  };
+
+  it('rolling steps take turns, one host at a time by default; the steps before them do not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+    const report = await run('apply', rollingPlay(dir), dir, inventoryText, 25);
+    assert.deepEqual(report.recap.map((r) => r.failed), [0, 0, 0]);
+    assert.equal(most(dir, 'restart'), 1);
+    assert.equal(most(dir, 'files'), 3);
+  });
+
+  it('--serial 2 lets two at once; --serial 100% all', async () => {
+    const two = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+    await run('apply', rollingPlay(two), two, inventoryText, 25, { count: 2 });
+    assert.equal(most(two, 'restart'), 2);
+    const all = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+    await run('apply', rollingPlay(all), all, inventoryText, 25, { percent: 100 });
+    assert.equal(most(all, 'restart'), 3);
+  });
+
+  it('a host that fails in its turn stops the turns after it; the others are not touched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+    const report = await run('apply', rollingPlay(dir, { fail: 'h1' }), dir, inventoryText, 25);
+    const reasons = Object.fromEntries(report.recap.map((r) => [r.host, r.reason ?? '']));
+    assert.match(reasons.h1!, /restart/);
+    assert.match(reasons.h2!, /not run: h1 failed in its turn/);
+    assert.match(reasons.h3!, /not run: h1 failed in its turn/);
+    assert.ok(!readFileSync(join(dir, 'order.log'), 'utf8').includes('start restart h2'));
+  });
+
+  it('hosts that do not serve yet need no turn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+    await run('apply', rollingPlay(dir, { serving: false }), dir, inventoryText, 25);
+    assert.equal(most(dir, 'restart'), 3);
+  });
+});
+
+describe('operations on other hosts', () => {
+  it('a step of one host plans and acts on another, shown as "on HOST"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-delegate-'));
+    const plays: Play[] = [{
+      name: 'bp',
+      hosts: 'bp',
+      steps: [{ name: 'drain', run: (h) => ops.onHosts('mark', h.cluster.members('lb'), (on) => ops.file({ path: join(dir, `${on.name}-drains-${h.name}`), content: 'down\n' })) }],
+    }];
+    const report = await run('apply', plays, dir, '[lb]\nh1\n[bp]\nh2\n', 25);
+    const step = report.results.find((r) => r.host === 'h2')!;
+    assert.equal(step.status, 'changed', step.reason);
+    assert.match(step.changes[0]!.summary, /^on h1: create .*h1-drains-h2/);
+    assert.equal(readFileSync(join(dir, 'h1-drains-h2'), 'utf8'), 'down\n');
   });
 });
