@@ -7,6 +7,7 @@ import { mask } from '../core/secret.js';
 import type { OwedHandlers } from '../state/owedHandlers.js';
 import type { SecretStore } from '../state/secretStore.js';
 import { EngineHost, type Transport } from './engineHost.js';
+import { Turnstile } from './turnstile.js';
 import { describe, runHostPlay } from './hostPlay.js';
 import { localExecutor } from './localExecutor.js';
 import { Sessions } from './sessions.js';
@@ -97,10 +98,10 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
   // the hosts a play has finished on, for the checks across them
   const reachedIn = new Map<Play, EngineHost[]>(plays.map((p) => [p, []]));
   const turnstiles = new Map<Play, Turnstile>(remotePlays.map((p) => {
-    const members = participating.filter((h) => inPlay(p, h)).length;
+    const members = participating.filter((h) => inPlay(p, h)).map((h) => h.name);
     const serial = options.serial;
-    const size = !serial ? 1 : 'count' in serial ? serial.count : Math.max(1, Math.ceil((serial.percent / 100) * members));
-    return [p, { turns: new Semaphore(size), holders: new Set<string>(), failed: 0, members, stop: undefined }];
+    const size = !serial ? 1 : 'count' in serial ? serial.count : Math.max(1, Math.ceil((serial.percent / 100) * members.length));
+    return [p, new Turnstile(members, size)];
   }));
   const pendingIn = new Map<Play, number>(remotePlays.map((p) => [p, participating.filter((h) => inPlay(p, h)).length]));
 
@@ -110,14 +111,12 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     const t0 = Date.now();
     const turnstile = turnstiles.get(play);
     const finish = (o: HostOutcome, reason?: string) => {
-      if (turnstile?.holders.delete(host.name)) {
-        if (o !== 'ok') {
-          turnstile.failed++;
-          const tolerated = options.maxFailPercent < 100 && turnstile.failed <= (options.maxFailPercent / 100) * turnstile.members;
-          if (!tolerated) turnstile.stop ??= `not run: ${host.name} failed in its turn (${play.name}); the hosts after it keep what they serve`;
-        }
-        turnstile.turns.release();
+      if (turnstile && o !== 'ok' && turnstile.holds(host.name)) {
+        turnstile.failed++;
+        const tolerated = options.maxFailPercent < 100 && turnstile.failed <= (options.maxFailPercent / 100) * turnstile.members;
+        if (!tolerated) turnstile.stop ??= `not run: ${host.name} failed in its turn (${play.name}); the hosts after it keep what they serve`;
       }
+      turnstile?.leave(host.name);
       if (o !== 'ok' || !outcome.has(host.name)) outcome.set(host.name, o);
       if (reason) r.reason = mask(reason);
       r.ms += Date.now() - t0;
@@ -129,7 +128,10 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       }
     };
     const earlier = outcome.get(host.name);
-    if (earlier && earlier !== 'ok') return; // failed in an earlier play
+    if (earlier && earlier !== 'ok') {
+      turnstile?.leave(host.name); // failed in an earlier play: no turn here
+      return;
+    }
     if (aborted) return finish('stopped', `not run: ${aborted}`);
     let ctx: EngineHost;
     try {
@@ -155,18 +157,16 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       if (t.stop) return t.stop;
       working.release();
       try {
-        await t.turns.acquire();
+        await t.enter(host.name);
       } finally {
         await working.acquire();
       }
-      if (t.stop) {
-        t.turns.release();
-        return t.stop;
-      }
-      t.holders.add(host.name);
-      return undefined;
+      if (t.stop) t.leave(host.name);
+      return t.stop;
     };
     const serving = play.serving?.(ctx);
+    const rolls = await rollsOn(play, ctx, serving, options.serial !== undefined);
+    if (rolls === 'no') turnstile?.leave(host.name); // needs no turn: the hosts after it need not wait for it
     const failure = await runHostPlay(play, ctx, [...(play.cluster ?? []).flatMap((c) => c.facts(ctx)), ...(serving ? [serving] : [])], {
       mode: options.mode,
       tags: options.tags,
@@ -177,7 +177,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       aborted: () => aborted,
       needed,
       turn,
-      rolls: await rollsOn(play, ctx, serving, options.serial !== undefined),
+      rolls,
     });
     if (failure?.outcome === 'unreachable') r.unreachable = 1;
     finish(failure?.outcome ?? 'ok', failure?.reason);
@@ -223,16 +223,6 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     ...(local ? { local } : {}),
     ms: Date.now() - started,
   };
-}
-
-interface Turnstile {
-  turns: Semaphore;
-  /** hosts in their turn now */
-  holders: Set<string>;
-  failed: number;
-  members: number;
-  /** once set, no more turns: why */
-  stop: string | undefined;
 }
 
 /** Whether a host takes turns in a play: all of it with --serial; its rolling steps when it serves. */
