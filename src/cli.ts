@@ -49,7 +49,7 @@ function runOptions<T>(y: Argv<T>) {
     .option('max-fail-percent', { type: 'number', default: 100, describe: 'stop starting work once more than this share of hosts failed' })
     .option('any-errors-fatal', { type: 'boolean', default: false, describe: 'stop every host after the first failure' })
     .option('lock-wait', { type: 'number', default: 60, describe: 'seconds to wait for another st2prov run on a host' })
-    .option('serial', { type: 'string', describe: 'N or N%: at most this many hosts of a play in its disruptive part at once (default for rolling steps: 1)' })
+    .option('serial', { type: 'string', describe: 'N or N%: at most this many hosts of a play in its disruptive part at once, in inventory order (default for rolling steps: 1)' })
     .check((a) => {
       if (a.serial !== undefined) serialOf(last(a.serial) as string);
       atLeastZero('--max-fail-percent', a.maxFailPercent);
