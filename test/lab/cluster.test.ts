@@ -176,6 +176,27 @@ describe('the whole HA cluster on the lab: controller playbook, then site playbo
     assert.match(r.stdout, /ok {3}cluster +exactly one timers node — st2-multi-node-1/);
   });
 
+  it('check names what one blueprint holds differently from the others; apply puts it back', async () => {
+    const edit = [
+      ssh(lab(), bp(2).address, "echo 'intruder:$apr1$x$y' >> /etc/st2/htpasswd && sed -i 's/^\\[api\\]$/[api]\\nallow_origin = */' /etc/st2/st2.conf"),
+      ssh(lab(), bp(3).address, 'echo "# changed by hand" >> /opt/stackstorm/packs/hello_st2/actions/hello.yaml'),
+    ];
+    for (const e of edit) assert.equal(e.code, 0, e.stderr);
+    const r = await st2prov(['check', inventory, ...VARS]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    const failedLines = r.stdout.split('\n').filter((l) => l.startsWith('FAIL'));
+    assert.deepEqual(failedLines.map((l) => l.replace(/\s+/g, ' ')), [
+      'FAIL cluster the same htpasswd on every blueprint — differs: [st2-multi-node-1, st2-multi-node-3] vs [st2-multi-node-2]',
+      'FAIL cluster the same st2.conf on every blueprint, but for its own keys — differs: [api] allow_origin [st2-multi-node-1, st2-multi-node-3] vs [st2-multi-node-2]',
+      'FAIL cluster the same packs on every blueprint — differs: hello_st2 [st2-multi-node-1, st2-multi-node-2] vs [st2-multi-node-3]',
+    ], r.stdout);
+    const apply = await site('apply', three, '--json');
+    assert.equal(apply.code, 0, failures(apply));
+    const again = await st2prov(['check', inventory, ...VARS]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /ok {3}cluster +the same datastore key on every blueprint — alike on 3 blueprint\(s\)/);
+  });
+
   it('each blueprint has the shared config but for its per-node keys', () => {
     const conf = (i: number) => ssh(lab(), bp(i).address, 'cat /etc/st2/st2.conf').stdout;
     const strip = (text: string) => text.replace(/^(sensor_node_name|partition_provider|enable) = .*$/gm, '$1 = <per node>');
