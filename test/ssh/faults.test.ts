@@ -60,7 +60,7 @@ describe('faults stay with their host, and nothing is left half-written', () => 
     assert.equal(run.code, 4, failures(run));
     const host = run.json.hosts.find((h) => h.host === 'sudo-password')!;
     assert.match(host.reason!, /cannot become root with sudo as st2prov-pw: .*(incorrect password|Sorry)/i);
-    assert.ok(seconds < 30, `answered in ${seconds} s, not hung`);
+    assert.ok(seconds < 120, `answered in ${seconds} s, not hung`);
     assert.equal(readFileSync(join(ws.target, 'root.whoami'), 'utf8'), 'root\n');
     assert.ok(!(run.stdout + run.stderr).includes('not the password'), 'the wrong password is not printed either');
   });
