@@ -56,7 +56,13 @@ export interface HostFacts {
 export interface ClusterCheck {
   title: string;
   facts(host: HostContext): Fact<unknown>[];
-  verify(hosts: readonly HostFacts[], cluster: ClusterView): Verdict[];
+  /**
+   * `unreached` names the play's hosts that could not be read: only for a check that is
+   * `partial`; any other fails whole when one is missing.
+   */
+  verify(hosts: readonly HostFacts[], cluster: ClusterView, unreached: readonly string[]): Verdict[];
+  /** judges what survives with the hosts it can reach (a cluster that has lost one), naming the others */
+  partial?: boolean;
 }
 
 export interface Play {
@@ -68,6 +74,8 @@ export interface Play {
   handlers?: Record<string, (host: HostContext) => Operation>;
   /** a play whose hosts need this group to have succeeded first */
   needs?: string;
+  /** whether the play belongs to this cluster at all (the controller tier's: three controllers); absent, it always does */
+  when?(cluster: ClusterView): boolean;
   /** run before any host is contacted: cluster-wide rules that must refuse bad input */
   validate?(cluster: ClusterView): void;
   /** checks across the play's hosts, after their steps */

@@ -72,6 +72,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
 
   try {
     for (const play of plays) {
+      if (play.when && !play.when(options.cluster)) continue;
       const members = play.hosts === LOCALHOST ? [localhostOf(options.cluster)] : hosts.filter((h) => inPlay(play, h));
       if (members.length === 0) continue;
       members.forEach((h) => participated.add(h.name));
@@ -145,7 +146,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
 async function verifyAcross(check: ClusterCheck, play: Play, cluster: ClusterView, reached: readonly EngineHost[]): Promise<Verdict[]> {
   const all = [...new Set([...cluster.members(play.hosts), ...reached.map((c) => c.host)].map((h) => h.name))];
   const missing = all.filter((name) => !reached.some((c) => c.name === name));
-  if (missing.length) return [{ check: check.title, ok: false, detail: `not every host was checked (${missing.join(', ')}: unreachable or left out by --limit/--role)` }];
+  if (missing.length && !check.partial) return [{ check: check.title, ok: false, detail: `not every host was checked (${missing.join(', ')}: unreachable or left out by --limit/--role)` }];
   const order = (name: string) => all.indexOf(name);
   const facts: HostFacts[] = [];
   for (const ctx of [...reached].sort((a, b) => order(a.name) - order(b.name))) {
@@ -161,7 +162,7 @@ async function verifyAcross(check: ClusterCheck, play: Play, cluster: ClusterVie
     });
   }
   try {
-    return check.verify(facts, cluster);
+    return check.verify(facts, cluster, missing);
   } catch (err) {
     return [{ check: check.title, ok: false, detail: describe(err) }];
   }

@@ -177,10 +177,13 @@ export const VARIABLES = {
   st2_repo_suite: text('./'),
   st2_repo_components: list(),
   controller_address: address(),
+  lb_vip: address(),
+  lb_vip_interface: optionalText(),
   st2_public_url: url(),
   mongodb_package: name('mongodb-server'),
   pg_hba_network: list(),
   pg_hba_method: optionalOneOf(PG_HBA_METHODS),
+  postgresql_primary: address(),
   rabbitmq_user: name('st2'),
   coordination_backend: oneOf(COORDINATION_BACKENDS, 'redis'),
   coordination_url: optionalText(),
@@ -201,6 +204,11 @@ export const VARIABLES = {
   rabbitmq_password: secret(),
   redis_password: secret(),
   st2_auth_password: secret(),
+  // the controller tier's: shared by its three hosts
+  rabbitmq_erlang_cookie: secret(),
+  redis_sentinel_password: secret(),
+  vrrp_password: secret(),
+  postgresql_replication_password: secret(),
 } satisfies Record<string, Variable<unknown>>;
 
 export type VariableName = keyof typeof VARIABLES;

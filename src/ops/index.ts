@@ -15,3 +15,7 @@ export { nginxConfig } from './nginx.js';
 export { copy } from './copy.js';
 export { kept } from './keep.js';
 export { tlsFiles } from './tlsFiles.js';
+export { rabbitmqCluster, rabbitmqHaQueues } from './rabbitmq.js';
+export { redisConf, sentinelConf, redisFollowsSentinel } from './redis.js';
+export { mongoReplicaSet } from './mongo.js';
+export { keepalivedConfig } from './keepalived.js';

@@ -1,0 +1,34 @@
+import type { HostContext } from '../src/core/context.js';
+import type { Play } from '../src/core/operation.js';
+import { isSecret } from '../src/core/secret.js';
+import * as ops from '../src/ops/index.js';
+import { tierNames } from '../src/stackstorm/material.js';
+import { REDIS_PORT, SENTINEL_PORT } from '../src/stackstorm/sentinel.js';
+import { mongoMember, rabbitNode, rabbitNodes } from '../src/stackstorm/tier.js';
+import { controllers, isTier } from '../src/stackstorm/topology.js';
+
+/**
+ * The controller tier, once each controller runs its services: they become one cluster each.
+ * RabbitMQ's nodes join the first controller's and mirror their queues; Redis follows the
+ * master Sentinel watches; MongoDB's members form a replica set. Every step reads what the
+ * cluster already is, so a controller that comes back, or a new one, is joined by the same apply.
+ */
+const text = (value: string | number | { reveal(): string }) => (isSecret(value) ? value.reveal() : String(value));
+const redisTier = (h: HostContext) => h.settings.coordination_backend === 'redis';
+
+export const controllerTierPlay: Play = {
+  name: 'controller tier',
+  hosts: 'controller',
+  when: isTier,
+  steps: [
+    { name: 'RabbitMQ: the controllers are one cluster', tags: ['rabbitmq'], run: (h) =>
+      ops.rabbitmqCluster({ self: rabbitNode(h.host), nodes: rabbitNodes(h.cluster) }) },
+    { name: 'RabbitMQ: queues survive losing a node', tags: ['rabbitmq'], run: () => ops.rabbitmqHaQueues() },
+    { name: 'RabbitMQ user for st2 on the cluster (guest is refused over the network)', tags: ['rabbitmq'], run: (h) =>
+      ops.rabbitmqUser({ user: h.settings.rabbitmq_user, password: h.secret('rabbitmq_password'), address: h.host.address }) },
+    { name: 'Redis: a replica of the master Sentinel watches, unless it is that master', tags: ['redis'], run: (h) => redisTier(h) &&
+      ops.redisFollowsSentinel({ master: text(tierNames(h).sentinelMaster), address: h.host.address, redisPort: REDIS_PORT, sentinelPort: SENTINEL_PORT, password: h.secret('redis_password') }) },
+    { name: 'MongoDB: a replica set of the controllers', tags: ['mongodb'], run: (h) =>
+      ops.mongoReplicaSet({ name: text(tierNames(h).replicaSet), members: controllers(h.cluster).map(mongoMember), self: mongoMember(h.host) }) },
+  ],
+};

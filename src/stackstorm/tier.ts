@@ -1,0 +1,23 @@
+import type { ClusterHost, ClusterView } from '../core/context.js';
+import { controllers } from './topology.js';
+import { MONGODB_PORT } from './urls.js';
+
+/*
+ * How the controller tier's members name each other: by the addresses in the inventory, so
+ * no DNS is needed between them and every host computes the same names.
+ */
+
+/** A controller's RabbitMQ node: a long name on its address (RABBITMQ_USE_LONGNAME). */
+export function rabbitNode(host: ClusterHost): string {
+  return `rabbit@${host.address}`;
+}
+
+/** Every controller's RabbitMQ node, the first controller's first (the one the others join). */
+export function rabbitNodes(cluster: ClusterView): string[] {
+  return controllers(cluster).map(rabbitNode);
+}
+
+/** A controller's member of the MongoDB replica set. */
+export function mongoMember(host: ClusterHost): string {
+  return `${host.address}:${MONGODB_PORT}`;
+}
