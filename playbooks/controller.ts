@@ -9,7 +9,7 @@ import { tierNames, tlsPair } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
 import { redisServerEdit, sentinelEdit } from '../src/stackstorm/sentinel.js';
 import { blueprints, controllers, isTier, pgHbaNetworks, postgresPair, seedController, serviceAddress, validateCluster } from '../src/stackstorm/topology.js';
-import { rabbitNode } from '../src/stackstorm/tier.js';
+import { RABBITMQ_TIER_CONF, rabbitNode } from '../src/stackstorm/tier.js';
 import { st2Features } from '../src/stackstorm/versions.js';
 import { zookeeperConfig } from '../src/stackstorm/zookeeper.js';
 import { controllerTierPlay } from './controllerTier.js';
@@ -107,6 +107,8 @@ export const controllerPlay: Play = {
         ops.confKeys('/etc/rabbitmq/rabbitmq-env.conf', { NODE_IP_ADDRESS: address(h), NODENAME: rabbitNode(h.host), USE_LONGNAME: 'true' }, { style: ENV_STYLE, notify: ['restart rabbitmq'] }),
         // the nodes (and rabbitmqctl) of one cluster share one Erlang cookie
         ops.file({ path: '/var/lib/rabbitmq/.erlang.cookie', content: h.secret('rabbitmq_erlang_cookie'), mode: '0400', owner: 'rabbitmq:rabbitmq', notify: ['restart rabbitmq'] }),
+        ops.directory('/etc/rabbitmq/conf.d', { mode: '0755', owner: 'root:root' }),
+        ops.file({ path: '/etc/rabbitmq/conf.d/50-st2prov-tier.conf', content: RABBITMQ_TIER_CONF, mode: '0644', owner: 'root:root', notify: ['restart rabbitmq'] }),
       ]
       : ops.confKey('/etc/rabbitmq/rabbitmq-env.conf', 'NODE_IP_ADDRESS', address(h), { style: ENV_STYLE, notify: ['restart rabbitmq'] }) },
     { name: 'Redis for coordination: on the controller address, with a password', after: INSTALL, tags: ['redis'], run: (h) => {

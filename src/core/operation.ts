@@ -45,17 +45,27 @@ export interface CheckStep extends StepBase {
 
 export type Step = OperationStep | CheckStep;
 
+/**
+ * What a check across hosts learns from each host beyond its facts: a protocol spoken from it
+ * (MongoDB's replica set status, what its Sentinel says), read once per host like a fact.
+ */
+export interface Probe<T> {
+  key: string;
+  read(host: HostContext): Promise<T>;
+}
+
 /** The facts one host returned, for checks across hosts. */
 export interface HostFacts {
   name: string;
-  /** the fact's value; throws what reading it threw */
-  get<T>(f: Fact<T>): T;
+  /** the fact's (or probe's) value; throws what reading it threw */
+  get<T>(f: Fact<T> | Probe<T>): T;
 }
 
 /** A check across every host of a play (the HA rules), from facts read on each of them. */
 export interface ClusterCheck {
   title: string;
   facts(host: HostContext): Fact<unknown>[];
+  probes?(host: HostContext): Probe<unknown>[];
   /**
    * `unreached` names the play's hosts that could not be read: only for a check that is
    * `partial`; any other fails whole when one is missing.

@@ -1,7 +1,7 @@
 import type { ClusterHost, ClusterView } from '../core/context.js';
 import type { Fact } from '../core/fact.js';
 import { pool } from '../core/limiter.js';
-import type { ClusterCheck, HostFacts, Play } from '../core/operation.js';
+import type { ClusterCheck, HostFacts, Play, Probe } from '../core/operation.js';
 import { LOCALHOST, type HostOutcome, type HostRecap, type Mode, type RunEvents, type RunReport, type StepResult, type Verdict } from '../core/results.js';
 import { mask } from '../core/secret.js';
 import type { OwedHandlers } from '../state/owedHandlers.js';
@@ -148,19 +148,21 @@ async function verifyAcross(check: ClusterCheck, play: Play, cluster: ClusterVie
   const missing = all.filter((name) => !reached.some((c) => c.name === name));
   if (missing.length && !check.partial) return [{ check: check.title, ok: false, detail: `not every host was checked (${missing.join(', ')}: unreachable or left out by --limit/--role)` }];
   const order = (name: string) => all.indexOf(name);
-  const facts: HostFacts[] = [];
-  for (const ctx of [...reached].sort((a, b) => order(a.name) - order(b.name))) {
+  const failure = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
+  // every host read at once: a fact or probe may take seconds (rabbitmqctl boots a VM)
+  const facts = await Promise.all([...reached].sort((a, b) => order(a.name) - order(b.name)).map(async (ctx): Promise<HostFacts> => {
     const values = new Map<string, unknown>();
-    for (const f of check.facts(ctx)) values.set(f.key, await ctx.fact(f).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))));
-    facts.push({
+    for (const f of check.facts(ctx)) values.set(f.key, await ctx.fact(f).catch(failure));
+    await Promise.all((check.probes?.(ctx) ?? []).map(async (p) => values.set(p.key, await p.read(ctx).catch(failure))));
+    return {
       name: ctx.name,
-      get<T>(f: Fact<T>): T {
+      get<T>(f: Fact<T> | Probe<T>): T {
         const value = values.get(f.key);
         if (value instanceof Error) throw value;
         return value as T;
       },
-    });
-  }
+    };
+  }));
   try {
     return check.verify(facts, cluster, missing);
   } catch (err) {
