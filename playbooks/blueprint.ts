@@ -14,7 +14,9 @@ import { materialPlay } from './material.js';
 
 /**
  * The guide's blueprint box, in the guide's order: N identical boxes behind the controller,
- * identical but for the per-node keys of the HA rules.
+ * identical but for the per-node keys of the HA rules. Every step but starting st2 uses
+ * nothing of the controller's (repositories, packages, files), so it runs while the
+ * controller is still being set up; st2 starts once the controller is done.
  */
 const features = (h: HostContext) => st2Features(h.settings.st2_version);
 const pinned = (h: HostContext, name: string) => `${name}=${features(h).version}-${h.settings.st2_package_revision}`;
@@ -27,17 +29,17 @@ export const blueprintPlay: Play = {
   needs: 'controller',
   validate: (cluster) => validateCluster(cluster, { needsController: true }),
   steps: [
-    { name: 'StackStorm apt repository', tags: ['repository'], run: (h) => st2Repository(h.settings) },
+    { name: 'StackStorm apt repository', independent: true, tags: ['repository'], run: (h) => st2Repository(h.settings) },
     // the guide's steps 2 and 3 in one apt transaction
-    { name: INSTALL, tags: ['packages'], run: (h) => ops.packages([pinned(h, 'st2'), ...(features(h).mistral ? [pinned(h, 'st2mistral')] : []), 'nginx']) },
-    { name: 'mistral.conf: database and messaging at the controller', after: INSTALL, tags: ['mistral'], run: (h) => features(h).mistral &&
+    { name: INSTALL, independent: true, tags: ['packages'], run: (h) => ops.packages([pinned(h, 'st2'), ...(features(h).mistral ? [pinned(h, 'st2mistral')] : []), 'nginx']) },
+    { name: 'mistral.conf: database and messaging at the controller', independent: true, after: INSTALL, tags: ['mistral'], run: (h) => features(h).mistral &&
       ops.iniKeys('/etc/mistral/mistral.conf', [
         ['database', 'connection', mistralDatabaseUrl(h)],
         ['DEFAULT', 'transport_url', amqpUrl(h, 'rabbit')],
       ], { notify: ['restart mistral'] }) },
-    { name: 'st2auth users, the same htpasswd on every blueprint', after: INSTALL, tags: ['auth'], run: (h) =>
+    { name: 'st2auth users, the same htpasswd on every blueprint', independent: true, after: INSTALL, tags: ['auth'], run: (h) =>
       ops.file({ path: '/etc/st2/htpasswd', content: htpasswd(h), mode: '0640', owner: 'root:st2', notify: ['restart st2'] }) },
-    { name: 'cluster secrets: datastore key and stanley key pair', after: INSTALL, tags: ['auth'], run: (h) => {
+    { name: 'cluster secrets: datastore key and stanley key pair', independent: true, after: INSTALL, tags: ['auth'], run: (h) => {
       const key = h.material(DATASTORE_KEY);
       const stanley = h.material(STANLEY_KEYS);
       return [
@@ -50,7 +52,7 @@ export const blueprintPlay: Play = {
       ];
     } },
     // the guide's step 8 (authentication) is the [auth] section of this shared file
-    { name: 'the shared st2.conf, pointing at the controller', after: INSTALL, tags: ['st2conf'], run: (h) =>
+    { name: 'the shared st2.conf, pointing at the controller', independent: true, after: INSTALL, tags: ['st2conf'], run: (h) =>
       ops.template('st2.conf.ejs', {
         features: features(h),
         node: { name: h.name, ...node(h) },
@@ -60,19 +62,19 @@ export const blueprintPlay: Play = {
         ...(isTier(h.cluster) ? { messaging_cluster_urls: amqpClusterUrls(h) } : {}),
         coordination_url: coordinationUrl(h),
       }, { path: '/etc/st2/st2.conf', mode: '0640', owner: 'root:st2', notify: ['restart st2'] }) },
-    { name: 'blueprint nginx: TLS termination for this box’s services', after: INSTALL, tags: ['nginx'], run: (h) => [
+    { name: 'blueprint nginx: TLS termination for this box’s services', independent: true, after: INSTALL, tags: ['nginx'], run: (h) => [
       ...ops.tlsFiles(tlsPair(h), { notify: ['reload nginx'] }),
       ops.absent('/etc/nginx/sites-enabled/default', { notify: ['reload nginx'] }),
       ops.nginxConfig('nginx-blueprint.conf.ejs', '/etc/nginx/conf.d/st2.conf', { mistral: features(h).mistral }, ['reload nginx']),
       ops.service(answering(h, { name: 'nginx', state: 'started', enabled: true })),
     ] },
-    { name: 'HA roles of this node: timers, garbage collector, sensors', after: INSTALL, tags: ['ha'], run: (h) => [
+    { name: 'HA roles of this node: timers, garbage collector, sensors', independent: true, after: INSTALL, tags: ['ha'], run: (h) => [
       ops.confKey('/etc/default/st2ctl', 'COMPONENTS', node(h).components, { style: ENV_STYLE, notify: ['restart st2'] }),
       node(h).partitionProvider?.startsWith('name:file') && ops.copy(h.settings.sensor_partitions_file!, { path: SENSOR_PARTITIONS_FILE, mode: '0644', owner: 'root:root', notify: ['restart st2'] }),
     ] },
-    { name: 'packs synced from the control machine', after: INSTALL, tags: ['packs'], run: (h) =>
+    { name: 'packs synced from the control machine', independent: true, after: INSTALL, tags: ['packs'], run: (h) =>
       ops.dirSync({ source: h.settings.packs_dir, optional: true, dest: '/opt/stackstorm/packs', delete: h.settings.packs_delete, notify: node(h).registersContent ? ['register content'] : [] }) },
-    { name: 'systemd: st2 gets the time it needs to stop gracefully', after: INSTALL, tags: ['services'], run: (h) =>
+    { name: 'systemd: st2 gets the time it needs to stop gracefully', independent: true, after: INSTALL, tags: ['services'], run: (h) =>
       gracefulStopUnits(features(h)).map((unit) => ops.systemdDropIn({ unit, name: 'st2prov-graceful-stop.conf', content: GRACEFUL_STOP_DROP_IN })) },
     { name: 'st2 services: this node’s run, the others stay off', after: INSTALL, tags: ['services'], run: (h) => ops.services([
       ...st2Components(features(h)).map((name) => node(h).components.includes(name) ? answering(h, { name, state: 'started' as const, enabled: true }) : { name, state: 'stopped' as const, enabled: false }),

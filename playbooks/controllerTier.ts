@@ -20,6 +20,7 @@ export const controllerTierPlay: Play = {
   name: 'controller tier',
   hosts: 'controller',
   when: isTier,
+  together: true,
   steps: [
     { name: 'RabbitMQ: the controllers are one cluster', tags: ['rabbitmq'], run: (h) =>
       ops.rabbitmqCluster({ self: rabbitNode(h.host), nodes: rabbitNodes(h.cluster) }) },

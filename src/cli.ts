@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { hostsCommand } from './commands/hosts.js';
-import { runCommand, type RunCommandOptions } from './commands/run.js';
+import type { RunCommandOptions } from './commands/run.js';
+import type { Serial } from './engine/runner.js';
 import type { Mode } from './core/results.js';
 import { mask } from './core/secret.js';
 import { projectRoot } from './paths.js';
@@ -49,12 +49,22 @@ function runOptions<T>(y: Argv<T>) {
     .option('max-fail-percent', { type: 'number', default: 100, describe: 'stop starting work once more than this share of hosts failed' })
     .option('any-errors-fatal', { type: 'boolean', default: false, describe: 'stop every host after the first failure' })
     .option('lock-wait', { type: 'number', default: 60, describe: 'seconds to wait for another st2prov run on a host' })
+    .option('serial', { type: 'string', describe: 'N or N%: at most this many hosts of a play in its disruptive part at once (default for rolling steps: 1)' })
     .check((a) => {
+      if (a.serial !== undefined) serialOf(last(a.serial) as string);
       atLeastZero('--max-fail-percent', a.maxFailPercent);
       if ((last(a.maxFailPercent) as number) > 100) throw new CliUsage('--max-fail-percent must be from 0 to 100');
       atLeastZero('--lock-wait', a.lockWait);
       return true;
     });
+}
+
+/** --serial N or N%. */
+function serialOf(text: string): Serial {
+  const m = /^(\d+)(%?)$/.exec(String(text).trim());
+  const n = m ? Number(m[1]) : NaN;
+  if (!m || n < 1 || (m[2] && n > 100)) throw new CliUsage(`--serial must be a whole number of hosts (1 or more) or a percentage (1% to 100%), not "${text}"`);
+  return m[2] ? { percent: n } : { count: n };
 }
 
 function positive(flag: string, value: unknown, options: { integer?: boolean } = {}): void {
@@ -96,6 +106,7 @@ function runArgs(mode: Mode, a: Args): RunCommandOptions {
     anyErrorsFatal: Boolean(a.anyErrorsFatal),
     maxFailPercent: (a.maxFailPercent as number | undefined) ?? 100,
     lockWaitSeconds: (a.lockWait as number | undefined) ?? 60,
+    ...(a.serial !== undefined ? { serial: serialOf(a.serial as string) } : {}),
     json: a.json as boolean,
     verbose: a.verbose as boolean,
     exitCode: Boolean(a.exitCode),
@@ -110,7 +121,9 @@ function runArgs(mode: Mode, a: Args): RunCommandOptions {
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version;
+  // a command's modules load when it runs: --help and completion load none of them
   const run = (mode: Mode) => async (a: Args) => {
+    const { runCommand } = await import('./commands/run.js');
     code = await runCommand(runArgs(mode, lastValues(a)));
   };
   const parser = yargs(argv)
@@ -120,8 +133,9 @@ export async function main(argv: string[]): Promise<number> {
     .command('diff [inventory]', 'dry run: exactly what apply would change, with unified diffs', (y) =>
       runOptions(y).option('exit-code', { type: 'boolean', default: false, describe: 'exit 8 when changes are pending' }), run('diff'))
     .command('check [inventory]', 'read-only health of a deployed cluster: components, load balancer, dependencies, HA rules', (y) => connecting(y), run('check'))
-    .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), (args) => {
+    .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), async (args) => {
       const a = lastValues(args);
+      const { hostsCommand } = await import('./commands/hosts.js');
       code = hostsCommand({ inventory: a.inventory as string, limit: a.limit as string | undefined, role: a.role as string | undefined, extraVars: a.extraVars as string[], json: a.json as boolean });
     })
     .example('$0 apply inventory.ini', 'converge every host')

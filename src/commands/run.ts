@@ -18,7 +18,7 @@ import { loadPlaybook } from './playbook.js';
 export interface RunCommandOptions
   extends SelectionOptions,
     ConnectOptions,
-    Pick<RunOptions, 'forks' | 'tags' | 'skipTags' | 'anyErrorsFatal' | 'maxFailPercent' | 'lockWaitSeconds'> {
+    Pick<RunOptions, 'forks' | 'tags' | 'skipTags' | 'anyErrorsFatal' | 'maxFailPercent' | 'lockWaitSeconds' | 'serial'> {
   mode: Mode;
   playbook: string;
   json: boolean;
@@ -56,6 +56,7 @@ export async function runCommand(options: RunCommandOptions, io = { out: process
       anyErrorsFatal: options.anyErrorsFatal,
       maxFailPercent: options.maxFailPercent,
       lockWaitSeconds: options.lockWaitSeconds,
+      ...(options.serial ? { serial: options.serial } : {}),
       connect,
       vault,
       owed,

@@ -59,6 +59,13 @@ export interface HostContext extends TcpOpener {
   material(spec: MaterialSpec): Material;
   /** The store behind secret() and material(), for the step that makes them. */
   readonly vault: Vault;
+  /**
+   * Another host of the cluster, for an operation this host's step does there (take this
+   * blueprint out of the load balancer on every controller): its own connection, lock and facts.
+   */
+  on(host: ClusterHost): Promise<HostContext>;
+  /** What was read of this host is stale: a change was made on it (by another host's step too). */
+  forget(): void;
 }
 
 /** Where cluster secrets and material are kept (the state folder beside the inventory). */

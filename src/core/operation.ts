@@ -25,6 +25,16 @@ export type CheckList = List<Check>;
 interface StepBase {
   name: string;
   tags?: string[];
+  /**
+   * Uses nothing the group its play needs provides (files, packages): it runs while that group
+   * is still being set up. The first step that is not independent waits for the group.
+   */
+  independent?: boolean;
+  /**
+   * Disrupts what the host serves (stops, upgrades, restarts): from this step on, and in its
+   * handlers, hosts that serve take turns, a batch at a time (one by default, --serial N).
+   */
+  rolling?: boolean;
   /** names the step a missing input waits for in a dry run, when it is not simply the latest changed one */
   after?: string;
 }
@@ -82,14 +92,22 @@ export interface Play {
   steps: Step[];
   /** handler name → operation; run once at the end of the play, only when notified */
   handlers?: Record<string, (host: HostContext) => Operation>;
-  /** a play whose hosts need this group to have succeeded first */
+  /** a group whose hosts must have finished their plays, without failing, before this play's steps that are not independent */
   needs?: string;
+  /**
+   * Its hosts start it together: each waits (before its first step that is not independent)
+   * until every host of the play is done with the plays before it, or failed in them. The
+   * controller tier's clusters join nodes that must all be running.
+   */
+  together?: boolean;
   /** whether the play belongs to this cluster at all (the controller tier's: three controllers); absent, it always does */
   when?(cluster: ClusterView): boolean;
   /** run before any host is contacted: cluster-wide rules that must refuse bad input */
   validate?(cluster: ClusterView): void;
   /** checks across the play's hosts, after their steps */
   cluster?: ClusterCheck[];
+  /** for rolling steps: whether a host serves now (a fresh host does not, and needs no turn) */
+  serving?(host: HostContext): Fact<boolean>;
 }
 
 export function isCheckStep(step: Step): step is CheckStep {

@@ -36,7 +36,12 @@ export class EngineHost implements HostContext {
     private readonly executor: Executor,
     readonly vault: Vault,
     readonly cluster: ClusterView,
+    private readonly others: (host: ClusterHost) => Promise<HostContext> = () => Promise.reject(new Error('bug: no other hosts here')),
   ) {}
+
+  on(host: ClusterHost): Promise<HostContext> {
+    return this.others(host);
+  }
 
   get name(): string {
     return this.host.name;

@@ -16,6 +16,15 @@ export interface HostPlayOptions {
   stepStarted(step: string): void;
   /** why the run stops, once it must */
   aborted(): string | undefined;
+  /** waits for the group the play needs; says why not to go on when it failed */
+  needed(): Promise<string | undefined>;
+  /**
+   * Waits for this host's turn (its batch, with --serial or a rolling step) before the part
+   * of the play that rolls; says why not to go on when an earlier batch failed.
+   */
+  turn(): Promise<string | undefined>;
+  /** whether this host takes turns: always with --serial; for a rolling step, when it serves (Play.serving) */
+  rolls: 'whole play' | 'rolling steps' | 'no';
 }
 
 /** What a step will do on this host, planned when the play starts there. */
@@ -55,7 +64,26 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
   const facts = planned.flatMap((p) => [...(p.ops ?? []), ...(p.checks ?? [])].flatMap((w) => w.facts?.(ctx) ?? []));
   await ctx.prefetch([...facts, ...extraFacts]).catch(() => undefined);
 
+  let waited = false;
+  let turned = options.rolls === 'no';
+  const takeTurn = async () => {
+    turned = true;
+    return options.turn();
+  };
+  if (options.rolls === 'whole play') {
+    const blocked = await takeTurn();
+    if (blocked) return { outcome: 'stopped', reason: blocked };
+  }
   for (const p of planned) {
+    if (!waited && !p.step.independent) {
+      waited = true;
+      const blocked = await options.needed();
+      if (blocked) return { outcome: 'stopped', reason: blocked };
+    }
+    if (!turned && p.step.rolling) {
+      const blocked = await takeTurn();
+      if (blocked) return fail(blocked);
+    }
     const stop = options.aborted();
     if (stop) return { outcome: 'stopped', reason: `stopped: ${stop}` };
     const t0 = Date.now();
@@ -101,6 +129,16 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     }
   }
 
+  if (!waited && notified.size) {
+    // handlers restart what may use the needed group's services: they wait for it too
+    const blocked = await options.needed();
+    if (blocked) return fail(blocked);
+  }
+  if (!turned && notified.size && planned.some((p) => p.step.rolling)) {
+    // handlers restart services: on a host that takes turns they roll too
+    const blocked = await takeTurn();
+    if (blocked) return fail(blocked);
+  }
   for (const name of Object.keys(play.handlers ?? {})) {
     if (!notified.has(name)) continue;
     const step = `handler: ${name}`;

@@ -1,6 +1,6 @@
 import type { ClusterHost, ClusterView } from '../core/context.js';
 import type { Fact } from '../core/fact.js';
-import { pool } from '../core/limiter.js';
+import { Semaphore } from '../core/limiter.js';
 import type { ClusterCheck, HostFacts, Play, Probe } from '../core/operation.js';
 import { LOCALHOST, type HostOutcome, type HostRecap, type Mode, type RunEvents, type RunReport, type StepResult, type Verdict } from '../core/results.js';
 import { mask } from '../core/secret.js';
@@ -11,9 +11,14 @@ import { describe, runHostPlay } from './hostPlay.js';
 import { localExecutor } from './localExecutor.js';
 import { Sessions } from './sessions.js';
 
+/** --serial: how many hosts of a play may be in its disruptive part at once. */
+export type Serial = { count: number } | { percent: number };
+
 export interface RunOptions {
   mode: Mode;
   forks: number;
+  /** --serial; without it, a play's rolling steps roll one host at a time */
+  serial?: Serial;
   tags: string[];
   skipTags: string[];
   anyErrorsFatal: boolean;
@@ -32,17 +37,20 @@ function localhostOf(cluster: ClusterView): ClusterHost {
 }
 
 /**
- * Runs plays over hosts: one connection and one lock per host for the whole run, hosts in
- * parallel up to --forks, steps in order on each host, the failure policy across them.
- * apply, diff and check are this same run: check's plays are made of checks, and only
- * apply calls a change's action.
+ * Runs plays over hosts: one connection and one lock per host for the whole run, steps in
+ * order on each host, the failure policy across them. apply, diff and check are this same
+ * run: check's plays are made of checks, and only apply calls a change's action.
+ *
+ * Plays on localhost (the control machine) run first. Then every host runs its plays in
+ * order, hosts in parallel up to --forks. Plays overlap: a play that needs a group (the
+ * blueprints need the controller) runs its independent steps at once, and waits for that
+ * group to have finished, without failing, only before its first step that needs it.
  */
 export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHost[], options: RunOptions): Promise<RunReport> {
   const started = Date.now();
   const results: StepResult[] = [];
   const recap = new Map<string, HostRecap>([LOCALHOST, ...hosts.map((h) => h.name)].map((name) => [name, emptyRecap(name)]));
   const outcome = new Map<string, HostOutcome>();
-  const contexts = new Map<string, EngineHost>();
   const sessions = new Sessions({
     forks: options.forks,
     connect: options.connect,
@@ -50,6 +58,8 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     lockWaitSeconds: options.lockWaitSeconds,
     onLockWait: (host) => options.events.message?.(host, 'waiting for another st2prov run on this host to finish'),
   });
+  const contexts = new Map<string, Promise<EngineHost>>();
+  const working = new Semaphore(Math.max(1, options.forks));
   let aborted: string | undefined;
 
   const record = (result: StepResult) => {
@@ -64,85 +74,207 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     options.events.stepFinished?.(result);
   };
 
-  const remote = plays.filter((p) => p.hosts !== LOCALHOST);
-  sessions.warm(hosts.filter((h) => remote.some((p) => inPlay(p, h))));
-
-  const participated = new Set<string>();
+  const active = plays.filter((p) => !p.when || p.when(options.cluster));
+  const localPlays = active.filter((p) => p.hosts === LOCALHOST);
+  const remotePlays = active.filter((p) => p.hosts !== LOCALHOST);
+  const playsOf = (host: ClusterHost) => remotePlays.filter((p) => inPlay(p, host));
+  const participating = hosts.filter((h) => playsOf(h).length > 0);
+  sessions.warm(participating);
   const failedCount = () => [...outcome.entries()].filter(([h, o]) => h !== LOCALHOST && o !== 'ok').length;
 
-  try {
-    for (const play of plays) {
-      if (play.when && !play.when(options.cluster)) continue;
-      const members = play.hosts === LOCALHOST ? [localhostOf(options.cluster)] : hosts.filter((h) => inPlay(play, h));
-      if (members.length === 0) continue;
-      members.forEach((h) => participated.add(h.name));
-      const blockedBy = play.needs ? hosts.filter((h) => h.groups.includes(play.needs!) && outcome.get(h.name) && outcome.get(h.name) !== 'ok').map((h) => h.name) : [];
-      const extraFacts = (ctx: EngineHost): Fact<unknown>[] => (play.cluster ?? []).flatMap((c) => c.facts(ctx));
-      const reached: EngineHost[] = [];
-
-      await pool(members, options.forks, async (host) => {
-        const r = recap.get(host.name)!;
-        const t0 = Date.now();
-        const finish = (o: HostOutcome, reason?: string) => {
-          if (o !== 'ok' || !outcome.has(host.name)) outcome.set(host.name, o);
-          if (reason) r.reason = mask(reason);
-          r.ms += Date.now() - t0;
-          options.events.hostFinished?.(host.name, play.name, o, reason && mask(reason));
-          if (o !== 'ok' && !aborted && host.name === LOCALHOST) aborted = 'the control machine’s step failed';
-          else if (o !== 'ok' && !aborted) {
-            if (options.anyErrorsFatal) aborted = `${host.name} failed and --any-errors-fatal is set`;
-            else if (options.maxFailPercent < 100 && failedCount() > (options.maxFailPercent / 100) * hosts.length) aborted = `more than ${options.maxFailPercent}% of hosts failed`;
-          }
-        };
-        const earlier = outcome.get(host.name);
-        if (earlier && earlier !== 'ok') return; // failed in an earlier play
-        if (aborted) return finish('stopped', `not run: ${aborted}`);
-        if (blockedBy.length) return finish('stopped', `not run: needs ${play.needs} ${blockedBy.join(', ')}, which failed`);
-        let ctx = contexts.get(host.name);
-        if (!ctx) {
-          try {
-            const executor = host.name === LOCALHOST ? localExecutor : await sessions.connection(host);
-            ctx = new EngineHost(host, executor, options.vault, options.cluster);
-            contexts.set(host.name, ctx);
-          } catch (err) {
-            r.unreachable = 1;
-            return finish('unreachable', describe(err));
-          }
-        }
-        reached.push(ctx);
-        const failure = await runHostPlay(play, ctx, extraFacts(ctx), {
-          mode: options.mode,
-          tags: options.tags,
-          skipTags: options.skipTags,
-          owed: options.owed,
-          record,
-          stepStarted: (step) => options.events.stepStarted?.(host.name, play.name, step),
-          aborted: () => aborted,
-        });
-        if (failure?.outcome === 'unreachable') r.unreachable = 1;
-        finish(failure?.outcome ?? 'ok', failure?.reason);
-      });
-
-      for (const check of play.cluster ?? []) {
-        const t0 = Date.now();
-        const verdicts = await verifyAcross(check, play, options.cluster, reached);
-        record({ host: 'cluster', play: play.name, step: check.title, status: verdicts.every((v) => v.ok) ? 'ok' : 'failed', changes: [], verdicts, ms: Date.now() - t0 });
-      }
+  const contextOf = (host: ClusterHost): Promise<EngineHost> => {
+    let ctx = contexts.get(host.name);
+    if (!ctx) {
+      ctx = (async () => new EngineHost(host, host.name === LOCALHOST ? localExecutor : await sessions.connection(host), options.vault, options.cluster, contextOf))();
+      contexts.set(host.name, ctx);
     }
+    return ctx;
+  };
+
+  // each host's whole pipeline of plays: what a play that needs a group waits for
+  const pipelines = new Map<string, Promise<void>>();
+  // (hosts of the waiting play itself are not waited for: a play cannot need its own hosts)
+  const groupDone = (group: string, play: Play) => Promise.all(participating.filter((h) => h.groups.includes(group) && !inPlay(play, h)).map((h) => pipelines.get(h.name)));
+  // the hosts a play has finished on, for the checks across them
+  const reachedIn = new Map<Play, EngineHost[]>(active.map((p) => [p, []]));
+  // a play whose hosts start it together: each host that has come to it (done with the plays before, or failed in them)
+  const gatherings = new Map<Play, Gathering>(remotePlays.filter((p) => p.together).map((p) => [p, gathering(participating.filter((h) => inPlay(p, h)).length)]));
+  const turnstiles = new Map<Play, Turnstile>(remotePlays.map((p) => {
+    const members = participating.filter((h) => inPlay(p, h)).length;
+    const serial = options.serial;
+    const size = !serial ? 1 : 'count' in serial ? serial.count : Math.max(1, Math.ceil((serial.percent / 100) * members));
+    return [p, { turns: new Semaphore(size), holders: new Set<string>(), failed: 0, members, stop: undefined }];
+  }));
+  const pendingIn = new Map<Play, number>(remotePlays.map((p) => [p, participating.filter((h) => inPlay(p, h)).length]));
+
+  /** One play on one host, holding a fork slot but while it waits for the group it needs. */
+  const runOn = async (play: Play, host: ClusterHost): Promise<void> => {
+    const r = recap.get(host.name)!;
+    const t0 = Date.now();
+    const turnstile = turnstiles.get(play);
+    const finish = (o: HostOutcome, reason?: string) => {
+      if (turnstile?.holders.delete(host.name)) {
+        if (o !== 'ok') {
+          turnstile.failed++;
+          const tolerated = options.maxFailPercent < 100 && turnstile.failed <= (options.maxFailPercent / 100) * turnstile.members;
+          if (!tolerated) turnstile.stop ??= `not run: ${host.name} failed in its turn (${play.name}); the hosts after it keep what they serve`;
+        }
+        turnstile.turns.release();
+      }
+      if (o !== 'ok' || !outcome.has(host.name)) outcome.set(host.name, o);
+      if (reason) r.reason = mask(reason);
+      r.ms += Date.now() - t0;
+      options.events.hostFinished?.(host.name, play.name, o, reason && mask(reason));
+      if (o !== 'ok' && !aborted && host.name === LOCALHOST) aborted = 'the control machine’s step failed';
+      else if (o !== 'ok' && !aborted) {
+        if (options.anyErrorsFatal) aborted = `${host.name} failed and --any-errors-fatal is set`;
+        else if (options.maxFailPercent < 100 && failedCount() > (options.maxFailPercent / 100) * hosts.length) aborted = `more than ${options.maxFailPercent}% of hosts failed`;
+      }
+    };
+    const earlier = outcome.get(host.name);
+    if (earlier && earlier !== 'ok') return; // failed in an earlier play
+    if (aborted) return finish('stopped', `not run: ${aborted}`);
+    let ctx: EngineHost;
+    try {
+      ctx = await contextOf(host);
+    } catch (err) {
+      r.unreachable = 1;
+      return finish('unreachable', describe(err));
+    }
+    reachedIn.get(play)!.push(ctx);
+    const needed = async (): Promise<string | undefined> => {
+      const together = gatherings.get(play);
+      if (!play.needs && !together) return undefined;
+      working.release();
+      try {
+        await together?.all;
+        if (play.needs) await groupDone(play.needs, play);
+      } finally {
+        await working.acquire();
+      }
+      if (!play.needs) return undefined;
+      const failed = hosts.filter((h) => h.groups.includes(play.needs!) && outcome.get(h.name) && outcome.get(h.name) !== 'ok').map((h) => h.name);
+      return failed.length ? `not run: needs ${play.needs} ${failed.join(', ')}, which failed` : undefined;
+    };
+    const turn = async (): Promise<string | undefined> => {
+      const t = turnstile!;
+      if (t.stop) return t.stop;
+      working.release();
+      try {
+        await t.turns.acquire();
+      } finally {
+        await working.acquire();
+      }
+      if (t.stop) {
+        t.turns.release();
+        return t.stop;
+      }
+      t.holders.add(host.name);
+      return undefined;
+    };
+    const serving = play.serving?.(ctx);
+    const failure = await runHostPlay(play, ctx, [...(play.cluster ?? []).flatMap((c) => c.facts(ctx)), ...(serving ? [serving] : [])], {
+      mode: options.mode,
+      tags: options.tags,
+      skipTags: options.skipTags,
+      owed: options.owed,
+      record,
+      stepStarted: (step) => options.events.stepStarted?.(host.name, play.name, step),
+      aborted: () => aborted,
+      needed,
+      turn,
+      rolls: await rollsOn(play, ctx, serving, options.serial !== undefined),
+    });
+    if (failure?.outcome === 'unreachable') r.unreachable = 1;
+    finish(failure?.outcome ?? 'ok', failure?.reason);
+  };
+
+  const checkAcross = async (play: Play) => {
+    for (const check of play.cluster ?? []) {
+      const t0 = Date.now();
+      const verdicts = await verifyAcross(check, play, options.cluster, reachedIn.get(play)!);
+      record({ host: 'cluster', play: play.name, step: check.title, status: verdicts.every((v) => v.ok) ? 'ok' : 'failed', changes: [], verdicts, ms: Date.now() - t0 });
+    }
+  };
+
+  try {
+    for (const play of localPlays) {
+      await working.use(() => runOn(play, localhostOf(options.cluster)));
+      await checkAcross(play);
+    }
+    for (const host of participating) {
+      pipelines.set(host.name, (async () => {
+        await working.acquire();
+        try {
+          for (const play of playsOf(host)) {
+            gatherings.get(play)?.arrive();
+            await runOn(play, host);
+            pendingIn.set(play, pendingIn.get(play)! - 1);
+            if (pendingIn.get(play) === 0) await checkAcross(play);
+          }
+        } finally {
+          working.release();
+        }
+      })());
+    }
+    await Promise.all(pipelines.values());
   } finally {
     await sessions.closeAll();
   }
-  const local = participated.has(LOCALHOST) ? recap.get(LOCALHOST) : undefined;
+  const local = localPlays.length ? recap.get(LOCALHOST) : undefined;
+  const ran = new Set(participating.map((h) => h.name));
   return {
     mode: options.mode,
     results,
-    recap: [...recap.values()].filter((r) => r.host !== LOCALHOST && participated.has(r.host)),
+    recap: [...recap.values()].filter((r) => ran.has(r.host)),
     ...(local ? { local } : {}),
     ms: Date.now() - started,
   };
 }
 
-/** A check across the play's hosts: only when every one of them (not only the selected) was reached. */
+/** The hosts of a play that start it together: resolved once every one has come to it. */
+interface Gathering {
+  arrive(): void;
+  all: Promise<void>;
+}
+
+function gathering(members: number): Gathering {
+  let left = members;
+  let done!: () => void;
+  const all = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  if (left === 0) done();
+  return {
+    arrive() {
+      if (--left === 0) done();
+    },
+    all,
+  };
+}
+
+interface Turnstile {
+  turns: Semaphore;
+  /** hosts in their turn now */
+  holders: Set<string>;
+  failed: number;
+  members: number;
+  /** once set, no more turns: why */
+  stop: string | undefined;
+}
+
+/** Whether a host takes turns in a play: all of it with --serial; its rolling steps when it serves. */
+async function rollsOn(play: Play, ctx: EngineHost, serving: Fact<boolean> | undefined, serial: boolean): Promise<'whole play' | 'rolling steps' | 'no'> {
+  if (serial) return 'whole play';
+  if (!play.steps.some((s) => s.rolling)) return 'no';
+  if (!serving) return 'rolling steps';
+  return (await ctx.fact(serving).catch(() => true)) ? 'rolling steps' : 'no';
+}
+
+/**
+ * A check across the play's hosts: only when every one of them (not only the selected) was
+ * reached, but for a check that judges what the reached ones still serve (`partial`).
+ */
 async function verifyAcross(check: ClusterCheck, play: Play, cluster: ClusterView, reached: readonly EngineHost[]): Promise<Verdict[]> {
   const all = [...new Set([...cluster.members(play.hosts), ...reached.map((c) => c.host)].map((h) => h.name))];
   const missing = all.filter((name) => !reached.some((c) => c.name === name));

@@ -1,9 +1,13 @@
-import { isMap, isScalar, type Node, type YAMLMap } from 'yaml';
+import type { Node, YAMLMap } from 'yaml';
+import { lazy } from '../core/lazy.js';
 import { InventoryError } from '../core/errors.js';
 import { MAX_GROUP_DEPTH, MAX_HOST_ENTRIES, MAX_RANGE_HOSTS } from './limits.js';
 import { GROUP_NAME, HOST_NAME, VAR_NAME, groupOf, hostNames, type Origin, type ParsedGroup, type ParsedInventory, type VarDef } from './parse.js';
 import { hostPatternSize } from './ranges.js';
 import { YamlDocument, describe, type Entry } from './yamlDocument.js';
+
+/** The yaml package: loaded only for a YAML inventory. */
+const yaml = lazy<typeof import('yaml')>('yaml');
 
 /**
  * Parses Ansible's YAML inventory (the `yaml` inventory plugin): top-level groups, each a
@@ -27,7 +31,7 @@ export function parseYamlInventory(text: string, file: string): ParsedInventory 
     const vars = new Map<string, VarDef>();
     const node = doc.deref(body);
     if (doc.isNull(node)) return vars;
-    if (!isMap(node)) return fail(doc.line(node, line), `the variables of ${owner} must be a mapping of name: value, not ${describe(node!)}`, 'indent each "name: value" under it');
+    if (!yaml().isMap(node)) return fail(doc.line(node, line), `the variables of ${owner} must be a mapping of name: value, not ${describe(node!)}`, 'indent each "name: value" under it');
     for (const entry of doc.entries(node)) {
       if (!VAR_NAME.test(entry.name)) fail(entry.line, `invalid variable name "${entry.name}"`, 'use letters, digits and _, starting with a letter or _');
       vars.set(entry.name, { value: doc.value(entry.value), ...at(entry.line) });
@@ -62,8 +66,8 @@ export function parseYamlInventory(text: string, file: string): ParsedInventory 
   /** `hosts:` and `children:` take a mapping of names, or one name alone (Ansible reads `hosts: web1` so). */
   const namesUnder = (section: Node | null, what: 'hosts' | 'children', group: string, line: number): Entry[] => {
     if (doc.isNull(section)) return [];
-    if (isScalar(section) && typeof section.value === 'string') return [{ name: section.value, value: null, line: doc.line(section) }];
-    if (isMap(section)) return doc.entries(section);
+    if (yaml().isScalar(section) && typeof section.value === 'string') return [{ name: section.value, value: null, line: doc.line(section) }];
+    if (yaml().isMap(section)) return doc.entries(section);
     const remedy = what === 'hosts' ? 'write each host as "name:" on a line of its own, its variables indented under it' : 'write each child group as "name:" on a line of its own';
     return fail(doc.line(section, line), `${what} of group "${group}" must be a mapping of ${what === 'hosts' ? 'host' : 'group'} names, not ${describe(section!)}`, remedy);
   };
@@ -74,7 +78,7 @@ export function parseYamlInventory(text: string, file: string): ParsedInventory 
     group.declared = true;
     const node = doc.deref(body);
     if (doc.isNull(node)) return;
-    if (!isMap(node)) fail(doc.line(node, line), `group "${name}" must be a mapping of hosts, vars and children, not ${describe(node!)}`, 'write "hosts:", "vars:" or "children:" indented under the group');
+    if (!yaml().isMap(node)) fail(doc.line(node, line), `group "${name}" must be a mapping of hosts, vars and children, not ${describe(node!)}`, 'write "hosts:", "vars:" or "children:" indented under the group');
     for (const entry of doc.entries(node as YAMLMap)) {
       const section = doc.deref(entry.value);
       if (entry.name === 'vars') {
@@ -99,7 +103,7 @@ export function parseYamlInventory(text: string, file: string): ParsedInventory 
 
   const top = doc.deref(doc.root);
   if (doc.isNull(top)) fail(1, 'the YAML inventory is empty', 'start with "all:" and put "hosts:" under it');
-  if (!isMap(top)) fail(doc.line(top), `a YAML inventory is a mapping of groups, not ${describe(top!)}`, 'start with "all:" and put "hosts:" and "children:" under it');
+  if (!yaml().isMap(top)) fail(doc.line(top), `a YAML inventory is a mapping of groups, not ${describe(top!)}`, 'start with "all:" and put "hosts:" and "children:" under it');
   const groups = doc.entries(top as YAMLMap);
   const plugin = groups.find((g) => g.name === 'plugin');
   if (plugin) fail(plugin.line, 'this is the configuration of an inventory plugin, not an inventory', 'st2prov reads static inventories; export one with ansible-inventory -i <this file> --list -y');

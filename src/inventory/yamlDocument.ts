@@ -1,6 +1,10 @@
-import { Lexer, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type ScalarTag, type Tags, type YAMLMap } from 'yaml';
+import type { Document, Node, ScalarTag, Tags, YAMLMap } from 'yaml';
+import { lazy } from '../core/lazy.js';
 import { InventoryError } from '../core/errors.js';
 import { MAX_YAML_ALIAS_NODES, MAX_YAML_FLOW_DEPTH } from './limits.js';
+
+/** The yaml package: loaded only for a YAML inventory. */
+const yaml = lazy<typeof import('yaml')>('yaml');
 
 /*
  * Ansible reads YAML inventories with PyYAML, a YAML 1.1 parser, so values get PyYAML's
@@ -91,13 +95,13 @@ export interface Entry {
  */
 export class YamlDocument {
   readonly root: Node | null;
-  readonly #lines = new LineCounter();
+  readonly #lines = new (yaml().LineCounter)();
   readonly #targets = new Map<Node, Node>();
   readonly #values = new Map<Node, unknown>();
 
   constructor(readonly file: string, text: string) {
     checkFlowDepth(text, file);
-    const doc = parseDocument(text, {
+    const doc = yaml().parseDocument(text, {
       version: '1.1',
       customTags: pyyamlTags,
       merge: true,
@@ -121,18 +125,18 @@ export class YamlDocument {
 
   /** The node an alias stands for; any other node itself. */
   deref(node: Node | null): Node | null {
-    return node !== null && isAlias(node) ? this.deref(this.#targets.get(node)!) : node;
+    return node !== null && yaml().isAlias(node) ? this.deref(this.#targets.get(node)!) : node;
   }
 
   isNull(node: Node | null): boolean {
-    return node === null || (isScalar(node) && node.value === null);
+    return node === null || (yaml().isScalar(node) && node.value === null);
   }
 
   /** Group, host and variable names: strings, as Ansible requires of them. */
   readonly name = (key: Node | null, line: number): string => {
     const node = this.deref(key);
     if (node === null) return this.fail(line, 'a key is missing before ":"');
-    if (!isScalar(node)) return this.fail(line, `a key must be a name, not ${describe(node)}`);
+    if (!yaml().isScalar(node)) return this.fail(line, `a key must be a name, not ${describe(node)}`);
     if (typeof node.value !== 'string') {
       const written = String(node.source ?? node.value);
       return this.fail(line, `key ${written} is read as ${describe(node)} by YAML, not as a name`, `quote it: "${written}"`);
@@ -143,7 +147,7 @@ export class YamlDocument {
   /** Keys of mappings inside values: any scalar, kept as JSON keeps keys, a string. */
   readonly valueKey = (key: Node | null, line: number): string => {
     const node = this.deref(key);
-    if (node !== null && !isScalar(node)) return this.fail(line, `a key inside a value must be a scalar, not ${describe(node)}`);
+    if (node !== null && !yaml().isScalar(node)) return this.fail(line, `a key inside a value must be a scalar, not ${describe(node)}`);
     return node === null || node.value === null ? '' : String(node.value);
   };
 
@@ -155,7 +159,7 @@ export class YamlDocument {
       const key = pair.key as Node | null;
       const value = pair.value as Node | null;
       const line = this.line(key, this.line(value, this.line(map)));
-      if (key !== null && isScalar(key) && typeof key.value === 'symbol') {
+      if (key !== null && yaml().isScalar(key) && typeof key.value === 'symbol') {
         for (const source of this.#mergeSources(value, line)) {
           for (const entry of this.entries(source, keyOf)) if (!merged.has(entry.name)) merged.set(entry.name, entry);
         }
@@ -173,21 +177,21 @@ export class YamlDocument {
   value(node: Node | null): unknown {
     const target = this.deref(node);
     if (target === null) return null;
-    if (isScalar(target)) {
+    if (yaml().isScalar(target)) {
       if (target.tag === '!vault') this.fail(this.line(target), 'this value is encrypted with ansible-vault', 'st2prov does not decrypt vault values: give it as env:NAME');
       return target.value;
     }
     const known = this.#values.get(target);
     if (known !== undefined) return known;
     let result: unknown;
-    if (isMap(target)) {
+    if (yaml().isMap(target)) {
       const object: Record<string, unknown> = {};
       for (const entry of this.entries(target, this.valueKey)) {
         // defineProperty: a key named __proto__ is data, not the object's prototype
         Object.defineProperty(object, entry.name, { value: this.value(entry.value), enumerable: true, writable: true, configurable: true });
       }
       result = object;
-    } else if (isSeq(target)) {
+    } else if (yaml().isSeq(target)) {
       result = target.items.map((item) => this.value(item as Node | null));
     } else {
       return this.fail(this.line(target), `cannot read ${describe(target)} as a value`);
@@ -198,8 +202,8 @@ export class YamlDocument {
 
   #mergeSources(value: Node | null, line: number): YAMLMap[] {
     const node = this.deref(value);
-    const sources = node !== null && isSeq(node) ? node.items.map((item) => this.deref(item as Node | null)) : [node];
-    return sources.map((source) => (source !== null && isMap(source) ? source : this.fail(line, 'a merge key (<<) takes a mapping, an alias of one, or a list of them')));
+    const sources = node !== null && yaml().isSeq(node) ? node.items.map((item) => this.deref(item as Node | null)) : [node];
+    return sources.map((source) => (source !== null && yaml().isMap(source) ? source : this.fail(line, 'a merge key (<<) takes a mapping, an alias of one, or a list of them')));
   }
 
   #refuseErrors(doc: Document.Parsed): void {
@@ -211,7 +215,7 @@ export class YamlDocument {
     let offset = error.pos[0];
     if (error.code === 'MISSING_CHAR' && /quote/.test(error.message)) {
       // the parser stops at the end of the file; the quote that is not closed opened earlier
-      visit(doc, {
+      yaml().visit(doc, {
         Scalar(_key, node) {
           if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range && node.range[1] >= error.pos[0]) offset = Math.min(offset, node.range[0]);
         },
@@ -234,8 +238,8 @@ export class YamlDocument {
     const sizing = new Set<Node>();
     let expanded = 0;
     const sizeOf = (node: Node | null): number => {
-      if (node === null || isScalar(node)) return 1;
-      if (isAlias(node)) {
+      if (node === null || yaml().isScalar(node)) return 1;
+      if (yaml().isAlias(node)) {
         const target = this.#targets.get(node)!;
         if (sizing.has(target)) this.fail(this.line(node), `alias *${node.source} is used inside the node it names`, 'a value cannot contain itself; write it out');
         return sizeOf(target);
@@ -244,15 +248,15 @@ export class YamlDocument {
       if (known !== undefined) return known;
       sizing.add(node);
       let size = 1;
-      if (isMap(node)) for (const pair of node.items) size += sizeOf(pair.key as Node | null) + sizeOf(pair.value as Node | null);
-      else if (isSeq(node)) for (const item of node.items) size += sizeOf(item as Node | null);
+      if (yaml().isMap(node)) for (const pair of node.items) size += sizeOf(pair.key as Node | null) + sizeOf(pair.value as Node | null);
+      else if (yaml().isSeq(node)) for (const item of node.items) size += sizeOf(item as Node | null);
       sizing.delete(node);
       sizes.set(node, size);
       return size;
     };
     const index = (node: Node | null): void => {
       if (node === null) return;
-      if (isAlias(node)) {
+      if (yaml().isAlias(node)) {
         const target = anchors.get(node.source);
         if (!target) this.fail(this.line(node), `alias *${node.source} names no anchor written before it`, `write &${node.source} on the node it stands for, above this line`);
         this.#targets.set(node, target!);
@@ -263,12 +267,12 @@ export class YamlDocument {
         return;
       }
       if (node.anchor) anchors.set(node.anchor, node);
-      if (isMap(node)) {
+      if (yaml().isMap(node)) {
         for (const pair of node.items) {
           index(pair.key as Node | null);
           index(pair.value as Node | null);
         }
-      } else if (isSeq(node)) {
+      } else if (yaml().isSeq(node)) {
         for (const item of node.items) index(item as Node | null);
       }
     };
@@ -277,10 +281,10 @@ export class YamlDocument {
 }
 
 export function describe(node: Node): string {
-  if (isMap(node)) return 'a mapping';
-  if (isSeq(node)) return 'a list';
-  if (isAlias(node)) return `alias *${node.source}`;
-  if (isScalar(node)) {
+  if (yaml().isMap(node)) return 'a mapping';
+  if (yaml().isSeq(node)) return 'a list';
+  if (yaml().isAlias(node)) return `alias *${node.source}`;
+  if (yaml().isScalar(node)) {
     const value = node.value;
     if (value === null) return 'null';
     if (typeof value === 'string') return `the string "${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
@@ -297,7 +301,7 @@ export function describe(node: Node): string {
 function checkFlowDepth(text: string, file: string): void {
   let depth = 0;
   let offset = 0;
-  for (const token of new Lexer().lex(text)) {
+  for (const token of new (yaml().Lexer)().lex(text)) {
     if (token === '[' || token === '{') {
       depth += 1;
       if (depth > MAX_YAML_FLOW_DEPTH) {

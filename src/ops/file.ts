@@ -1,4 +1,4 @@
-import { createTwoFilesPatch } from 'diff';
+import { lazy } from '../core/lazy.js';
 import { MissingInput } from '../core/errors.js';
 import { change, type Change } from '../core/change.js';
 import type { HostContext } from '../core/context.js';
@@ -6,6 +6,8 @@ import type { Operation } from '../core/operation.js';
 import { fileState, type FileState } from '../facts/files.js';
 import { isSecret, mask, redactReplacedSecrets, type Secret } from '../core/secret.js';
 import { setAttributes, writeFileAtomically, type WriteOptions } from './fileWrite.js';
+
+const jsdiff = lazy<typeof import('diff')>('diff');
 
 export interface FileSpec extends WriteOptions {
   path: string;
@@ -86,7 +88,7 @@ export function unifiedDiff(path: string, before: string, after: string, created
   if (/[\0\uFFFD]/.test(before) || /[\0\uFFFD]/.test(after)) {
     return `--- a${path}\n+++ b${path}\n(binary content: ${Buffer.byteLength(before)} → ${Buffer.byteLength(after)} bytes)\n`;
   }
-  const patch = createTwoFilesPatch(created ? '/dev/null' : `a${path}`, `b${path}`, before, after, '', '', { context: 3 });
+  const patch = jsdiff().createTwoFilesPatch(created ? '/dev/null' : `a${path}`, `b${path}`, before, after, '', '', { context: 3 });
   // drop the "Index:"/"=====" preamble; keep the ---/+++ headers and hunks
   const body = patch.split('\n').filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('===='))));
   return mask(redactReplacedSecrets(body.join('\n'), after));

@@ -19,3 +19,4 @@ export { rabbitmqCluster, rabbitmqHaQueues } from './rabbitmq.js';
 export { redisConf, sentinelConf, redisFollowsSentinel } from './redis.js';
 export { mongoReplicaSet } from './mongo.js';
 export { keepalivedConfig } from './keepalived.js';
+export { onHosts } from './delegate.js';

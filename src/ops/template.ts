@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
-import ejs from 'ejs';
+import type ejsModule from 'ejs';
+import { lazy } from '../core/lazy.js';
 import { PlaybookError } from '../core/errors.js';
 import type { Operation } from '../core/operation.js';
 import { isSecret } from '../core/secret.js';
 import { fileState } from '../facts/files.js';
 import { templatesDir } from '../paths.js';
 import { file, type FileSpec } from './file.js';
+
+const ejs = lazy<typeof ejsModule>('ejs');
 
 /**
  * Renders an ejs template from templates/. Secrets are given to the template as their values
@@ -26,7 +29,7 @@ export function renderTemplate(name: string, vars: Record<string, unknown>): str
   if (unset) throw new PlaybookError(`template ${shown} is given variable "${unset[0]}" without a value`, `set ${unset[0]} in the inventory or with -e`);
   try {
     // config files, not HTML: <%= %> writes values as they are
-    return ejs.render(source, reveal(vars) as ejs.Data, { filename: path, async: false, rmWhitespace: false, escape: (v: unknown) => String(v) });
+    return ejs().render(source, reveal(vars) as ejsModule.Data, { filename: path, async: false, rmWhitespace: false, escape: (v: unknown) => String(v) });
   } catch (err) {
     const message = (err as Error).message;
     const undefinedName = /(\S+) is not defined/.exec(message)?.[1];

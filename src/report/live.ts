@@ -1,6 +1,8 @@
-import { Listr } from 'listr2';
+import { lazy } from '../core/lazy.js';
 import type { RunEvents } from '../core/results.js';
 import { mask } from '../core/secret.js';
+
+const listr2 = lazy<typeof import('listr2')>('listr2');
 
 /**
  * The listr2 live view on a terminal: a line per host showing the step it is on, ending
@@ -12,7 +14,7 @@ export function liveReporter(hosts: readonly string[]): { events: RunEvents; don
   const outcomes = new Map<string, string>();
   const buffered = new Map<string, string>();
   let closed = false;
-  const list = new Listr(
+  const list = new (listr2().Listr)(
     hosts.map((host) => ({
       title: host,
       task: (_ctx: unknown, task: { output: string; title: string }) => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import { lazy } from '../core/lazy.js';
 import { UnreachableError } from '../core/errors.js';
 import type { ClusterHost } from '../core/context.js';
 import type { Secret } from '../core/secret.js';
@@ -10,6 +11,8 @@ import { Semaphore } from '../core/limiter.js';
 import { SshConfig, expandHome } from './sshConfig.js';
 
 export const MAX_CHANNELS = 8;
+
+const ssh2 = lazy<typeof import('ssh2')>('ssh2');
 
 export interface ConnectionSettings {
   /** the inventory name, for messages */
@@ -266,7 +269,7 @@ function collect(stream: ClientChannel, stdin: Buffer | undefined, endStdin = tr
 
 function dial(s: ConnectionSettings, options: SshOptions, sock: ConnectConfig['sock']): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new (ssh2().Client)();
     let hostKeyProblem: UnreachableError | undefined;
     const knownTypes = options.knownHosts.knownTypes(s.host, s.port);
     const config: ConnectConfig = {

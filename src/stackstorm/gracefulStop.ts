@@ -1,5 +1,8 @@
-import semver from 'semver';
+import type semverModule from 'semver';
+import { lazy } from '../core/lazy.js';
 import type { St2Features } from './versions.js';
+
+const semver = lazy<typeof semverModule>('semver');
 
 /*
  * On SIGTERM st2's action runners (and from 3.6 its workflow engine) shut down gracefully:
@@ -16,7 +19,7 @@ export function gracefulStopUnits(f: St2Features): string[] {
   return [
     'st2actionrunner.service',
     'st2actionrunner@.service',
-    ...(f.workflowEngine && semver.gte(f.version, '3.6.0') ? ['st2workflowengine.service'] : []),
+    ...(f.workflowEngine && semver().gte(f.version, '3.6.0') ? ['st2workflowengine.service'] : []),
   ];
 }
 

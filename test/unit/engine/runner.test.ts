@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { HostContext } from '../../../src/core/context.js';
 import { PlaybookError } from '../../../src/core/errors.js';
+import { fact } from '../../../src/core/fact.js';
 import type { Operation, Play } from '../../../src/core/operation.js';
 import type { Transport } from '../../../src/engine/engineHost.js';
 import { localExecutor } from '../../../src/engine/localExecutor.js';
-import { runPlays } from '../../../src/engine/runner.js';
+import { runPlays, type Serial } from '../../../src/engine/runner.js';
 import { resolveInventory } from '../../../src/inventory/inventory.js';
 import { parseInventory } from '../../../src/inventory/parse.js';
 import { clusterView } from '../../../src/inventory/selection.js';
@@ -18,19 +19,19 @@ import { OwedHandlers } from '../../../src/state/owedHandlers.js';
 import { SecretStore } from '../../../src/state/secretStore.js';
 import { StateFolder } from '../../../src/state/stateFolder.js';
 
-describe('the engine', () => {
-  /** Two hosts that are this machine: commands run by a local shell, no SSH (the engine's logic only). */
-  const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string) => {
-    const settled = settle(resolveInventory(parseInventory('[all]\nh1\nh2\n', join(dir, 'inventory.ini'))));
-    const folder = new StateFolder(join(dir, 'state'), mode === 'apply');
-    const local: Transport = { name: 'local', connect: async () => undefined, close: () => undefined, exec: localExecutor.exec, withTcp: localExecutor.withTcp, hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }) };
-    return runPlays(plays, settled.hosts, {
-      mode, forks: 2, tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
-      connect: () => local, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
-      cluster: clusterView(settled, ['h1', 'h2']), events: {},
-    });
-  };
+/** Two hosts that are this machine: commands run by a local shell, no SSH (the engine's logic only). */
+const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory = '[all]\nh1\nh2\n', forks = 2, serial?: Serial) => {
+  const settled = settle(resolveInventory(parseInventory(inventory, join(dir, 'inventory.ini'))));
+  const folder = new StateFolder(join(dir, 'state'), mode === 'apply');
+  const local: Transport = { name: 'local', connect: async () => undefined, close: () => undefined, exec: localExecutor.exec, withTcp: localExecutor.withTcp, hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }) };
+  return runPlays(plays, settled.hosts, {
+    mode, forks, ...(serial ? { serial } : {}), tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
+    connect: () => local, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
+    cluster: clusterView(settled, settled.hosts.map((h) => h.name)), events: {},
+  });
+};
 
+describe('the engine', () => {
   it('calls a step’s run() once per host per run, whatever it plans', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'st2prov-engine-'));
     const calls = new Map<string, number>();
@@ -72,5 +73,112 @@ describe('the engine', () => {
     assert.deepEqual(report.results.filter((r) => r.host === 'h1').map((r) => [r.step, r.status]), [['first', 'changed'], ['second', 'failed']], JSON.stringify(report.results.map((r) => r.reason)));
     assert.match(report.recap[0]!.reason!, /second: second cannot plan/);
     assert.ok(existsSync(join(dir, 'h1.first')), 'the step before ran');
+  });
+});
+
+describe('plays that overlap', () => {
+  const logLine = (dir: string, line: string) => ops.command({ summary: line, argv: ['sh', '-c', 'echo "$2" >> "$1"', 'sh', join(dir, 'order.log'), line] });
+  const plays = (dir: string, failController: boolean): Play[] => [
+    { name: 'controller', hosts: 'ctl', steps: [
+      { name: 'slow', run: () => ops.command({ summary: 'slow', argv: ['sh', '-c', 'sleep 1; echo "controller done" >> "$1"; exit "$2"', 'sh', join(dir, 'order.log'), failController ? '3' : '0'] }) },
+    ] },
+    { name: 'blueprint', hosts: 'bp', needs: 'ctl', steps: [
+      { name: 'files', independent: true, run: () => logLine(dir, 'blueprint files') },
+      { name: 'start', run: () => logLine(dir, 'blueprint start') },
+    ] },
+  ];
+  const inventoryText = '[ctl]\nh1\n[bp]\nh2\n';
+
+  for (const forks of [1, 25]) {
+    it(`runs a play's independent steps while the group it needs is still busy, the rest after it (--forks ${forks})`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'st2prov-overlap-'));
+      const report = await run('apply', plays(dir, false), dir, inventoryText, forks);
+      assert.deepEqual(report.recap.map((r) => r.failed), [0, 0]);
+      const order = readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n');
+      assert.deepEqual(order, forks === 1 ? ['controller done', 'blueprint files', 'blueprint start'] : ['blueprint files', 'controller done', 'blueprint start']);
+    });
+  }
+
+  it('stops a play before its first step that needs a group which failed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-overlap-'));
+    const report = await run('apply', plays(dir, true), dir, inventoryText, 25);
+    const bp = report.recap.find((r) => r.host === 'h2')!;
+    assert.match(bp.reason!, /not run: needs ctl h1, which failed/);
+    assert.deepEqual(readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n'), ['blueprint files', 'controller done']);
+  });
+});
+
+describe('rolling steps and --serial', () => {
+  const inventoryText = '[bp]\nh1\nh2\nh3\n';
+  /** a step that logs when it starts and ends on a host, so overlaps show */
+  const logged = (dir: string, what: string, seconds: number, fail = '') => (h: HostContext) =>
+    ops.command({ summary: what, argv: ['sh', '-c', 'echo "start $3 $2" >> "$1"; sleep "$4"; echo "end $3 $2" >> "$1"; [ "$2" != "$5" ]', 'sh', join(dir, 'order.log'), h.name, what, String(seconds), fail] });
+  const rollingPlay = (dir: string, options: { fail?: string; serving?: boolean } = {}): Play[] => [{
+    name: 'bp',
+    hosts: 'bp',
+    ...(options.serving !== undefined ? { serving: () => fact('serving', ['sh', '-c', options.serving ? 'true' : 'false'], (r) => r.code === 0) } : {}),
+    steps: [
+      { name: 'files', run: logged(dir, 'files', 0.2) },
+      { name: 'restart', rolling: true, run: logged(dir, 'restart', 0.3, options.fail ?? '') },
+    ],
+  }];
+  /** the most hosts in a step at once, from the log */
+  const most = (dir: string, what: string) => {
+    let now = 0;
+    let max = 0;
+    for (const line of readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n')) {
+      if (line.startsWith(`start ${what}`)) max = Math.max(max, ++now);
+      if (line.startsWith(`end ${what}`)) now--;
+    }
+    return max;
+  };
+
+  it('rolling steps take turns, one host at a time by default; the steps before them do not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+    const report = await run('apply', rollingPlay(dir), dir, inventoryText, 25);
+    assert.deepEqual(report.recap.map((r) => r.failed), [0, 0, 0]);
+    assert.equal(most(dir, 'restart'), 1);
+    assert.equal(most(dir, 'files'), 3);
+  });
+
+  it('--serial 2 lets two at once; --serial 100% all', async () => {
+    const two = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+    await run('apply', rollingPlay(two), two, inventoryText, 25, { count: 2 });
+    assert.equal(most(two, 'restart'), 2);
+    const all = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+    await run('apply', rollingPlay(all), all, inventoryText, 25, { percent: 100 });
+    assert.equal(most(all, 'restart'), 3);
+  });
+
+  it('a host that fails in its turn stops the turns after it; the others are not touched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+    const report = await run('apply', rollingPlay(dir, { fail: 'h1' }), dir, inventoryText, 25);
+    const reasons = Object.fromEntries(report.recap.map((r) => [r.host, r.reason ?? '']));
+    assert.match(reasons.h1!, /restart/);
+    assert.match(reasons.h2!, /not run: h1 failed in its turn/);
+    assert.match(reasons.h3!, /not run: h1 failed in its turn/);
+    assert.ok(!readFileSync(join(dir, 'order.log'), 'utf8').includes('start restart h2'));
+  });
+
+  it('hosts that do not serve yet need no turn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+    await run('apply', rollingPlay(dir, { serving: false }), dir, inventoryText, 25);
+    assert.equal(most(dir, 'restart'), 3);
+  });
+});
+
+describe('operations on other hosts', () => {
+  it('a step of one host plans and acts on another, shown as "on HOST"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-delegate-'));
+    const plays: Play[] = [{
+      name: 'bp',
+      hosts: 'bp',
+      steps: [{ name: 'drain', run: (h) => ops.onHosts('mark', h.cluster.members('lb'), (on) => ops.file({ path: join(dir, `${on.name}-drains-${h.name}`), content: 'down\n' })) }],
+    }];
+    const report = await run('apply', plays, dir, '[lb]\nh1\n[bp]\nh2\n', 25);
+    const step = report.results.find((r) => r.host === 'h2')!;
+    assert.equal(step.status, 'changed', step.reason);
+    assert.match(step.changes[0]!.summary, /^on h1: create .*h1-drains-h2/);
+    assert.equal(readFileSync(join(dir, 'h1-drains-h2'), 'utf8'), 'down\n');
   });
 });
