@@ -7,7 +7,7 @@ import { haRulesCheck } from '../src/checks/haRules.js';
 import { loadBalancerReaches } from '../src/checks/loadBalancer.js';
 import { tierHealth } from '../src/checks/tier.js';
 import { tierNames } from '../src/stackstorm/material.js';
-import { blueprints, controllerAddress, controllers, isTier, postgresAddress } from '../src/stackstorm/topology.js';
+import { blueprints, controllerAddress, controllers, isTier, postgresAddress, validateCluster } from '../src/stackstorm/topology.js';
 import { st2Features } from '../src/stackstorm/versions.js';
 
 /**
@@ -25,6 +25,8 @@ export const plays: Play[] = [
   {
     name: 'controller',
     hosts: 'controller',
+    // one controller or three, before any host is contacted
+    validate: (cluster) => validateCluster(cluster, { needsController: false }),
     steps: [
       { name: 'the load balancer reaches every blueprint', check: (h) => loadBalancerReaches(blueprints(h.cluster)) },
     ],
@@ -40,11 +42,13 @@ export const plays: Play[] = [
           controllers: controllers(h.cluster),
           postgres: mistral(h) ? postgresAddress(h.cluster) : undefined,
           sentinelMaster: redis(h) ? text(tierNames(h).sentinelMaster) : undefined,
+          zookeeper: h.settings.coordination_backend === 'zookeeper' && !h.settings.coordination_url,
         })
         : dependenciesReached({
           address: controllerAddress(h.cluster),
           postgres: mistral(h),
           redis: redis(h),
+          zookeeper: h.settings.coordination_backend === 'zookeeper' && !h.settings.coordination_url,
         })) },
     ],
     cluster: [haRulesCheck],

@@ -9,7 +9,7 @@ import { tierNames, tlsPair } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
 import { redisServerEdit, sentinelEdit } from '../src/stackstorm/sentinel.js';
 import { blueprints, controllers, isTier, pgHbaNetworks, postgresPair, seedController, serviceAddress, validateCluster } from '../src/stackstorm/topology.js';
-import { RABBITMQ_TIER_CONF, rabbitNode } from '../src/stackstorm/tier.js';
+import { RABBITMQ_TIER_CONF, REPLICATION_USER, rabbitNode } from '../src/stackstorm/tier.js';
 import { st2Features } from '../src/stackstorm/versions.js';
 import { zookeeperConfig } from '../src/stackstorm/zookeeper.js';
 import { controllerTierPlay } from './controllerTier.js';
@@ -60,11 +60,17 @@ export const controllerPlay: Play = {
     } },
     { name: 'pg_hba admits the blueprints with a password', after: INSTALL, tags: ['postgresql'], run: (h) =>
       postgres(h) && ops.pgHbaRules(pgHbaNetworks(h.cluster), h.settings.pg_hba_method, { notify: ['reload postgresql'] }) },
+    // the tier: either of the pair can be the primary (after a promotion), so both are set up alike
+    { name: 'PostgreSQL streams WAL between the primary and its standby', after: INSTALL, tags: ['postgresql'], run: (h) => postgres(h) && tier(h) && [
+      ops.postgresReplicationSettings({ notify: ['restart postgresql'] }),
+      ops.pgHbaReplication(REPLICATION_USER, Object.values(postgresPair(h.cluster)).filter((c) => c !== h.host).map((c) => c.address), h.settings.pg_hba_method, { notify: ['reload postgresql'] }),
+    ] },
     { name: 'PostgreSQL and the other services run', after: INSTALL, tags: ['services'], run: (h) =>
       ops.services([mongodb(h).service, ...(postgres(h) ? ['postgresql'] : []), 'rabbitmq-server', ...(redis(h) ? ['redis-server'] : [])].map((name) => answering(h, { name, state: 'started' as const, enabled: true }))) },
     { name: 'mistral role and database', after: INSTALL, tags: ['postgresql'], run: (h) => postgres(h) && (!tier(h) || postgresPair(h.cluster).primary === h.host) && [
       ops.postgresRole('mistral', h.secret('mistral_db_password'), { createdb: true }),
       ops.postgresDatabase('mistral', 'mistral'),
+      tier(h) && ops.postgresRole(REPLICATION_USER, h.secret('postgresql_replication_password'), { replication: true }),
     ] },
     { name: 'StackStorm apt repository', tags: ['repository'], run: (h) => st2Repository(h.settings) },
     { name: 'install st2web', tags: ['packages', 'st2web'], run: () => ops.packages(['st2web']) },

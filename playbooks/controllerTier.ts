@@ -4,17 +4,20 @@ import { isSecret } from '../src/core/secret.js';
 import * as ops from '../src/ops/index.js';
 import { tierNames } from '../src/stackstorm/material.js';
 import { REDIS_PORT, SENTINEL_PORT } from '../src/stackstorm/sentinel.js';
-import { mongoMember, rabbitNode, rabbitNodes } from '../src/stackstorm/tier.js';
-import { controllers, isTier } from '../src/stackstorm/topology.js';
+import { REPLICATION_USER, mongoMember, rabbitNode, rabbitNodes } from '../src/stackstorm/tier.js';
+import { controllers, isTier, postgresPair } from '../src/stackstorm/topology.js';
+import { st2Features } from '../src/stackstorm/versions.js';
 
 /**
  * The controller tier, once each controller runs its services: they become one cluster each.
  * RabbitMQ's nodes join the first controller's and mirror their queues; Redis follows the
- * master Sentinel watches; MongoDB's members form a replica set. Every step reads what the
+ * master Sentinel watches; PostgreSQL's standby (Mistral era) copies the primary and streams
+ * from it; MongoDB's members form a replica set. Every step reads what the
  * cluster already is, so a controller that comes back, or a new one, is joined by the same apply.
  */
 const text = (value: string | number | { reveal(): string }) => (isSecret(value) ? value.reveal() : String(value));
 const redisTier = (h: HostContext) => h.settings.coordination_backend === 'redis';
+const mistral = (h: HostContext) => st2Features(h.settings.st2_version).mistral;
 
 export const controllerTierPlay: Play = {
   name: 'controller tier',
@@ -29,6 +32,8 @@ export const controllerTierPlay: Play = {
       ops.rabbitmqUser({ user: h.settings.rabbitmq_user, password: h.secret('rabbitmq_password'), address: h.host.address }) },
     { name: 'Redis: a replica of the master Sentinel watches, unless it is that master', tags: ['redis'], run: (h) => redisTier(h) &&
       ops.redisFollowsSentinel({ master: text(tierNames(h).sentinelMaster), address: h.host.address, redisPort: REDIS_PORT, sentinelPort: SENTINEL_PORT, password: h.secret('redis_password') }) },
+    { name: 'PostgreSQL: the standby streams from the primary', tags: ['postgresql'], run: (h) => mistral(h) && postgresPair(h.cluster).standby === h.host &&
+      ops.postgresStandby({ primary: postgresPair(h.cluster).primary.address, user: REPLICATION_USER, password: h.secret('postgresql_replication_password') }) },
     { name: 'MongoDB: a replica set of the controllers', tags: ['mongodb'], run: (h) =>
       ops.mongoReplicaSet({ name: text(tierNames(h).replicaSet), members: controllers(h.cluster).map(mongoMember), self: mongoMember(h.host) }) },
   ],

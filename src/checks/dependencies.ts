@@ -6,7 +6,8 @@ import { amqpLogin } from '../probes/amqp.js';
 import { mongoCommands } from '../probes/mongo.js';
 import { redisCommands, redisPing } from '../probes/redis.js';
 import { SENTINEL_PORT } from '../stackstorm/sentinel.js';
-import { AMQP_PORT, MONGODB_PORT } from '../stackstorm/urls.js';
+import { AMQP_PORT, MONGODB_PORT, ZOOKEEPER_PORT } from '../stackstorm/urls.js';
+import { zookeeperMode } from '../probes/zookeeper.js';
 import { tcpOpen } from '../probes/tcp.js';
 
 export interface Dependencies {
@@ -14,6 +15,8 @@ export interface Dependencies {
   address: string;
   postgres: boolean;
   redis: boolean;
+  /** ZooKeeper on the controller coordinates */
+  zookeeper?: boolean;
 }
 
 /** A secret a check may use: only one st2prov has given the cluster, never a stand-in. */
@@ -46,6 +49,10 @@ export function dependenciesReached(d: Dependencies): Check {
           verdicts.push({ check, ok: false, detail: (err as Error).message });
         }
       }
+      if (d.zookeeper) {
+        const mode = await zookeeperMode(host, d.address, ZOOKEEPER_PORT).catch((err: Error) => `unreachable (${err.message})`);
+        verdicts.push({ check: `reaches ZooKeeper at ${d.address}:${ZOOKEEPER_PORT}, serving`, ok: ['standalone', 'leader', 'follower'].includes(mode), detail: mode });
+      }
       return verdicts;
     },
   };
@@ -56,6 +63,8 @@ export interface TierDependencies {
   postgres: string | undefined;
   /** the master's name Sentinel knows, when Redis coordinates */
   sentinelMaster: string | undefined;
+  /** ZooKeeper on the controllers coordinates */
+  zookeeper?: boolean;
 }
 
 /**
@@ -109,6 +118,12 @@ export function tierReached(d: TierDependencies): Check {
           }
         }
         verdicts.push({ check, ok, detail });
+      }
+
+      if (d.zookeeper) {
+        const modes = await Promise.all(d.controllers.map(async (c) => `${c.address}=${await zookeeperMode(host, c.address, ZOOKEEPER_PORT).catch((err: Error) => `unreachable (${err.message})`)}`));
+        const serving = modes.filter((m) => /=(leader|follower)$/.test(m)).length;
+        verdicts.push({ check: 'reaches a ZooKeeper quorum', ok: serving >= Math.floor(d.controllers.length / 2) + 1, detail: modes.join(', ') });
       }
       return verdicts;
     },

@@ -7,12 +7,15 @@ import { isSecret } from '../core/secret.js';
 import { ipv4Addresses } from '../facts/network.js';
 import { serviceStates } from '../facts/services.js';
 import { mongoCommand } from '../probes/mongo.js';
+import { pgReplication, type PgReplicationState } from '../facts/postgres.js';
+import { zookeeperMode } from '../probes/zookeeper.js';
 import { fields, redisCommands } from '../probes/redis.js';
 import { tierNames } from '../stackstorm/material.js';
 import { SENTINEL_PORT, SENTINEL_QUORUM } from '../stackstorm/sentinel.js';
 import { mongoMember, rabbitNode } from '../stackstorm/tier.js';
-import { controllers, isTier } from '../stackstorm/topology.js';
-import { MONGODB_PORT } from '../stackstorm/urls.js';
+import { controllers, isTier, postgresPair } from '../stackstorm/topology.js';
+import { MONGODB_PORT, ZOOKEEPER_PORT } from '../stackstorm/urls.js';
+import { st2Features } from '../stackstorm/versions.js';
 
 /*
  * The controller tier's health, from what each controller it reaches says: who holds the
@@ -111,6 +114,12 @@ const mongoProbe: Probe<MongoMemberView[]> = {
   },
 };
 
+/** This controller's ZooKeeper, as it answers `srvr` on its own address. */
+const zookeeperProbe: Probe<string> = {
+  key: 'tier:zookeeper',
+  read: (h) => zookeeperMode(h, h.host.address, ZOOKEEPER_PORT),
+};
+
 /** What one controller told, each part or why it could not. */
 interface Seen<T> {
   host: ClusterHost;
@@ -133,6 +142,10 @@ const majority = (n: number) => Math.floor(n / 2) + 1;
 const text = (value: string | number | { reveal(): string }) => (isSecret(value) ? value.reveal() : String(value));
 
 const redisCoordinates = (cluster: ClusterView) => cluster.settings.coordination_backend === 'redis';
+/** ZooKeeper on the controllers (not an ensemble of your own at coordination_url) */
+const zookeeperCoordinates = (cluster: ClusterView) => cluster.settings.coordination_backend === 'zookeeper' && !cluster.settings.coordination_url;
+const mistralEra = (cluster: ClusterView) => st2Features(cluster.settings.st2_version).mistral;
+const pgPairMember = (h: { cluster: ClusterView; host: ClusterHost }) => mistralEra(h.cluster) && Object.values(postgresPair(h.cluster)).includes(h.host);
 
 /**
  * The tier's health and what it survives, from every controller that answers (one that does
@@ -141,11 +154,15 @@ const redisCoordinates = (cluster: ClusterView) => cluster.settings.coordination
 export const tierHealth: ClusterCheck = {
   title: 'controller tier',
   partial: true,
-  facts: (h) => (isTier(h.cluster) ? [ipv4Addresses(), serviceStates(['keepalived', 'nginx']), rabbitView(controllers(h.cluster).map(rabbitNode))] : []),
-  probes: (h) => (isTier(h.cluster) ? [...(redisCoordinates(h.cluster) ? [sentinelProbe(text(tierNames(h).sentinelMaster))] : []), mongoProbe] : []),
+  facts: (h) => (isTier(h.cluster) ? [ipv4Addresses(), serviceStates(['keepalived', 'nginx']), rabbitView(controllers(h.cluster).map(rabbitNode)), ...(pgPairMember(h) ? [pgReplication()] : [])] : []),
+  probes: (h) => (isTier(h.cluster) ? [
+    ...(redisCoordinates(h.cluster) ? [sentinelProbe(text(tierNames(h).sentinelMaster))] : []),
+    ...(zookeeperCoordinates(h.cluster) ? [zookeeperProbe] : []),
+    mongoProbe,
+  ] : []),
   verify(hosts, cluster, unreached) {
     if (!isTier(cluster)) return [];
-    const options = { redis: redisCoordinates(cluster) };
+    const options = { redis: redisCoordinates(cluster), zookeeper: zookeeperCoordinates(cluster), postgres: mistralEra(cluster) };
     const all = controllers(cluster);
     const nodes = all.map(rabbitNode);
     const vip = cluster.settings.lb_vip!;
@@ -182,6 +199,26 @@ export const tierHealth: ClusterCheck = {
         detail: views.length ? `master ${masters.join(' / ')}${masterHost ? ` (${masterHost.name})` : ''} by ${views.map((v) => v.host.name).join(', ')}; ${views[0]!.replicas} replica(s), ${views[0]!.sentinels} Sentinel(s), quorum ${views[0]!.quorum}` : sentinels.map((s) => `${s.host.name}: ${s.error}`).join('; ') });
     }
 
+    // ZooKeeper
+    const ensemble = options.zookeeper ? seen(hosts, cluster, zookeeperProbe) : [];
+    const serving = ensemble.filter((z) => z.value === 'leader' || z.value === 'follower').map((z) => z.host);
+    if (options.zookeeper) {
+      const leaders = ensemble.filter((z) => z.value === 'leader').map((z) => z.host.name);
+      verdicts.push({ check: 'ZooKeeper: one leader, a quorum of the ensemble serving', ok: leaders.length === 1 && serving.length >= majority(all.length),
+        detail: ensemble.map((z) => `${z.host.name} ${z.value ?? z.error}`).join(', ') });
+    }
+
+    // PostgreSQL (Mistral): the primary and the standby streaming from it
+    const pair = options.postgres ? postgresPair(cluster) : undefined;
+    const replication = pair ? seen(hosts.filter((h) => h.name === pair.primary.name || h.name === pair.standby.name), cluster, pgReplication()) : [];
+    const primaryView = replication.find((r) => r.host === pair?.primary)?.value;
+    const standbyView = replication.find((r) => r.host === pair?.standby)?.value;
+    const streams = Boolean(primaryView && !primaryView.inRecovery && primaryView.standbys.some((x) => x.address === pair?.standby.address && x.state === 'streaming'));
+    if (pair) {
+      verdicts.push({ check: `PostgreSQL: ${pair.standby.name} streams from the primary ${pair.primary.name}`, ok: streams,
+        detail: replication.map((r) => `${r.host.name}: ${r.value ? describePg(r.value) : r.error}`).join('; ') || `${pair.primary.name} and ${pair.standby.name} could not be read` });
+    }
+
     // MongoDB
     const members = seen(hosts, cluster, mongoProbe).find((m) => m.value)?.value;
     const primary = members?.find((m) => m.state === 'PRIMARY');
@@ -208,14 +245,27 @@ export const tierHealth: ClusterCheck = {
         if (masterHost && gone(masterHost) && (views[0]?.replicas ?? 0) < 1) why.push('the Redis master has no replica to promote');
         if (!masterHost) why.push('no Redis master known');
       }
+      if (options.zookeeper) {
+        const left = serving.filter((c) => !gone(c)).length;
+        if (left < majority(all.length)) why.push(`ZooKeeper keeps ${left} of ${all.length} servers`);
+      }
+      // promoting the standby is a manual step: losing the primary is said, and fails only once it happened
+      if (pair && gone(pair.primary) && down.length) why.push(`PostgreSQL's primary ${pair.primary.name} is down: Mistral waits until the standby on ${pair.standby.name} is promoted (README, "Promoting the PostgreSQL standby")`);
+      if (pair && !down.length && !gone(pair.primary) && !streams) why.push(`PostgreSQL's standby ${pair.standby.name} does not stream`);
       const mongoLeft = healthy.filter((m) => !lost.some((c) => mongoMember(c) === m)).length;
       if (mongoLeft < majority(all.length)) why.push(`MongoDB keeps ${mongoLeft} of ${all.length} members`);
       verdicts.push({
         check: `${down.length ? 'serves without' : 'survives losing'} ${lost.map((c) => c.name).join(', ')}`,
         ok: why.length === 0,
-        detail: why.length ? why.join('; ') : `load balancer, RabbitMQ, ${options.redis ? 'Redis (Sentinel), ' : ''}MongoDB keep a majority on ${left.map((c) => c.name).join(', ')}`,
+        detail: why.length ? why.join('; ') : `load balancer, RabbitMQ, ${options.redis ? 'Redis (Sentinel), ' : ''}${options.zookeeper ? 'ZooKeeper, ' : ''}MongoDB keep a majority on ${left.map((c) => c.name).join(', ')}${
+          pair && gone(pair.primary) ? `; Mistral's PostgreSQL then needs the standby on ${pair.standby.name} promoted (a manual step, README)` : ''}`,
       });
     }
     return verdicts;
   },
 };
+
+function describePg(v: PgReplicationState): string {
+  if (v.inRecovery) return `standby, ${v.receiver ? `${v.receiver.status} from ${v.receiver.host || 'its primary'}` : 'not receiving'}`;
+  return `primary${v.standbys.length ? `, streaming to ${v.standbys.map((x) => `${x.address} (${x.state})`).join(', ')}` : ', no standby streaming'}`;
+}

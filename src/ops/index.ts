@@ -5,7 +5,7 @@ export { directory } from './directory.js';
 export { dirSync } from './dirSync.js';
 export { file, editFile } from './file.js';
 export { confKey, confKeys, iniKey, iniKeys, pgHbaRule, yamlKey } from './lineEdits.js';
-export { pgHbaRules, postgresDatabase, postgresRole, postgresSetting } from './postgres.js';
+export { pgHbaReplication, pgHbaRules, postgresDatabase, postgresReplicationSettings, postgresRole, postgresSetting, postgresStandby } from './postgres.js';
 export { service, services } from './service.js';
 export { systemdDropIn } from './systemdDropIn.js';
 export { template } from './template.js';

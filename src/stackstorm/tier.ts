@@ -31,3 +31,6 @@ export const RABBITMQ_TIER_CONF = `# st2prov: the controller tier's RabbitMQ clu
 cluster_partition_handling = pause_minority
 net_ticktime = 15
 `;
+
+/** PostgreSQL's role the standby streams WAL as (password: postgresql_replication_password). */
+export const REPLICATION_USER = 'st2prov_replication';
