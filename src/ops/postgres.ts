@@ -169,7 +169,7 @@ export function postgresStandby(spec: StandbySpec): Operation {
         else return [];
       } else if (state.hasMistral) {
         throw new PlaybookError(`PostgreSQL on ${host.name} is a primary holding the mistral database, not a standby of ${spec.primary}`,
-          `it was promoted, or is the old primary: if it is the one to keep, set postgresql_primary=${host.name}; else move its data directory ${state.dataDirectory} away (it may hold writes ${spec.primary} lacks) and apply again`);
+          `it was promoted, or is the old primary: if it is the one to keep, set postgresql_primary=${host.name}; else keep a copy of ${state.dataDirectory} (it may hold writes ${spec.primary} lacks), make it an empty server (pg_dropcluster --stop ${config.major} main && pg_createcluster --start ${config.major} main) and apply again`);
       } else why = 'it is a fresh server of its own';
       return [change({
         kind: 'postgres',

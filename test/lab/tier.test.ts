@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
-import { describe, it } from 'node:test';
-import { changeLines, failures, st2prov } from '../harness/cli.js';
+import { appendFileSync } from 'node:fs';
+import { beforeEach, describe, it } from 'node:test';
+import { changeLines, failures, st2prov, type CliRun } from '../harness/cli.js';
 import { useLab } from '../harness/lab.js';
 import { LB_VIP } from '../lab/config.js';
 import { bootHost, killHost } from '../lab/lab.js';
@@ -14,6 +15,22 @@ import { bootHost, killHost } from '../lab/lab.js';
  * without it. Booted again, the host is rejoined by a plain apply and `check` passes whole.
  */
 const RECOVERY_MS = 10_000;
+
+/**
+ * The tier's secrets made of what its config files trip on (keepalived.conf and Sentinel's
+ * own rewrites of sentinel.conf end a word at a space and never quote): each must still let
+ * the cluster form, fail over and rejoin, and never be printed.
+ */
+const HOSTILE = (what: string) => `${what} 'single' "double" $HOME \`id\` back\\slash ;semi #hash !bang 100% user@host:port/path é中 ${'y'.repeat(40)}`;
+const SECRETS: Record<string, string> = {
+  redis_password: HOSTILE('redis'),
+  redis_sentinel_password: HOSTILE('sentinel'),
+  vrrp_password: HOSTILE('vrrp'),
+  rabbitmq_password: HOSTILE('rabbit'),
+  // Erlang reads printable ASCII only
+  rabbitmq_erlang_cookie: `cookie 'single' "double" $HOME back\\slash ;#! ${'c'.repeat(40)}`,
+};
+const ENV = Object.fromEntries(Object.entries(SECRETS).map(([k, v]) => [`TIER_${k.toUpperCase()}`, v]));
 
 interface CheckReport {
   ok: boolean;
@@ -38,13 +55,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('the controller tier: 3 controllers + 2 blueprints survive losing any one host', () => {
   const lab = useLab(2, { controllers: 3 });
   const controllers = () => lab().hosts.filter((h) => h.role === 'controller');
-  const run = (command: string, ...args: string[]) => st2prov([command, lab().inventory, ...args]);
+  const outputs: CliRun[] = [];
+  let diagnostic: (message: string) => void = () => undefined;
+  const run = async (command: string, ...args: string[]) => {
+    const t0 = Date.now();
+    const r = await st2prov([command, lab().inventory, ...args], ENV);
+    diagnostic(`${command} ${args.join(' ')}: exit ${r.code} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    outputs.push(r);
+    return r;
+  };
   const check = async (...args: string[]) => {
     const r = await run('check', '--json', ...args);
     return { code: r.code, report: JSON.parse(r.stdout) as CheckReport, text: r.stdout + r.stderr };
   };
+  beforeEach((t) => {
+    if ('diagnostic' in t) diagnostic = (message) => t.diagnostic(message);
+  });
 
   it('apply converges the tier; a second apply changes nothing; check passes', async () => {
+    appendFileSync(lab().inventory, `\n${Object.keys(SECRETS).map((k) => `${k}=env:TIER_${k.toUpperCase()}`).join('\n')}\n`);
     const first = await run('apply', '--json');
     assert.equal(first.code, 0, failures(first));
     const again = await run('apply', '--json');
@@ -54,7 +83,8 @@ describe('the controller tier: 3 controllers + 2 blueprints survive losing any o
     assert.equal(code, 0, text);
     const cluster = report.results.filter((r) => r.host === 'cluster').map((r) => r.check);
     for (const name of controllers().map((c) => c.name)) assert.ok(cluster.includes(`survives losing ${name}`), text);
-    assert.ok(cluster.includes('Redis: the Sentinels agree on one master that is up'), text);
+    for (const c of [`load balancer: ${LB_VIP} held by one controller`, 'RabbitMQ: the controllers are one cluster, a majority running', 'RabbitMQ: queues are mirrored (exclusive ones left out)',
+      'Redis: the Sentinels agree on one master that is up', 'MongoDB: the replica set has a primary and a majority']) assert.ok(cluster.includes(c), `${c}\n${text}`);
   });
 
   for (const index of [0, 1, 2]) {
@@ -91,4 +121,18 @@ describe('the controller tier: 3 controllers + 2 blueprints survive losing any o
       assert.equal(code, 0, text);
     });
   }
+
+  it('no secret appears in any output', () => {
+    assert.ok(outputs.length >= 10);
+    for (const out of outputs) {
+      const text = out.stdout + out.stderr;
+      for (const v of Object.values(SECRETS)) {
+        assert.ok(!text.includes(v) && !text.includes(encodeURIComponent(v)), 'a secret leaked');
+        for (const part of ['yyyyyyyyyyyyyyyy', 'cccccccccccccccc']) {
+          const at = text.indexOf(part);
+          assert.ok(at < 0, `no part of a secret leaked: …${text.slice(Math.max(0, at - 120), at + 20)}`);
+        }
+      }
+    }
+  });
 });
