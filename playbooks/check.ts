@@ -1,12 +1,11 @@
 import type { HostContext } from '../src/core/context.js';
 import type { Play } from '../src/core/operation.js';
-import { isSecret } from '../src/core/secret.js';
 import { componentsAnswer } from '../src/checks/components.js';
 import { dependenciesReached, tierReached } from '../src/checks/dependencies.js';
 import { haRulesCheck } from '../src/checks/haRules.js';
 import { loadBalancerReaches } from '../src/checks/loadBalancer.js';
 import { tierHealth } from '../src/checks/tier.js';
-import { tierNames } from '../src/stackstorm/material.js';
+import { tierName } from '../src/stackstorm/material.js';
 import { blueprints, controllerAddress, controllers, isTier, postgresAddress, validateCluster } from '../src/stackstorm/topology.js';
 import { st2Features } from '../src/stackstorm/versions.js';
 
@@ -19,7 +18,6 @@ import { st2Features } from '../src/stackstorm/versions.js';
  */
 const mistral = (h: HostContext) => st2Features(h.settings.st2_version).mistral;
 const redis = (h: HostContext) => h.settings.coordination_backend === 'redis';
-const text = (value: string | number | { reveal(): string }) => (isSecret(value) ? value.reveal() : String(value));
 
 export const plays: Play[] = [
   {
@@ -41,7 +39,7 @@ export const plays: Play[] = [
         ? tierReached({
           controllers: controllers(h.cluster),
           postgres: mistral(h) ? postgresAddress(h.cluster) : undefined,
-          sentinelMaster: redis(h) ? text(tierNames(h).sentinelMaster) : undefined,
+          sentinelMaster: redis(h) ? tierName(h, 'sentinelMaster') : undefined,
           zookeeper: h.settings.coordination_backend === 'zookeeper' && !h.settings.coordination_url,
         })
         : dependenciesReached({

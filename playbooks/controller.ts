@@ -5,7 +5,7 @@ import { ENV_STYLE, REDIS_STYLE } from '../src/edit/confKey.js';
 import * as ops from '../src/ops/index.js';
 import { mongodbLayout } from '../src/stackstorm/controller.js';
 import { answering, listenerOf } from '../src/stackstorm/listeners.js';
-import { tierNames, tlsPair } from '../src/stackstorm/material.js';
+import { tierName, tierNames, tlsPair } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
 import { redisServerEdit, sentinelEdit } from '../src/stackstorm/sentinel.js';
 import { blueprints, controllers, isTier, pgHbaNetworks, postgresPair, seedController, serviceAddress, validateCluster } from '../src/stackstorm/topology.js';
@@ -32,7 +32,6 @@ const redis = (h: HostContext) => !tier(h) || h.settings.coordination_backend ==
 const sentinel = (h: HostContext) => tier(h) && h.settings.coordination_backend === 'redis';
 /** ZooKeeper on the controllers when it coordinates and no ensemble of your own is given */
 const zookeeper = (h: HostContext) => h.settings.coordination_backend === 'zookeeper' && !h.settings.coordination_url;
-const text = (value: string | number | { reveal(): string }) => (isSecret(value) ? value.reveal() : String(value));
 
 const INSTALL = 'install MongoDB, PostgreSQL, RabbitMQ and Redis';
 
@@ -47,7 +46,7 @@ export const controllerPlay: Play = {
     { name: 'PostgreSQL listens where the blueprints reach it', after: INSTALL, tags: ['postgresql'], run: (h) =>
       postgres(h) && ops.postgresSetting('listen_addresses', ['localhost', address(h)], { notify: ['restart postgresql'] }) },
     { name: 'MongoDB binds to the controller address', after: INSTALL, tags: ['mongodb'], run: (h) => {
-      const set = tier(h) ? text(tierNames(h).replicaSet) : undefined;
+      const set = tier(h) ? tierName(h, 'replicaSet') : undefined;
       if (mongodb(h).yaml) {
         return [
           ops.yamlKey(mongodb(h).config, 'net.bindIp', `127.0.0.1,${address(h)}`, { notify: ['restart mongodb'] }),
@@ -125,7 +124,7 @@ export const controllerPlay: Play = {
       return [
         ops.redisConf('/etc/redis/redis.conf', redisServerEdit(address(h), password.reveal()), { secrets: [password], notify: ['restart redis'] }),
         ops.sentinelConf('/etc/redis/sentinel.conf', sentinelEdit({
-          master: text(tierNames(h).sentinelMaster),
+          master: tierName(h, 'sentinelMaster'),
           seed: seedController(h.cluster).address,
           address: address(h),
           redisPassword: password.reveal(),

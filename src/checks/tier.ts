@@ -3,14 +3,13 @@ import type { ClusterHost, ClusterView } from '../core/context.js';
 import { fact, type Fact } from '../core/fact.js';
 import type { ClusterCheck, HostFacts, Probe } from '../core/operation.js';
 import type { Verdict } from '../core/results.js';
-import { isSecret } from '../core/secret.js';
 import { ipv4Addresses } from '../facts/network.js';
 import { serviceStates } from '../facts/services.js';
 import { mongoCommand } from '../probes/mongo.js';
 import { pgReplication, type PgReplicationState } from '../facts/postgres.js';
 import { zookeeperMode } from '../probes/zookeeper.js';
 import { fields, redisCommands } from '../probes/redis.js';
-import { tierNames } from '../stackstorm/material.js';
+import { tierName } from '../stackstorm/material.js';
 import { SENTINEL_PORT, SENTINEL_QUORUM } from '../stackstorm/sentinel.js';
 import { mongoMember, rabbitNode } from '../stackstorm/tier.js';
 import { controllers, isTier, postgresPair } from '../stackstorm/topology.js';
@@ -139,7 +138,6 @@ function seen<T>(hosts: readonly HostFacts[], cluster: ClusterView, f: Fact<T> |
 }
 
 const majority = (n: number) => Math.floor(n / 2) + 1;
-const text = (value: string | number | { reveal(): string }) => (isSecret(value) ? value.reveal() : String(value));
 
 const redisCoordinates = (cluster: ClusterView) => cluster.settings.coordination_backend === 'redis';
 /** ZooKeeper on the controllers (not an ensemble of your own at coordination_url) */
@@ -156,7 +154,7 @@ export const tierHealth: ClusterCheck = {
   partial: true,
   facts: (h) => (isTier(h.cluster) ? [ipv4Addresses(), serviceStates(['keepalived', 'nginx']), rabbitView(controllers(h.cluster).map(rabbitNode)), ...(pgPairMember(h) ? [pgReplication()] : [])] : []),
   probes: (h) => (isTier(h.cluster) ? [
-    ...(redisCoordinates(h.cluster) ? [sentinelProbe(text(tierNames(h).sentinelMaster))] : []),
+    ...(redisCoordinates(h.cluster) ? [sentinelProbe(tierName(h, 'sentinelMaster'))] : []),
     ...(zookeeperCoordinates(h.cluster) ? [zookeeperProbe] : []),
     mongoProbe,
   ] : []),
@@ -213,7 +211,9 @@ export const tierHealth: ClusterCheck = {
     const replication = pair ? seen(hosts.filter((h) => h.name === pair.primary.name || h.name === pair.standby.name), cluster, pgReplication()) : [];
     const primaryView = replication.find((r) => r.host === pair?.primary)?.value;
     const standbyView = replication.find((r) => r.host === pair?.standby)?.value;
-    const streams = Boolean(primaryView && !primaryView.inRecovery && primaryView.standbys.some((x) => x.address === pair?.standby.address && x.state === 'streaming'));
+    // as the primary sees it, or (the primary could not be read) as the standby does
+    const streams = primaryView ? !primaryView.inRecovery && primaryView.standbys.some((x) => x.address === pair?.standby.address && x.state === 'streaming')
+      : Boolean(standbyView?.inRecovery && standbyView.receiver?.status === 'streaming' && standbyView.receiver.host === pair?.primary.address);
     if (pair) {
       verdicts.push({ check: `PostgreSQL: ${pair.standby.name} streams from the primary ${pair.primary.name}`, ok: streams,
         detail: replication.map((r) => `${r.host.name}: ${r.value ? describePg(r.value) : r.error}`).join('; ') || `${pair.primary.name} and ${pair.standby.name} could not be read` });

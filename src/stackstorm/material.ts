@@ -116,6 +116,15 @@ export function tierNames(host: HostContext): { [K in keyof TierNames]: TierName
   return JSON.parse(file) as TierNames;
 }
 
+/**
+ * A name of the tier as text for a config file: before apply has made them, the stand-in
+ * (a secret's text, which every output masks), so a dry run shows no name apply would not write.
+ */
+export function tierName(host: HostContext, which: 'replicaSet' | 'sentinelMaster'): string {
+  const value = tierNames(host)[which];
+  return isSecret(value) ? value.reveal() : value;
+}
+
 /** The cluster's TLS pair: the given files, else the self-signed pair. */
 export function tlsPair(host: HostContext): TlsPair {
   const s = host.cluster.settings;

@@ -1,6 +1,5 @@
 import type { HostContext } from '../core/context.js';
-import { isSecret } from '../core/secret.js';
-import { tierNames } from './material.js';
+import { tierName } from './material.js';
 import { REDIS_PORT, SENTINEL_PORT } from './sentinel.js';
 import { controllerAddress, controllers, isTier, postgresAddress } from './topology.js';
 
@@ -15,7 +14,6 @@ export const MONGODB_PORT = 27017;
 export const AMQP_PORT = 5672;
 
 const addresses = (host: HostContext) => controllers(host.cluster).map((c) => c.address);
-const reveal = (value: string | number | { reveal(): string }) => (isSecret(value) ? value.reveal() : String(value));
 
 /**
  * The coordination backend st2 and the HA rules rely on: Redis on the controller by default.
@@ -32,7 +30,7 @@ export function coordinationUrl(host: HostContext): string {
   const password = encodeURIComponent(host.secret('redis_password').reveal());
   if (!isTier(host.cluster)) return `redis://:${password}@${controllerAddress(host.cluster)}:${REDIS_PORT}`;
   const [first, ...others] = addresses(host);
-  const master = encodeURIComponent(reveal(tierNames(host).sentinelMaster));
+  const master = encodeURIComponent(tierName(host, 'sentinelMaster'));
   return `redis://:${password}@${first}:${SENTINEL_PORT}?sentinel=${master}${others.map((a) => `&sentinel_fallback=${a}:${SENTINEL_PORT}`).join('')}`;
 }
 
@@ -57,5 +55,5 @@ export function amqpClusterUrls(host: HostContext): string[] | undefined {
 /** st2's [database] host: the controller, or in the tier a replica set URI of every member. */
 export function databaseHost(host: HostContext): string {
   if (!isTier(host.cluster)) return controllerAddress(host.cluster);
-  return `mongodb://${addresses(host).map((a) => `${a}:${MONGODB_PORT}`).join(',')}/?replicaSet=${encodeURIComponent(reveal(tierNames(host).replicaSet))}`;
+  return `mongodb://${addresses(host).map((a) => `${a}:${MONGODB_PORT}`).join(',')}/?replicaSet=${encodeURIComponent(tierName(host, 'replicaSet'))}`;
 }
