@@ -133,7 +133,7 @@ export const controllerPlay: Play = {
         ops.service(answering(h, { name: 'redis-sentinel', state: 'started', enabled: true })),
       ];
     } },
-    { name: 'ZooKeeper for coordination: an ensemble of the controllers', after: INSTALL, tags: ['zookeeper'], run: (h) => zookeeper(h) && [
+    { name: 'ZooKeeper for coordination: on the controller, or an ensemble of the three', after: INSTALL, tags: ['zookeeper'], run: (h) => zookeeper(h) && [
       ...zookeeperConfig(h, ['restart zookeeper']),
       ops.service(answering(h, { name: 'zookeeper', state: 'started', enabled: true })),
     ] },

@@ -69,7 +69,7 @@ function list(value: unknown): unknown[] {
 }
 
 export function rabbitView(nodes: readonly string[]): Fact<RabbitView> {
-  return fact('tier:rabbitmq', shellScript(RABBIT), (r) => {
+  return fact('rabbitmq-view', shellScript(RABBIT), (r) => {
     if (r.code !== 0) throw new Error(`rabbitmqctl: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`);
     const [status, queues] = r.stdout.split('@@queues\n') as [string, string];
     const doc = JSON.parse(status) as { disk_nodes?: string[]; running_nodes?: string[]; partitions?: Record<string, unknown> | unknown[] };
@@ -89,6 +89,14 @@ export function rabbitView(nodes: readonly string[]): Fact<RabbitView> {
       })),
     };
   });
+}
+
+/**
+ * RabbitMQ's members and queues, the same from every node: asked of one controller (the first
+ * that answers), as each rabbitmqctl boots an Erlang VM of its own (seconds each).
+ */
+function rabbitProbe(nodes: readonly string[]): Probe<RabbitView> {
+  return { key: 'tier:rabbitmq', once: true, read: (h) => h.fact(rabbitView(nodes)) };
 }
 
 /** What this controller's Sentinel says of the master it watches (its key is the same for every master name). */
@@ -152,8 +160,9 @@ const pgPairMember = (h: { cluster: ClusterView; host: ClusterHost }) => mistral
 export const tierHealth: ClusterCheck = {
   title: 'controller tier',
   partial: true,
-  facts: (h) => (isTier(h.cluster) ? [ipv4Addresses(), serviceStates(['keepalived', 'nginx']), rabbitView(controllers(h.cluster).map(rabbitNode)), ...(pgPairMember(h) ? [pgReplication()] : [])] : []),
+  facts: (h) => (isTier(h.cluster) ? [ipv4Addresses(), serviceStates(['keepalived', 'nginx']), ...(pgPairMember(h) ? [pgReplication()] : [])] : []),
   probes: (h) => (isTier(h.cluster) ? [
+    rabbitProbe(controllers(h.cluster).map(rabbitNode)),
     ...(redisCoordinates(h.cluster) ? [sentinelProbe(tierName(h, 'sentinelMaster'))] : []),
     ...(zookeeperCoordinates(h.cluster) ? [zookeeperProbe] : []),
     mongoProbe,
@@ -175,7 +184,7 @@ export const tierHealth: ClusterCheck = {
     verdicts.push({ check: `load balancer: ${vip} held by one controller`, ok: holders.length === 1, detail: holders.length ? `${holders.join(', ')}; keepalived and nginx run on ${balancers.map((b) => b.name).join(', ') || 'none'}` : 'no controller holds it' });
 
     // RabbitMQ, as the first controller that could tell sees it
-    const rabbits = seen(hosts, cluster, rabbitView(nodes));
+    const rabbits = seen(hosts, cluster, rabbitProbe(nodes));
     const rabbit = rabbits.find((r) => r.value)?.value;
     const queues = rabbit?.queues.filter((q) => !q.exclusive) ?? [];
     const single = queues.filter((q) => q.copies.length < 2).map((q) => `${q.name} (copies on ${q.copies.join(', ') || 'no running node'})`);
@@ -184,7 +193,7 @@ export const tierHealth: ClusterCheck = {
         detail: `running ${rabbit.running.join(', ') || 'none'} of ${rabbit.nodes.join(', ')}${rabbit.partitions ? `; ${rabbit.partitions} partition(s)` : ''}` });
       const copies = queues.length ? `${queues.length} queue(s), each with a copy on ${Math.min(...queues.map((q) => q.copies.length))}+ running nodes` : 'no durable queue declared yet';
       verdicts.push({ check: 'RabbitMQ: queues are mirrored (exclusive ones left out)', ok: single.length === 0, detail: single.length ? `with one copy only: ${single.join('; ')}` : copies });
-    } else verdicts.push({ check: 'RabbitMQ: the controllers are one cluster, a majority running', ok: false, detail: rabbits.map((r) => `${r.host.name}: ${r.error}`).join('; ') });
+    } else verdicts.push({ check: 'RabbitMQ: the controllers are one cluster, a majority running', ok: false, detail: rabbits[0]?.error ?? 'no controller could be asked' });
 
     // Sentinel
     const sentinels = options.redis ? seen(hosts, cluster, sentinelProbe('')) : [];
@@ -257,8 +266,8 @@ export const tierHealth: ClusterCheck = {
       verdicts.push({
         check: `${down.length ? 'serves without' : 'survives losing'} ${lost.map((c) => c.name).join(', ')}`,
         ok: why.length === 0,
-        detail: why.length ? why.join('; ') : `load balancer, RabbitMQ, ${options.redis ? 'Redis (Sentinel), ' : ''}${options.zookeeper ? 'ZooKeeper, ' : ''}MongoDB keep a majority on ${left.map((c) => c.name).join(', ')}${
-          pair && gone(pair.primary) ? `; Mistral's PostgreSQL then needs the standby on ${pair.standby.name} promoted (a manual step, README)` : ''}`,
+        detail: (down.length ? `${lost.map((c) => c.name).join(', ')} not reached (down, or left out by --limit/--role): ` : '') + (why.length ? why.join('; ') : `load balancer, RabbitMQ, ${options.redis ? 'Redis (Sentinel), ' : ''}${options.zookeeper ? 'ZooKeeper, ' : ''}MongoDB keep a majority on ${left.map((c) => c.name).join(', ')}${
+          pair && gone(pair.primary) ? `; Mistral's PostgreSQL then needs the standby on ${pair.standby.name} promoted (a manual step, README)` : ''}`),
       });
     }
     return verdicts;

@@ -62,6 +62,12 @@ export type Step = OperationStep | CheckStep;
 export interface Probe<T> {
   key: string;
   read(host: HostContext): Promise<T>;
+  /**
+   * What the cluster says, the same from any of its hosts (RabbitMQ's members and queues):
+   * asked of one host at a time, in inventory order, until one answers; every host then
+   * reads that answer (or, when none could, every host's reason).
+   */
+  once?: boolean;
 }
 
 /** The facts one host returned, for checks across hosts. */

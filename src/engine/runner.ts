@@ -205,14 +205,17 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     for (const host of participating) {
       pipelines.set(host.name, (async () => {
         await working.acquire();
+        const ahead = [...playsOf(host)];
         try {
-          for (const play of playsOf(host)) {
+          for (let play = ahead.shift(); play; play = ahead.shift()) {
             gatherings.get(play)?.arrive();
             await runOn(play, host);
             pendingIn.set(play, pendingIn.get(play)! - 1);
             if (pendingIn.get(play) === 0) await checkAcross(play);
           }
         } finally {
+          // a pipeline that broke off still comes to the plays after it: no host waits for it forever
+          for (const play of ahead) gatherings.get(play)?.arrive();
           working.release();
         }
       })());
@@ -281,11 +284,29 @@ async function verifyAcross(check: ClusterCheck, play: Play, cluster: ClusterVie
   if (missing.length && !check.partial) return [{ check: check.title, ok: false, detail: `not every host was checked (${missing.join(', ')}: unreachable or left out by --limit/--role)` }];
   const order = (name: string) => all.indexOf(name);
   const failure = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
-  // every host read at once: a fact or probe may take seconds (rabbitmqctl boots a VM)
-  const facts = await Promise.all([...reached].sort((a, b) => order(a.name) - order(b.name)).map(async (ctx): Promise<HostFacts> => {
-    const values = new Map<string, unknown>();
+  const sorted = [...reached].sort((a, b) => order(a.name) - order(b.name));
+  // a probe of the cluster: one host after another until one answers
+  const shared = new Map<string, unknown>();
+  for (const ctx of sorted) {
+    for (const p of check.probes?.(ctx) ?? []) {
+      if (!p.once || shared.has(p.key)) continue;
+      const reasons: string[] = [];
+      for (const other of sorted) {
+        const value = await p.read(other).catch(failure);
+        if (!(value instanceof Error)) {
+          shared.set(p.key, value);
+          break;
+        }
+        reasons.push(`${other.name}: ${value.message}`);
+      }
+      if (!shared.has(p.key)) shared.set(p.key, new Error(reasons.join('; ')));
+    }
+  }
+  // every host read at once: a fact or probe may take seconds
+  const facts = await Promise.all(sorted.map(async (ctx): Promise<HostFacts> => {
+    const values = new Map<string, unknown>(shared);
     for (const f of check.facts(ctx)) values.set(f.key, await ctx.fact(f).catch(failure));
-    await Promise.all((check.probes?.(ctx) ?? []).map(async (p) => values.set(p.key, await p.read(ctx).catch(failure))));
+    await Promise.all((check.probes?.(ctx) ?? []).filter((p) => !p.once).map(async (p) => values.set(p.key, await p.read(ctx).catch(failure))));
     return {
       name: ctx.name,
       get<T>(f: Fact<T> | Probe<T>): T {

@@ -226,3 +226,37 @@ describe('plays that start together, and plays that do not belong', () => {
     assert.ok(!existsSync(join(dir, 'order.log')));
   });
 });
+
+describe('checks across hosts', () => {
+  it('a probe of the cluster ("once") is asked of one host after another until one answers, and every host reads that answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-once-'));
+    const asked: string[] = [];
+    const seenBy: Record<string, unknown> = {};
+    const plays: Play[] = [{
+      name: 'tier',
+      hosts: 'tier',
+      steps: [],
+      cluster: [{
+        title: 'the cluster as one host tells it',
+        facts: () => [],
+        probes: () => [{
+          key: 'members',
+          once: true,
+          read: async (h: HostContext) => {
+            asked.push(h.name);
+            if (h.name === 'h1') throw new Error('h1 has no answer');
+            return `members as ${h.name} sees them`;
+          },
+        }],
+        verify(hosts) {
+          for (const h of hosts) seenBy[h.name] = h.get({ key: 'members', read: async () => '' });
+          return [{ check: 'read', ok: true }];
+        },
+      }],
+    }];
+    const report = await run('diff', plays, dir, '[tier]\nh1\nh2\nh3\n', 25);
+    assert.deepEqual(report.results.filter((r) => r.host === 'cluster').map((r) => r.status), ['ok']);
+    assert.deepEqual(asked, ['h1', 'h2']);
+    assert.deepEqual(seenBy, { h1: 'members as h2 sees them', h2: 'members as h2 sees them', h3: 'members as h2 sees them' });
+  });
+});
