@@ -22,10 +22,13 @@ function fourLetterWord(stream: Duplex, word: string): Promise<string> {
       clearTimeout(timer);
       reject(err);
     });
-    stream.on('close', () => {
+    // ZooKeeper answers and closes its side: over an SSH channel that is 'end' (the channel closes only once both sides did)
+    const done = () => {
       clearTimeout(timer);
       resolve(text);
-    });
+    };
+    stream.on('end', done);
+    stream.on('close', done);
     stream.write(word);
   });
 }

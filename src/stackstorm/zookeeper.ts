@@ -12,7 +12,7 @@ export const ZOOKEEPER_CONF = '/etc/zookeeper/conf/zoo.cfg';
 export const ZOOKEEPER_MYID = '/etc/zookeeper/conf/myid';
 
 /** zoo.cfg's keys and this host's myid. */
-export function zookeeperSettings(host: HostContext): { settings: Record<string, string>; myid: string | undefined } {
+export function zookeeperSettings(host: HostContext): { settings: Record<string, string>; myid: string } {
   const settings: Record<string, string> = {
     // the package's example keeps data under /tmp
     dataDir: '/var/lib/zookeeper',
@@ -20,7 +20,8 @@ export function zookeeperSettings(host: HostContext): { settings: Record<string,
     // the four-letter words `check` asks (srvr: leader or follower; ruok: alive)
     '4lw.commands.whitelist': 'srvr,ruok',
   };
-  if (!isTier(host.cluster)) return { settings: { ...settings, clientPortAddress: controllerAddress(host.cluster) }, myid: undefined };
+  // Debian's package links dataDir/myid to a placeholder sentence, which ZooKeeper refuses even alone
+  if (!isTier(host.cluster)) return { settings: { ...settings, clientPortAddress: controllerAddress(host.cluster) }, myid: '1' };
   const members = controllers(host.cluster);
   members.forEach((c, i) => (settings[`server.${i + 1}`] = `${c.address}:2888:3888`));
   return { settings, myid: String(members.indexOf(host.host) + 1) };
@@ -31,6 +32,6 @@ export function zookeeperConfig(host: HostContext, notify: string[]): Operation[
   const { settings, myid } = zookeeperSettings(host);
   return [
     ops.confKeys(ZOOKEEPER_CONF, settings, { style: { separator: '=', encode: (v) => (typeof v === 'string' ? v : v.join(',')) }, notify }),
-    ...(myid ? [ops.file({ path: ZOOKEEPER_MYID, content: `${myid}\n`, mode: '0644', owner: 'root:root', notify })] : []),
+    ops.file({ path: ZOOKEEPER_MYID, content: `${myid}\n`, mode: '0644', owner: 'root:root', notify }),
   ];
 }

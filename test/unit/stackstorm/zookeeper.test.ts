@@ -12,10 +12,10 @@ const on = (text: string, group: string, index: number) => {
 };
 
 describe('ZooKeeper for coordination, with one controller or three', () => {
-  it('one controller: one server on the controller address, no ensemble, tooz’s URL naming it', () => {
+  it('one controller: one server on the controller address, id 1, no ensemble, tooz’s URL naming it', () => {
     const one = BLUEPRINTS(1, 'coordination_backend=zookeeper');
     const { settings, myid } = zookeeperSettings(on(one, 'controller', 0));
-    assert.equal(myid, undefined);
+    assert.equal(myid, '1', 'not the package’s placeholder, which ZooKeeper refuses even alone');
     assert.equal(settings.clientPortAddress, '10.0.3.10');
     assert.ok(!Object.keys(settings).some((k) => k.startsWith('server.')));
     assert.equal(settings.dataDir, '/var/lib/zookeeper');
