@@ -7,8 +7,8 @@ import { SENSOR_PARTITIONS_FILE, nodeRoles } from '../src/stackstorm/haRules.js'
 import { answering } from '../src/stackstorm/listeners.js';
 import { DATASTORE_KEY, STANLEY_KEYS, htpasswd, tlsPair } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
-import { controllerAddress, loadBalancerUrl, validateCluster } from '../src/stackstorm/topology.js';
-import { amqpUrl, coordinationUrl, mistralDatabaseUrl } from '../src/stackstorm/urls.js';
+import { isTier, loadBalancerUrl, validateCluster } from '../src/stackstorm/topology.js';
+import { amqpClusterUrls, amqpUrl, coordinationUrl, databaseHost, mistralDatabaseUrl } from '../src/stackstorm/urls.js';
 import { st2Components, st2Features } from '../src/stackstorm/versions.js';
 import { materialPlay } from './material.js';
 
@@ -56,9 +56,10 @@ export const blueprintPlay: Play = {
       ops.template('st2.conf.ejs', {
         features: features(h),
         node: { name: h.name, ...node(h) },
-        controller: controllerAddress(h.cluster),
+        controller: databaseHost(h),
         lb_url: loadBalancerUrl(h.cluster),
         messaging_url: amqpUrl(h, 'amqp'),
+        ...(isTier(h.cluster) ? { messaging_cluster_urls: amqpClusterUrls(h) } : {}),
         coordination_url: coordinationUrl(h),
       }, { path: '/etc/st2/st2.conf', mode: '0640', owner: 'root:st2', notify: ['restart st2'] }) },
     { name: 'blueprint nginx: TLS termination for this box’s services', independent: true, after: INSTALL, tags: ['nginx'], run: (h) => [

@@ -1,10 +1,13 @@
+import type { HostContext } from '../src/core/context.js';
 import type { Play } from '../src/core/operation.js';
 import { componentsAnswer } from '../src/checks/components.js';
 import { consistencyCheck } from '../src/checks/consistency.js';
-import { dependenciesReached } from '../src/checks/dependencies.js';
+import { dependenciesReached, tierReached } from '../src/checks/dependencies.js';
 import { haRulesCheck } from '../src/checks/haRules.js';
 import { loadBalancerReaches } from '../src/checks/loadBalancer.js';
-import { blueprints, controllerAddress, controllers } from '../src/stackstorm/topology.js';
+import { tierHealth } from '../src/checks/tier.js';
+import { tierName } from '../src/stackstorm/material.js';
+import { blueprints, controllerAddress, controllers, isTier, postgresAddress, validateCluster } from '../src/stackstorm/topology.js';
 import { st2Features } from '../src/stackstorm/versions.js';
 
 /**
@@ -12,25 +15,41 @@ import { st2Features } from '../src/stackstorm/versions.js';
  * every step is a check. Each blueprint's components answer and it reaches the controller's
  * databases and broker; the load balancer reaches every blueprint; the HA rules hold across
  * the blueprints' own configs, and the blueprints agree on what must be the same everywhere.
+ * In the tier: each dependency's cluster health and what survives losing one controller, from
+ * every controller that answers.
  */
+const mistral = (h: HostContext) => st2Features(h.settings.st2_version).mistral;
+const redis = (h: HostContext) => h.settings.coordination_backend === 'redis';
+
 export const plays: Play[] = [
   {
     name: 'controller',
     hosts: 'controller',
+    // one controller or three, before any host is contacted
+    validate: (cluster) => validateCluster(cluster, { needsController: false }),
     steps: [
       { name: 'the load balancer reaches every blueprint', check: (h) => loadBalancerReaches(blueprints(h.cluster)) },
     ],
+    cluster: [tierHealth],
   },
   {
     name: 'blueprint',
     hosts: 'blueprint',
     steps: [
-      { name: 'st2 components answer', check: (h) => componentsAnswer({ mistral: st2Features(h.settings.st2_version).mistral }) },
-      { name: 'the controller’s services are reached', check: (h) => controllers(h.cluster).length > 0 && dependenciesReached({
-        address: controllerAddress(h.cluster),
-        postgres: st2Features(h.settings.st2_version).mistral,
-        redis: h.settings.coordination_backend === 'redis',
-      }) },
+      { name: 'st2 components answer', check: (h) => componentsAnswer({ mistral: mistral(h) }) },
+      { name: 'the controller’s services are reached', check: (h) => controllers(h.cluster).length > 0 && (isTier(h.cluster)
+        ? tierReached({
+          controllers: controllers(h.cluster),
+          postgres: mistral(h) ? postgresAddress(h.cluster) : undefined,
+          sentinelMaster: redis(h) ? tierName(h, 'sentinelMaster') : undefined,
+          zookeeper: h.settings.coordination_backend === 'zookeeper' && !h.settings.coordination_url,
+        })
+        : dependenciesReached({
+          address: controllerAddress(h.cluster),
+          postgres: mistral(h),
+          redis: redis(h),
+          zookeeper: h.settings.coordination_backend === 'zookeeper' && !h.settings.coordination_url,
+        })) },
     ],
     cluster: [haRulesCheck, consistencyCheck],
   },

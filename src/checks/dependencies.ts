@@ -3,7 +3,11 @@ import type { Check } from '../core/operation.js';
 import type { Verdict } from '../core/results.js';
 import type { Secret } from '../core/secret.js';
 import { amqpLogin } from '../probes/amqp.js';
-import { redisPing } from '../probes/redis.js';
+import { mongoCommands } from '../probes/mongo.js';
+import { redisCommands, redisPing } from '../probes/redis.js';
+import { SENTINEL_PORT } from '../stackstorm/sentinel.js';
+import { AMQP_PORT, MONGODB_PORT, ZOOKEEPER_PORT } from '../stackstorm/urls.js';
+import { zookeeperMode } from '../probes/zookeeper.js';
 import { tcpOpen } from '../probes/tcp.js';
 
 export interface Dependencies {
@@ -11,6 +15,8 @@ export interface Dependencies {
   address: string;
   postgres: boolean;
   redis: boolean;
+  /** ZooKeeper on the controller coordinates */
+  zookeeper?: boolean;
 }
 
 /** A secret a check may use: only one st2prov has given the cluster, never a stand-in. */
@@ -42,6 +48,82 @@ export function dependenciesReached(d: Dependencies): Check {
         } catch (err) {
           verdicts.push({ check, ok: false, detail: (err as Error).message });
         }
+      }
+      if (d.zookeeper) {
+        const mode = await zookeeperMode(host, d.address, ZOOKEEPER_PORT).catch((err: Error) => `unreachable (${err.message})`);
+        verdicts.push({ check: `reaches ZooKeeper at ${d.address}:${ZOOKEEPER_PORT}, serving`, ok: ['standalone', 'leader', 'follower'].includes(mode), detail: mode });
+      }
+      return verdicts;
+    },
+  };
+}
+
+export interface TierDependencies {
+  controllers: readonly { name: string; address: string }[];
+  postgres: string | undefined;
+  /** the master's name Sentinel knows, when Redis coordinates */
+  sentinelMaster: string | undefined;
+  /** ZooKeeper on the controllers coordinates */
+  zookeeper?: boolean;
+}
+
+/**
+ * The tier as a blueprint uses it: a MongoDB member that is primary, RabbitMQ nodes that let
+ * st2 log in (one is enough: cluster_urls tries them in turn), the Redis master as the
+ * Sentinels name it (logged in to, and a master indeed), PostgreSQL's primary.
+ */
+export function tierReached(d: TierDependencies): Check {
+  return {
+    title: 'controller tier reached',
+    async verify(host) {
+      const verdicts: Verdict[] = [];
+      if (d.postgres) verdicts.push({ check: `reaches PostgreSQL's primary at ${d.postgres}:5432`, ok: await tcpOpen(host, d.postgres, 5432) });
+
+      const states = await Promise.all(d.controllers.map(async (c) => {
+        try {
+          const { hello } = await mongoCommands(host, c.address, MONGODB_PORT, []);
+          return `${c.address}=${hello.ismaster === true ? 'PRIMARY' : hello.secondary === true ? 'SECONDARY' : 'other'}`;
+        } catch {
+          return `${c.address}=unreachable`;
+        }
+      }));
+      const primaries = states.filter((s) => s.endsWith('=PRIMARY'));
+      verdicts.push({ check: 'reaches a MongoDB primary', ok: primaries.length === 1, detail: states.join(', ') });
+
+      const user = host.settings.rabbitmq_user;
+      const rabbit = knownSecret(host, 'rabbitmq_password');
+      const logins = rabbit ? await Promise.all(d.controllers.map(async (c) => `${c.address}=${await amqpLogin(host, c.address, AMQP_PORT, user, rabbit.reveal())}`)) : ['rabbitmq_password is unknown: never applied?'];
+      verdicts.push({ check: `logs in to RabbitMQ as ${user}`, ok: logins.some((l) => l.endsWith('=ok')), detail: logins.join(', ') });
+
+      if (d.sentinelMaster) {
+        const check = 'reaches the Redis master through Sentinel, with its password';
+        const redis = knownSecret(host, 'redis_password');
+        let detail = 'no Sentinel answered';
+        let ok = false;
+        for (const c of d.controllers) {
+          try {
+            const [addr] = await redisCommands(host, c.address, SENTINEL_PORT, [['SENTINEL', 'get-master-addr-by-name', d.sentinelMaster]]);
+            if (!Array.isArray(addr)) continue;
+            const [ip, port] = addr.map(String) as [string, string];
+            if (!redis) {
+              detail = 'redis_password is unknown: never applied?';
+              break;
+            }
+            const [auth, pong, role] = await redisCommands(host, ip, Number(port), [['AUTH', redis.reveal()], ['PING'], ['ROLE']]);
+            ok = auth === 'OK' && pong === 'PONG' && Array.isArray(role) && role[0] === 'master';
+            detail = `Sentinel at ${c.address} names ${ip}:${port}; it answers ${String(pong)} as ${Array.isArray(role) ? String(role[0]) : JSON.stringify(role)}`;
+            break;
+          } catch (err) {
+            detail = `${c.address}: ${(err as Error).message}`;
+          }
+        }
+        verdicts.push({ check, ok, detail });
+      }
+
+      if (d.zookeeper) {
+        const modes = await Promise.all(d.controllers.map(async (c) => `${c.address}=${await zookeeperMode(host, c.address, ZOOKEEPER_PORT).catch((err: Error) => `unreachable (${err.message})`)}`));
+        const serving = modes.filter((m) => /=(leader|follower)$/.test(m)).length;
+        verdicts.push({ check: 'reaches a ZooKeeper quorum', ok: serving >= Math.floor(d.controllers.length / 2) + 1, detail: modes.join(', ') });
       }
       return verdicts;
     },

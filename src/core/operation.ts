@@ -55,18 +55,40 @@ export interface CheckStep extends StepBase {
 
 export type Step = OperationStep | CheckStep;
 
+/**
+ * What a check across hosts learns from each host beyond its facts: a protocol spoken from it
+ * (MongoDB's replica set status, what its Sentinel says), read once per host like a fact.
+ */
+export interface Probe<T> {
+  key: string;
+  read(host: HostContext): Promise<T>;
+  /**
+   * What the cluster says, the same from any of its hosts (RabbitMQ's members and queues):
+   * asked of one host at a time, in inventory order, until one answers; every host then
+   * reads that answer (or, when none could, every host's reason).
+   */
+  once?: boolean;
+}
+
 /** The facts one host returned, for checks across hosts. */
 export interface HostFacts {
   name: string;
-  /** the fact's value; throws what reading it threw */
-  get<T>(f: Fact<T>): T;
+  /** the fact's (or probe's) value; throws what reading it threw */
+  get<T>(f: Fact<T> | Probe<T>): T;
 }
 
 /** A check across every host of a play (the HA rules), from facts read on each of them. */
 export interface ClusterCheck {
   title: string;
   facts(host: HostContext): Fact<unknown>[];
-  verify(hosts: readonly HostFacts[], cluster: ClusterView): Verdict[];
+  probes?(host: HostContext): Probe<unknown>[];
+  /**
+   * `unreached` names the play's hosts that could not be read: only for a check that is
+   * `partial`; any other fails whole when one is missing.
+   */
+  verify(hosts: readonly HostFacts[], cluster: ClusterView, unreached: readonly string[]): Verdict[];
+  /** judges what survives with the hosts it can reach (a cluster that has lost one), naming the others */
+  partial?: boolean;
 }
 
 export interface Play {
@@ -78,6 +100,14 @@ export interface Play {
   handlers?: Record<string, (host: HostContext) => Operation>;
   /** a group whose hosts must have finished their plays, without failing, before this play's steps that are not independent */
   needs?: string;
+  /**
+   * Its hosts start it together: each waits (before its first step that is not independent)
+   * until every host of the play is done with the plays before it, or failed in them. The
+   * controller tier's clusters join nodes that must all be running.
+   */
+  together?: boolean;
+  /** whether the play belongs to this cluster at all (the controller tier's: three controllers); absent, it always does */
+  when?(cluster: ClusterView): boolean;
   /** run before any host is contacted: cluster-wide rules that must refuse bad input */
   validate?(cluster: ClusterView): void;
   /** checks across the play's hosts, after their steps */

@@ -89,8 +89,10 @@ interface ConfLine {
 }
 
 export function parseConfLine(line: string, style: Pick<ConfStyle, 'separator'> = CONF_STYLE): ConfLine | undefined {
-  const m = /^(\s*)(#\s*)?([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*|\s+)(.*)$/.exec(line);
+  const m = /^(\s*)(#\s*)?([A-Za-z0-9_][A-Za-z0-9_.-]*)(\s*=\s*|\s+)(.*)$/.exec(line);
   if (!m) return undefined;
+  // a key may start with a digit (ZooKeeper's 4lw.commands.whitelist) only before an "=": "10 seconds" is prose
+  if (/^[0-9]/.test(m[3]!) && !/=/.test(m[4]!)) return undefined;
   const [, indent, hash, key, , rest] = m as unknown as [string, string, string | undefined, string, string, string];
   // A commented line is a disabled setting only when it looks like one ("#key = ..."),
   // not prose that happens to start with a word ("# This is ..."). Files whose syntax is

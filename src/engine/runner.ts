@@ -1,7 +1,7 @@
 import type { ClusterHost, ClusterView } from '../core/context.js';
 import type { Fact } from '../core/fact.js';
 import { Semaphore } from '../core/limiter.js';
-import type { ClusterCheck, HostFacts, Play } from '../core/operation.js';
+import type { ClusterCheck, HostFacts, Play, Probe } from '../core/operation.js';
 import { LOCALHOST, type HostOutcome, type HostRecap, type Mode, type RunEvents, type RunReport, type StepResult, type Verdict } from '../core/results.js';
 import { mask } from '../core/secret.js';
 import type { OwedHandlers } from '../state/owedHandlers.js';
@@ -75,8 +75,9 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     options.events.stepFinished?.(result);
   };
 
-  const localPlays = plays.filter((p) => p.hosts === LOCALHOST);
-  const remotePlays = plays.filter((p) => p.hosts !== LOCALHOST);
+  const active = plays.filter((p) => !p.when || p.when(options.cluster));
+  const localPlays = active.filter((p) => p.hosts === LOCALHOST);
+  const remotePlays = active.filter((p) => p.hosts !== LOCALHOST);
   const playsOf = (host: ClusterHost) => remotePlays.filter((p) => inPlay(p, host));
   const participating = hosts.filter((h) => playsOf(h).length > 0);
   sessions.warm(participating);
@@ -96,7 +97,9 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
   // (hosts of the waiting play itself are not waited for: a play cannot need its own hosts)
   const groupDone = (group: string, play: Play) => Promise.all(participating.filter((h) => h.groups.includes(group) && !inPlay(play, h)).map((h) => pipelines.get(h.name)));
   // the hosts a play has finished on, for the checks across them
-  const reachedIn = new Map<Play, EngineHost[]>(plays.map((p) => [p, []]));
+  const reachedIn = new Map<Play, EngineHost[]>(active.map((p) => [p, []]));
+  // a play whose hosts start it together: each host that has come to it (done with the plays before, or failed in them)
+  const gatherings = new Map<Play, Gathering>(remotePlays.filter((p) => p.together).map((p) => [p, gathering(participating.filter((h) => inPlay(p, h)).length)]));
   const turnstiles = new Map<Play, Turnstile>(remotePlays.map((p) => {
     const members = participating.filter((h) => inPlay(p, h)).map((h) => h.name);
     const serial = options.serial;
@@ -142,13 +145,16 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     }
     reachedIn.get(play)!.push(ctx);
     const needed = async (): Promise<string | undefined> => {
-      if (!play.needs) return undefined;
+      const together = gatherings.get(play);
+      if (!play.needs && !together) return undefined;
       working.release();
       try {
-        await groupDone(play.needs, play);
+        await together?.all;
+        if (play.needs) await groupDone(play.needs, play);
       } finally {
         await working.acquire();
       }
+      if (!play.needs) return undefined;
       const failed = hosts.filter((h) => h.groups.includes(play.needs!) && outcome.get(h.name) && outcome.get(h.name) !== 'ok').map((h) => h.name);
       return failed.length ? `not run: needs ${play.needs} ${failed.join(', ')}, which failed` : undefined;
     };
@@ -199,13 +205,17 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     for (const host of participating) {
       pipelines.set(host.name, (async () => {
         await working.acquire();
+        const ahead = [...playsOf(host)];
         try {
-          for (const play of playsOf(host)) {
+          for (let play = ahead.shift(); play; play = ahead.shift()) {
+            gatherings.get(play)?.arrive();
             await runOn(play, host);
             pendingIn.set(play, pendingIn.get(play)! - 1);
             if (pendingIn.get(play) === 0) await checkAcross(play);
           }
         } finally {
+          // a pipeline that broke off still comes to the plays after it: no host waits for it forever
+          for (const play of ahead) gatherings.get(play)?.arrive();
           working.release();
         }
       })());
@@ -225,6 +235,27 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
   };
 }
 
+/** The hosts of a play that start it together: resolved once every one has come to it. */
+interface Gathering {
+  arrive(): void;
+  all: Promise<void>;
+}
+
+function gathering(members: number): Gathering {
+  let left = members;
+  let done!: () => void;
+  const all = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  if (left === 0) done();
+  return {
+    arrive() {
+      if (--left === 0) done();
+    },
+    all,
+  };
+}
+
 /** Whether a host takes turns in a play: all of it with --serial; its rolling steps when it serves. */
 async function rollsOn(play: Play, ctx: EngineHost, serving: Fact<boolean> | undefined, serial: boolean): Promise<'whole play' | 'rolling steps' | 'no'> {
   if (serial) return 'whole play';
@@ -233,27 +264,50 @@ async function rollsOn(play: Play, ctx: EngineHost, serving: Fact<boolean> | und
   return (await ctx.fact(serving).catch(() => true)) ? 'rolling steps' : 'no';
 }
 
-/** A check across the play's hosts: only when every one of them (not only the selected) was reached. */
+/**
+ * A check across the play's hosts: only when every one of them (not only the selected) was
+ * reached, but for a check that judges what the reached ones still serve (`partial`).
+ */
 async function verifyAcross(check: ClusterCheck, play: Play, cluster: ClusterView, reached: readonly EngineHost[]): Promise<Verdict[]> {
   const all = [...new Set([...cluster.members(play.hosts), ...reached.map((c) => c.host)].map((h) => h.name))];
   const missing = all.filter((name) => !reached.some((c) => c.name === name));
-  if (missing.length) return [{ check: check.title, ok: false, detail: `not every host was checked (${missing.join(', ')}: unreachable or left out by --limit/--role)` }];
+  if (missing.length && !check.partial) return [{ check: check.title, ok: false, detail: `not every host was checked (${missing.join(', ')}: unreachable or left out by --limit/--role)` }];
   const order = (name: string) => all.indexOf(name);
-  const facts: HostFacts[] = [];
-  for (const ctx of [...reached].sort((a, b) => order(a.name) - order(b.name))) {
-    const values = new Map<string, unknown>();
-    for (const f of check.facts(ctx)) values.set(f.key, await ctx.fact(f).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))));
-    facts.push({
+  const failure = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
+  const sorted = [...reached].sort((a, b) => order(a.name) - order(b.name));
+  // a probe of the cluster: one host after another until one answers
+  const shared = new Map<string, unknown>();
+  for (const ctx of sorted) {
+    for (const p of check.probes?.(ctx) ?? []) {
+      if (!p.once || shared.has(p.key)) continue;
+      const reasons: string[] = [];
+      for (const other of sorted) {
+        const value = await p.read(other).catch(failure);
+        if (!(value instanceof Error)) {
+          shared.set(p.key, value);
+          break;
+        }
+        reasons.push(`${other.name}: ${value.message}`);
+      }
+      if (!shared.has(p.key)) shared.set(p.key, new Error(reasons.join('; ')));
+    }
+  }
+  // every host read at once: a fact or probe may take seconds
+  const facts = await Promise.all(sorted.map(async (ctx): Promise<HostFacts> => {
+    const values = new Map<string, unknown>(shared);
+    for (const f of check.facts(ctx)) values.set(f.key, await ctx.fact(f).catch(failure));
+    await Promise.all((check.probes?.(ctx) ?? []).filter((p) => !p.once).map(async (p) => values.set(p.key, await p.read(ctx).catch(failure))));
+    return {
       name: ctx.name,
-      get<T>(f: Fact<T>): T {
+      get<T>(f: Fact<T> | Probe<T>): T {
         const value = values.get(f.key);
         if (value instanceof Error) throw value;
         return value as T;
       },
-    });
-  }
+    };
+  }));
   try {
-    return check.verify(facts, cluster);
+    return check.verify(facts, cluster, missing);
   } catch (err) {
     return [{ check: check.title, ok: false, detail: describe(err) }];
   }

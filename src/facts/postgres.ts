@@ -87,3 +87,68 @@ ${READ_FILE}`;
     return { path: `/etc/postgresql/${version}/main/${name}`, major: Number(version), state: parseFileState(r.stdout.slice(nl + 1)) };
   });
 }
+
+export interface PgReplicationState {
+  /** this server is a standby (in recovery) */
+  inRecovery: boolean;
+  /** its data directory, where a base backup goes */
+  dataDirectory: string;
+  /** the database st2prov made on the primary: a server that holds it has been a primary */
+  hasMistral: boolean;
+  /** the standby's WAL receiver: its status (streaming, ...) and the primary it follows */
+  receiver: { status: string; host: string } | undefined;
+  /** standbys streaming from this server (the primary's view): their addresses and states */
+  standbys: { address: string; state: string }[];
+  /** the password a standby's primary_conninfo holds (PostgreSQL 12 on), never shown */
+  conninfoPassword: string | undefined;
+}
+
+/*
+ * pg_stat_wal_receiver (and its conninfo, password masked) arrived in PostgreSQL 9.6,
+ * primary_conninfo as a setting in 12: the query asks only what the server has.
+ */
+const REPLICATION_SQL = `v=$(psql -X -A -t -q -c 'show server_version_num') || exit
+if [ "$v" -ge 90600 ]; then
+  receiver="coalesce((select status || ' ' || coalesce(substring(conninfo from 'host=([^ ]+)'), '') from pg_stat_wal_receiver limit 1), '')"
+else
+  receiver="''"
+fi
+[ "$v" -ge 120000 ] && conninfo="coalesce(current_setting('primary_conninfo', true), '')" || conninfo="''"
+exec psql -X -A -t -q -v ON_ERROR_STOP=1 -F '	' -c "select pg_is_in_recovery()::text, current_setting('data_directory'),
+  (select count(*) from pg_database where datname = 'mistral')::text, $receiver,
+  coalesce((select string_agg(host(client_addr) || ' ' || state, ',') from pg_stat_replication), ''), $conninfo"`;
+
+/** Whether this server is a primary or a standby, and what streams to or from it. */
+export function pgReplication(): Fact<PgReplicationState> {
+  return fact('pg-replication', asPostgres(['sh', '-c', REPLICATION_SQL, 'sh']), (r) => {
+    checkServer(r, 'reading PostgreSQL replication');
+    return parsePgReplication(r.stdout);
+  });
+}
+
+export function parsePgReplication(stdout: string): PgReplicationState {
+  const [recovery, dir, mistral, receiver, standbys, conninfo] = stdout.replace(/\n$/, '').split('\t');
+  const [status, host] = (receiver ?? '').split(' ');
+  return {
+    inRecovery: recovery === 'true',
+    dataDirectory: dir ?? '',
+    hasMistral: mistral === '1',
+    receiver: status ? { status, host: host ?? '' } : undefined,
+    standbys: (standbys ?? '').split(',').filter(Boolean).map((s) => {
+      const [address, state] = s.split(' ');
+      return { address: address ?? '', state: state ?? '' };
+    }),
+    conninfoPassword: conninfo ? conninfoValue(conninfo, 'password') : undefined,
+  };
+}
+
+/** One keyword's value of a libpq connection string (key=value, values in single quotes with \\ escapes). */
+export function conninfoValue(conninfo: string, key: string): string | undefined {
+  const re = /\s*([A-Za-z_]+)\s*=\s*('((?:[^'\\]|\\.)*)'|\S+)/gy;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(conninfo))) {
+    if (m[1] !== key) continue;
+    return m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : m[2];
+  }
+  return undefined;
+}

@@ -112,6 +112,17 @@ function address(scope: Scope = 'cluster'): Variable<string | undefined> {
   };
 }
 
+/** A network interface's name, as the kernel allows it. */
+const networkInterface = (): Variable<string | undefined> => ({
+  scope: 'cluster',
+  fallback: undefined,
+  parse(raw) {
+    const value = oneLine(raw).trim();
+    if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(value)) throw new SettingProblem(`"${value}" is not a network interface name`, 'give the name `ip -o addr` shows on the controllers, e.g. eth0');
+    return value;
+  },
+});
+
 const version = (fallback: string): Variable<string> => ({
   scope: 'cluster',
   fallback,
@@ -144,6 +155,21 @@ const secret = (scope: Scope = 'cluster'): Variable<Secret | undefined> => ({
   parse(raw) {
     const value = oneLine(raw);
     return value === '' ? undefined : isSecret(raw) ? raw : new Secret(value);
+  },
+});
+
+/**
+ * Erlang's cookie, which the RabbitMQ nodes and rabbitmqctl read from one file: Erlang takes
+ * printable ASCII only (up to 255 characters), and its CLI tools trim the ends.
+ */
+const erlangCookie = (): Variable<Secret | undefined> => ({
+  ...secret(),
+  parse(raw) {
+    const value = secret().parse(raw);
+    if (value && !/^[!-~](?:[ -~]{0,253}[!-~])?$/.test(value.reveal())) {
+      throw new SettingProblem('an Erlang cookie is printable ASCII (no accents, tabs or spaces at either end), at most 255 characters', 'leave it out and st2prov makes one, or use letters and digits');
+    }
+    return value;
   },
 });
 
@@ -180,10 +206,13 @@ export const VARIABLES = {
   st2_repo_suite: text('./'),
   st2_repo_components: list(),
   controller_address: address(),
+  lb_vip: address(),
+  lb_vip_interface: networkInterface(),
   st2_public_url: url(),
   mongodb_package: name('mongodb-server'),
   pg_hba_network: list(),
   pg_hba_method: optionalOneOf(PG_HBA_METHODS),
+  postgresql_primary: address(),
   rabbitmq_user: name('st2'),
   coordination_backend: oneOf(COORDINATION_BACKENDS, 'redis'),
   coordination_url: optionalText(),
@@ -204,6 +233,11 @@ export const VARIABLES = {
   rabbitmq_password: secret(),
   redis_password: secret(),
   st2_auth_password: secret(),
+  // the controller tier's: shared by its three hosts
+  rabbitmq_erlang_cookie: erlangCookie(),
+  redis_sentinel_password: secret(),
+  vrrp_password: secret(),
+  postgresql_replication_password: secret(),
 } satisfies Record<string, Variable<unknown>>;
 
 export type VariableName = keyof typeof VARIABLES;

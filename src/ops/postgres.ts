@@ -1,8 +1,11 @@
 import { change, type Change } from '../core/change.js';
 import type { HostContext } from '../core/context.js';
 import type { Operation } from '../core/operation.js';
-import { MissingInput } from '../core/errors.js';
-import { asPostgres, pgDatabase, pgRole, postgresConfig, sqlIdentifier, sqlLiteral } from '../facts/postgres.js';
+import { MissingInput, PlaybookError } from '../core/errors.js';
+import { asPostgres, pgDatabase, pgReplication, pgRole, postgresConfig, sqlIdentifier, sqlLiteral } from '../facts/postgres.js';
+import { osFacts } from '../facts/os.js';
+import { shellScript } from '../core/command.js';
+import { serviceCommand } from './serviceCheck.js';
 import { POSTGRES_STYLE, setConfKey } from '../edit/confKey.js';
 import { ensureHbaRule } from '../edit/pgHba.js';
 import { fileChanges } from './file.js';
@@ -15,7 +18,7 @@ async function runSql(host: HostContext, purpose: string, sql: string): Promise<
 }
 
 /** A login role with this password; the password is set again only when it differs. */
-export function postgresRole(name: string, password: Secret, options: { createdb?: boolean } = {}): Operation {
+export function postgresRole(name: string, password: Secret, options: { createdb?: boolean; replication?: boolean } = {}): Operation {
   return {
     title: `PostgreSQL role ${name}`,
     facts: () => [pgRole(name)],
@@ -23,7 +26,7 @@ export function postgresRole(name: string, password: Secret, options: { createdb
       const state = await host.fact(pgRole(name));
       const verifier = () =>
         state.serverVersion >= 140000 ? scramVerifier(password.reveal()) : md5Verifier(password.reveal(), name);
-      const attrs = `LOGIN${options.createdb ? ' CREATEDB' : ''}`;
+      const attrs = `LOGIN${options.createdb ? ' CREATEDB' : ''}${options.replication ? ' REPLICATION' : ''}`;
       const changes: Change[] = [];
       if (!state.exists) {
         changes.push(change({
@@ -96,4 +99,88 @@ export function postgresSetting(key: string, value: string | readonly string[], 
 export function pgHbaRules(networks: readonly string[], method: string | undefined, options: EditOptions = {}): Operation {
   return postgresConfigEdit('pg_hba.conf', 'pg_hba', `rules for ${networks.join(', ')}`, (text, major) =>
     networks.reduce((t, address) => ensureHbaRule(t, { type: 'host', database: 'all', user: 'all', address, method: method ?? (major >= 14 ? 'scram-sha-256' : 'md5') }), text), options);
+}
+
+/** PostgreSQL's settings for streaming replication, by its major version (the same on primary and standby, so either can be either). */
+export function replicationSettings(major: number): Record<string, string> {
+  return {
+    // 'replica' from 9.6; before, 'hot_standby' (which later versions still read as replica)
+    wal_level: major >= 9.6 ? 'replica' : 'hot_standby',
+    max_wal_senders: '10',
+    hot_standby: 'on',
+    // WAL kept for a standby that falls behind (or reboots), instead of a slot that keeps it forever for one that is gone
+    ...(major >= 13 ? { wal_keep_size: '1GB' } : { wal_keep_segments: '64' }),
+  };
+}
+
+/** postgresql.conf's replication settings for the installed version. */
+export function postgresReplicationSettings(options: EditOptions = {}): Operation {
+  return postgresConfigEdit('postgresql.conf', 'conf', 'replication settings', (text, major) =>
+    Object.entries(replicationSettings(major)).reduce((t, [key, value]) => setConfKey(t, key, POSTGRES_STYLE.encode(value), POSTGRES_STYLE), text), options);
+}
+
+/** pg_hba.conf rules letting these hosts stream WAL as the replication user. */
+export function pgHbaReplication(user: string, peers: readonly string[], method: string | undefined, options: EditOptions = {}): Operation {
+  return postgresConfigEdit('pg_hba.conf', 'pg_hba', `replication rules for ${peers.join(', ')}`, (text, major) =>
+    peers.reduce((t, peer) => ensureHbaRule(t, { type: 'host', database: 'replication', user, address: `${peer}/32`, method: method === 'trust' ? 'trust' : major >= 14 ? 'scram-sha-256' : 'md5' }), text), options);
+}
+
+export interface StandbySpec {
+  /** where the primary listens */
+  primary: string;
+  user: string;
+  password: Secret;
+}
+
+// a fresh copy of the primary: the old data goes, the base backup (with -R: what makes it a
+// standby, and how it reaches the primary, written by PostgreSQL's own tool) takes its place
+const BASE_BACKUP = `set -e
+PGPASSWORD=$(cat)
+export PGPASSWORD
+data=$1 bin=/usr/lib/postgresql/$2/bin
+[ -x "$bin/pg_basebackup" ] || bin=/usr/bin
+rm -rf "$data.st2prov-new"
+install -d -m 0700 "$data.st2prov-new"
+"$bin/pg_basebackup" -h "$3" -U "$4" -D "$data.st2prov-new" -R -X stream -c fast
+chown -R postgres:postgres "$data.st2prov-new"
+rm -rf "$data"
+mv "$data.st2prov-new" "$data"`;
+
+/**
+ * This server a streaming hot standby of the primary. A server that is no standby yet and
+ * never held st2's data (the package's fresh cluster) is replaced by a base backup of the
+ * primary; one that follows another primary, or with another password, gets a fresh copy
+ * too. A server that holds the mistral database and is no standby has been a primary: it
+ * is refused, as its data may hold writes the primary lacks.
+ */
+export function postgresStandby(spec: StandbySpec): Operation {
+  return {
+    title: `PostgreSQL streaming standby of ${spec.primary}`,
+    facts: () => [pgReplication(), postgresConfig('postgresql.conf'), osFacts()],
+    async plan(host) {
+      const state = await host.fact(pgReplication());
+      const config = await host.fact(postgresConfig('postgresql.conf'));
+      if (!config) throw new MissingInput('PostgreSQL’s configuration (/etc/postgresql/<version>/main)');
+      let why: string;
+      if (state.inRecovery) {
+        const follows = state.receiver?.host;
+        if (follows !== undefined && follows !== '' && follows !== spec.primary) why = `it follows ${follows}`;
+        else if (state.conninfoPassword !== undefined && state.conninfoPassword !== spec.password.reveal()) why = 'it logs in to the primary with another password';
+        else return [];
+      } else if (state.hasMistral) {
+        throw new PlaybookError(`PostgreSQL on ${host.name} is a primary holding the mistral database, not a standby of ${spec.primary}`,
+          `it was promoted, or is the old primary: if it is the one to keep, set postgresql_primary=${host.name}; else keep a copy of ${state.dataDirectory} (it may hold writes ${spec.primary} lacks), make it an empty server (pg_dropcluster --stop ${config.major} main && pg_createcluster --start ${config.major} main) and apply again`);
+      } else why = 'it is a fresh server of its own';
+      return [change({
+        kind: 'postgres',
+        summary: `PostgreSQL: a streaming hot standby of ${spec.primary} from a base backup (${why}; its data directory is replaced)`,
+        apply: async () => {
+          const { init } = await host.fact(osFacts());
+          await serviceCommand(host, init, 'postgresql', 'stop');
+          await host.run(`copying the primary ${spec.primary} (pg_basebackup)`, { argv: shellScript(BASE_BACKUP, [state.dataDirectory, String(config.major), spec.primary, spec.user]), stdin: spec.password.reveal() });
+          await serviceCommand(host, init, 'postgresql', 'start');
+        },
+      })];
+    },
+  };
 }

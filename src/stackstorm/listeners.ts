@@ -1,6 +1,7 @@
 import type { HostContext } from '../core/context.js';
 import type { Listener } from '../ops/serviceCheck.js';
-import { controllerAddress } from './topology.js';
+import { SENTINEL_PORT } from './sentinel.js';
+import { serviceAddress } from './topology.js';
 
 /**
  * Where each service of the cluster answers once it runs, as its host sees it: the address
@@ -8,7 +9,7 @@ import { controllerAddress } from './topology.js';
  * start, restart or reload, apply checks the service answers there.
  */
 export function listenerOf(host: HostContext, service: string): Listener | undefined {
-  const controller = () => controllerAddress(host.cluster);
+  const controller = () => serviceAddress(host.cluster, host.host);
   const local = (port: number) => ({ address: '127.0.0.1', port });
   switch (service) {
     case 'mongodb':
@@ -20,6 +21,10 @@ export function listenerOf(host: HostContext, service: string): Listener | undef
       return { address: controller(), port: 5672 };
     case 'redis-server':
       return { address: controller(), port: 6379 };
+    case 'redis-sentinel':
+      return { address: controller(), port: SENTINEL_PORT };
+    case 'zookeeper':
+      return { address: controller(), port: 2181 };
     case 'nginx':
       return local(443);
     case 'st2auth':

@@ -4,10 +4,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterView, HostContext, MaterialSpec } from '../core/context.js';
 import { PlaybookError } from '../core/errors.js';
-import { Secret, generateSecret } from '../core/secret.js';
+import { Secret, generateSecret, isSecret } from '../core/secret.js';
 import { apr1, saltFrom } from '../edit/htpasswd.js';
 import type { TlsPair } from '../ops/tlsFiles.js';
-import { controllerAddress, controllerOf } from './topology.js';
+import { controllerAddress, controllerOf, controllers, isTier } from './topology.js';
 import { st2Features } from './versions.js';
 
 /*
@@ -42,11 +42,14 @@ export const STANLEY_KEYS: MaterialSpec = {
   },
 };
 
-/** A self-signed pair naming the controller (its name and address), when no certificate is given. */
+/**
+ * A self-signed pair naming the controller (its name and address), when no certificate is
+ * given; in the tier, the virtual address clients use and every controller.
+ */
 export function selfSignedTls(cluster: ClusterView): MaterialSpec {
-  const controller = controllerOf(cluster);
-  const address = controllerAddress(cluster);
-  const san = [`DNS:${controller.name}`, /^\d+\.\d+\.\d+\.\d+$/.test(address) ? `IP:${address}` : `DNS:${address}`].join(',');
+  const controller = isTier(cluster) ? { name: cluster.settings.lb_vip! } : controllerOf(cluster);
+  const names = isTier(cluster) ? [cluster.settings.lb_vip!, ...controllers(cluster).flatMap((c) => [c.name, c.address])] : [controller.name, controllerAddress(cluster)];
+  const san = [...new Set(names)].map((n) => (/^\d+\.\d+\.\d+\.\d+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
   return {
     name: 'tls',
     files: ['st2.crt', 'st2.key'],
@@ -67,13 +70,59 @@ export function clusterSecrets(cluster: ClusterView): Record<string, () => strin
     // Redis runs on the controller whatever the coordination backend: always with a password
     redis_password: generateSecret,
     ...(st2Features(s.st2_version).mistral ? { mistral_db_password: generateSecret } : {}),
+    ...(isTier(cluster) ? {
+      // Erlang's cookie: what lets the RabbitMQ nodes (and rabbitmqctl) talk to each other
+      rabbitmq_erlang_cookie: () => generateSecret(32),
+      // the Sentinels' admin user, and what they log in to each other with
+      redis_sentinel_password: generateSecret,
+      // VRRP's simple password: keepalived reads 8 characters
+      vrrp_password: () => generateSecret(6),
+      ...(st2Features(s.st2_version).mistral ? { postgresql_replication_password: generateSecret } : {}),
+    } : {}),
   };
 }
 
 /** The material this cluster needs, by its settings. */
 export function clusterMaterial(cluster: ClusterView): MaterialSpec[] {
   const s = cluster.settings;
-  return [DATASTORE_KEY, STANLEY_KEYS, ...(s.st2_tls_cert ? [] : [selfSignedTls(cluster)])];
+  return [DATASTORE_KEY, STANLEY_KEYS, ...(s.st2_tls_cert ? [] : [selfSignedTls(cluster)]), ...(isTier(cluster) ? [TIER_NAMES] : [])];
+}
+
+/** The names the tier's clusters go by, made once so two tiers on one network never mistake each other. */
+export interface TierNames {
+  /** MongoDB's replica set */
+  replicaSet: string;
+  /** the master Redis Sentinel watches */
+  sentinelMaster: string;
+  /** keepalived's VRRP instance on the controllers' network: 1 to 255 */
+  vrrpRouterId: number;
+}
+
+export const TIER_NAMES: MaterialSpec = {
+  name: 'tier',
+  files: ['names.json'],
+  publicFiles: ['names.json'],
+  make(dir) {
+    const id = randomBytes(3).toString('hex');
+    const names: TierNames = { replicaSet: `st2-${id}`, sentinelMaster: `st2-${id}`, vrrpRouterId: 1 + (randomBytes(1)[0]! % 255) };
+    writeFileSync(join(dir, 'names.json'), `${JSON.stringify(names, null, 2)}\n`, { mode: 0o600 });
+  },
+};
+
+/** The tier's names; before apply has made them, a dry run sees stand-ins that every output masks. */
+export function tierNames(host: HostContext): { [K in keyof TierNames]: TierNames[K] | Secret } {
+  const file = host.material(TIER_NAMES)['names.json']!;
+  if (isSecret(file)) return { replicaSet: file, sentinelMaster: file, vrrpRouterId: file };
+  return JSON.parse(file) as TierNames;
+}
+
+/**
+ * A name of the tier as text for a config file: before apply has made them, the stand-in
+ * (a secret's text, which every output masks), so a dry run shows no name apply would not write.
+ */
+export function tierName(host: HostContext, which: 'replicaSet' | 'sentinelMaster'): string {
+  const value = tierNames(host)[which];
+  return isSecret(value) ? value.reveal() : value;
 }
 
 /** The cluster's TLS pair: the given files, else the self-signed pair. */

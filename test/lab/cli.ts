@@ -1,10 +1,11 @@
-import { MAX_BLUEPRINTS, type LabInit } from './config.js';
+import { CONTROLLER_COUNTS, MAX_BLUEPRINTS, type LabInit } from './config.js';
 import { labDown, labPrepare, labUp } from './lab.js';
 
 /**
- * `npm run lab:up -- N [--init sysvinit]` (1 controller + N blueprints, default 2; hosts boot
- * systemd unless told otherwise) and `npm run lab:down`; `lab prepare` builds the base root
- * and the repository the labs share (test/run.js, before it starts labs side by side).
+ * `npm run lab:up -- N [--controllers 3] [--init sysvinit]` (1 controller, or the HA tier of 3,
+ * + N blueprints, default 2; hosts boot systemd unless told otherwise) and `npm run lab:down`;
+ * `lab prepare` builds the base root and the repository the labs share (test/run.js, before it
+ * starts labs side by side).
  */
 const [command, ...rest] = process.argv.slice(2);
 try {
@@ -12,10 +13,13 @@ try {
     const at = rest.indexOf('--init');
     const init = at >= 0 ? rest.splice(at, 2)[1] : undefined;
     if (init !== undefined && init !== 'systemd' && init !== 'sysvinit') throw new Error(`--init "${init}" must be systemd or sysvinit`);
+    const tier = rest.indexOf('--controllers');
+    const controllers = tier >= 0 ? Number(rest.splice(tier, 2)[1]) : 1;
+    if (!(CONTROLLER_COUNTS as readonly number[]).includes(controllers)) throw new Error(`--controllers must be ${CONTROLLER_COUNTS.join(' or ')}`);
     const count = rest[0];
     const blueprints = count === undefined ? 2 : Number(count);
     if (!Number.isInteger(blueprints) || blueprints < 1 || blueprints > MAX_BLUEPRINTS) throw new Error(`blueprint count "${count}" must be a whole number from 1 to ${MAX_BLUEPRINTS}`);
-    const lab = await labUp(blueprints, init ? { init: init as LabInit } : {});
+    const lab = await labUp(blueprints, { controllers, ...(init ? { init: init as LabInit } : {}) });
     process.stdout.write(`${lab.inventory}\n`);
   } else if (command === 'prepare') {
     labPrepare();
@@ -23,7 +27,7 @@ try {
     const left = labDown();
     if (left.length) throw new Error(`could not remove: ${left.join(', ')}`);
   } else {
-    throw new Error('usage: lab up [BLUEPRINTS] [--init systemd|sysvinit] | lab prepare | lab down');
+    throw new Error('usage: lab up [BLUEPRINTS] [--controllers 1|3] [--init systemd|sysvinit] | lab prepare | lab down');
   }
 } catch (err) {
   process.stderr.write(`lab: ${(err as Error).message}\n`);

@@ -17,8 +17,12 @@ export const REPO_URL = `http://${BRIDGE_ADDRESS}:${REPO_PORT}`;
 export const NETNS_PREFIX = SLOT === 0 ? 'st2lab-' : `st2lab${SLOT}-`;
 export const VETH_PREFIX = `${NETNS_PREFIX}v`;
 export const ADMIN_USER = 'labadmin';
-/** hosts take .10 upwards in their slot: one controller and at most this many blueprints */
+/** hosts take .10 upwards in their slot: one controller and at most this many blueprints (three controllers take .8 to .10) */
 export const MAX_BLUEPRINTS = 52;
+/** the controller tiers the lab builds: the guide's one box, or the HA tier of three */
+export const CONTROLLER_COUNTS = [1, 3] as const;
+/** the load balancer's virtual address (lb_vip) of a three-controller lab: keepalived moves it between them */
+export const LB_VIP = address(5);
 
 export const labDir = process.env.ST2PROV_LAB_DIR ?? '/var/tmp/st2prov-lab';
 /**
@@ -48,9 +52,16 @@ export function address(offset: number): string {
   return `10.213.0.${FIRST + offset}`;
 }
 
-export function hostSpecs(blueprints: number): LabHostSpec[] {
+/**
+ * The lab's hosts: one controller (the guide's st2-multi-node-cntl at .10) or three
+ * (st2-multi-node-cntl-1 to -3 at .8 to .10), then the blueprints from .11.
+ */
+export function hostSpecs(blueprints: number, controllers: number = 1): LabHostSpec[] {
   if (blueprints > MAX_BLUEPRINTS) throw new Error(`a lab slot holds at most ${MAX_BLUEPRINTS} blueprints`);
-  const specs: LabHostSpec[] = [{ name: 'st2-multi-node-cntl', role: 'controller', address: address(10), netns: `${NETNS_PREFIX}cntl`, veth: `${VETH_PREFIX}0` }];
+  if (!(CONTROLLER_COUNTS as readonly number[]).includes(controllers)) throw new Error(`a lab has ${CONTROLLER_COUNTS.join(' or ')} controllers, not ${controllers}`);
+  const specs: LabHostSpec[] = controllers === 1
+    ? [{ name: 'st2-multi-node-cntl', role: 'controller', address: address(10), netns: `${NETNS_PREFIX}cntl`, veth: `${VETH_PREFIX}0` }]
+    : Array.from({ length: controllers }, (_, i): LabHostSpec => ({ name: `st2-multi-node-cntl-${i + 1}`, role: 'controller', address: address(11 - controllers + i), netns: `${NETNS_PREFIX}cntl${i + 1}`, veth: `${VETH_PREFIX}c${i + 1}` }));
   for (let i = 1; i <= blueprints; i++) {
     specs.push({ name: `st2-multi-node-${i}`, role: 'blueprint', address: address(10 + i), netns: `${NETNS_PREFIX}${i}`, veth: `${VETH_PREFIX}${i}` });
   }

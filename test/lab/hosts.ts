@@ -25,9 +25,10 @@ export function hostDir(name: string): string {
 /**
  * Writes what makes a host itself into its overlay's upper layer before it starts:
  * name, its own SSH host key, the lab client key for root and labadmin, and the lab
- * repository as its only apt source.
+ * repository as its only apt source. /etc/hosts names every host of the lab, as a site's
+ * DNS would (RabbitMQ and Erlang look peers up by name).
  */
-export function prepareHost(base: string, host: LabHostSpec, init: LabInit, clientPublicKey: string, repoKeyring: string): string {
+export function prepareHost(base: string, host: LabHostSpec, init: LabInit, clientPublicKey: string, repoKeyring: string, all: readonly LabHostSpec[] = [host]): string {
   const dir = hostDir(host.name);
   const upper = join(dir, 'upper');
   for (const d of ['upper', 'work', 'merged']) mkdirSync(join(dir, d), { recursive: true });
@@ -48,7 +49,7 @@ export function prepareHost(base: string, host: LabHostSpec, init: LabInit, clie
     writeFileSync(join(upper, path), content, { mode });
   };
   put('etc/hostname', `${host.name}\n`);
-  put('etc/hosts', `127.0.0.1\tlocalhost\n${host.address}\t${host.name}\n`);
+  put('etc/hosts', `127.0.0.1\tlocalhost\n${[host, ...all.filter((h) => h.name !== host.name)].map((h) => `${h.address}\t${h.name}\n`).join('')}`);
   run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${host.name}`, '-f', join(dir, 'ssh_host_ed25519_key')]);
   put('etc/ssh/ssh_host_ed25519_key', readFileSync(join(dir, 'ssh_host_ed25519_key')), 0o600);
   const hostKey = readFileSync(join(dir, 'ssh_host_ed25519_key.pub'), 'utf8').trim();
@@ -77,7 +78,9 @@ export function startHost(base: string, host: LabHostSpec, init: LabInit): { pid
  * namespace. This machine has no systemd of its own: with --register=no --keep-unit nspawn
  * uses the cgroup it was started in, so the launcher first moves into one of its own per host
  * (else every host lands in one shared cgroup). `reboot` in a host ends nspawn with 133: the
- * launcher boots it again, as a real machine would come back.
+ * launcher boots it again, as a real machine would come back. Root in a host may configure the
+ * network of its own namespace (CAP_NET_ADMIN), as on any machine: keepalived adds and removes
+ * the load balancer's virtual address.
  */
 const NSPAWN_LAUNCHER = `set -e
 mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4"
@@ -85,7 +88,7 @@ for cg in "$7" "$8"; do mkdir -p "$cg"; echo $$ > "$cg/cgroup.procs"; done
 while :; do
   rc=0
   systemd-nspawn --quiet -D "$4" --boot --register=no --keep-unit --machine="$5" --hostname="$6" \
-    --network-namespace-path="/run/netns/$5" --console=read-only --link-journal=no --resolv-conf=off --timezone=off || rc=$?
+    --network-namespace-path="/run/netns/$5" --capability=CAP_NET_ADMIN --console=read-only --link-journal=no --resolv-conf=off --timezone=off || rc=$?
   [ "$rc" -eq 133 ] || exit "$rc"
 done`;
 

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBase } from './base.js';
 import { cgroupProcesses, ensureInotifyInstances, labCgroups, labMachines, nspawnRuntimeLeft, removeCgroups, removeNspawnRuntime, requireCgroups } from './cgroups.js';
-import { BRIDGE, BRIDGE_ADDRESS, DEFAULT_INIT, NETNS_PREFIX, REPO_PORT, REPO_URL, VETH_PREFIX, hostSpecs, runDir, stateFile, type LabInit } from './config.js';
+import { BRIDGE, BRIDGE_ADDRESS, DEFAULT_INIT, LB_VIP, NETNS_PREFIX, REPO_PORT, REPO_URL, VETH_PREFIX, hostSpecs, runDir, stateFile, type LabHostSpec, type LabInit } from './config.js';
 import { prepareHost, startHost, type RunningHost } from './hosts.js';
-import { createBridge, createHostNetwork, removeBridge, removeHostNetwork } from './network.js';
+import { createBridge, createHostNetwork, plugHost, removeBridge, removeHostNetwork, unplugHost } from './network.js';
 import { childrenOf, isAlive, killAndWait, startTimeOf } from './processes.js';
 import { ensureRepo } from './repo.js';
 import { has, log, run } from './sh.js';
@@ -74,6 +74,8 @@ function saveState(state: LabState): void {
 export interface LabOptions {
   /** what the hosts boot (default: ST2PROV_LAB_INIT, else systemd) */
   init?: LabInit;
+  /** 1 (the guide's controller box, the default) or 3 (the HA tier, with lb_vip in the inventory) */
+  controllers?: number;
 }
 
 /**
@@ -86,7 +88,7 @@ export function labPrepare(): void {
   ensureRepo(ensureBase());
 }
 
-/** One controller and `blueprints` blueprint hosts, fresh; a stale lab is removed first. */
+/** One controller (or three) and `blueprints` blueprint hosts, fresh; a stale lab is removed first. */
 export async function labUp(blueprints: number, options: LabOptions = {}): Promise<Lab> {
   const init = options.init ?? DEFAULT_INIT;
   requireLabPrivileges();
@@ -96,7 +98,7 @@ export async function labUp(blueprints: number, options: LabOptions = {}): Promi
   const base = ensureBase();
   const repo = ensureRepo(base);
   try {
-    return await startLab(base, repo, blueprints, init);
+    return await startLab(base, repo, hostSpecs(blueprints, options.controllers), init);
   } catch (err) {
     // nothing half-up stays behind
     const left = labDown();
@@ -105,7 +107,7 @@ export async function labUp(blueprints: number, options: LabOptions = {}): Promi
   }
 }
 
-async function startLab(base: string, repo: { dir: string; keyring: string }, blueprints: number, init: LabInit): Promise<Lab> {
+async function startLab(base: string, repo: { dir: string; keyring: string }, specs: LabHostSpec[], init: LabInit): Promise<Lab> {
   const t0 = Date.now();
   mkdirSync(runDir, { recursive: true });
   const state: LabState = { hosts: [] };
@@ -119,11 +121,10 @@ async function startLab(base: string, repo: { dir: string; keyring: string }, bl
   state.repoServer = startRepoServer(repo.dir);
   saveState(state);
 
-  const specs = hostSpecs(blueprints);
   if (init === 'systemd') ensureInotifyInstances(specs.length);
   // every host is launched before any is waited for: they boot in parallel
   for (const spec of specs) {
-    const hostKey = prepareHost(base, spec, init, clientPublicKey, repo.keyring);
+    const hostKey = prepareHost(base, spec, init, clientPublicKey, repo.keyring, specs);
     createHostNetwork(spec);
     state.hosts.push({ ...spec, init, pid: 0, startTime: undefined, hostKey });
     saveState(state);
@@ -170,6 +171,7 @@ function sshAsync(address: string, clientKey: string, knownHosts: string, comman
 
 function labInventory(hosts: RunningHost[], clientKey: string, knownHosts: string, keyring: string): string {
   const line = (h: RunningHost) => `${h.name} ansible_host=${h.address}`;
+  const tier = hosts.filter((h) => h.role === 'controller').length > 1;
   return [
     '# The st2prov lab: written by `npm run lab:up`, gone with `npm run lab:down`.',
     '[controller]',
@@ -184,6 +186,7 @@ function labInventory(hosts: RunningHost[], clientKey: string, knownHosts: strin
     `ansible_ssh_common_args='-o UserKnownHostsFile=${knownHosts}'`,
     `st2_repo=${REPO_URL}/stackstorm`,
     `st2_repo_key=${keyring}`,
+    ...(tier ? [`lb_vip=${LB_VIP}`] : []),
     '',
   ].join('\n');
 }
@@ -195,6 +198,47 @@ function startRepoServer(dir: string): { pid: number; startTime: string | undefi
   closeSync(logFile);
   child.unref();
   return { pid: child.pid!, startTime: startTimeOf(child.pid!) };
+}
+
+/**
+ * A whole host lost at once, as a power cut loses it: its link to the lab goes down (a dead
+ * machine answers nothing, not even ARP for an address a daemon of it held) and every process
+ * of it is SIGKILLed by its recorded PID and its cgroups, with no clean shutdown. Its disk (the
+ * overlay's upper layer) and its namespace stay, for bootHost.
+ */
+export function killHost(host: RunningHost): void {
+  unplugHost(host);
+  if (host.pid && (host.startTime === undefined || startTimeOf(host.pid) === host.startTime)) stopHost(host);
+  if (host.init === 'systemd') {
+    for (const pid of cgroupProcesses(host.netns)) killAndWait(pid, startTimeOf(pid));
+    removeCgroups(host.netns);
+    removeNspawnRuntime(host.netns);
+  }
+  updateHost(host.name, { pid: 0, startTime: undefined });
+}
+
+/**
+ * Boots a killed host again with the lab's own start function, as a machine powered on again:
+ * its disk as the kill left it, only its own address on its link (what daemons added before,
+ * like a virtual address, is gone), back on the lab network. Resolves once it has booted.
+ */
+export async function bootHost(lab: Lab, host: RunningHost): Promise<RunningHost> {
+  plugHost(host);
+  const { pid } = startHost(ensureBase(), host, host.init);
+  const started = updateHost(host.name, { pid, startTime: startTimeOf(pid) });
+  Object.assign(host, started);
+  await waitForPort(host.address, 22, `sshd on ${host.name}`, 60_000);
+  if (host.init === 'systemd') await waitForBoot(host, lab.clientKey, lab.knownHosts, 60_000);
+  return host;
+}
+
+function updateHost(name: string, fields: Partial<RunningHost>): RunningHost {
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LabState;
+  const host = state.hosts.find((h) => h.name === name);
+  if (!host) throw new Error(`${name} is not a host of this lab`);
+  Object.assign(host, fields);
+  saveState(state);
+  return host;
 }
 
 /**

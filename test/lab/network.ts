@@ -26,6 +26,19 @@ export function createHostNetwork(host: LabHostSpec): void {
   inside(['ip', 'link', 'set', 'eth0', 'up']);
 }
 
+/** A host off the lab network: its side of the link down, as a machine without power. */
+export function unplugHost(host: LabHostSpec): void {
+  run('ip', ['link', 'set', host.veth, 'down']);
+}
+
+/** A host back on the lab network with only its own address, as it boots. */
+export function plugHost(host: LabHostSpec): void {
+  const inside = (args: string[]) => run('ip', ['netns', 'exec', host.netns, ...args]);
+  inside(['ip', 'addr', 'flush', 'dev', 'eth0']);
+  inside(['ip', 'addr', 'add', `${host.address}/${PREFIX_LENGTH}`, 'dev', 'eth0']);
+  run('ip', ['link', 'set', host.veth, 'up']);
+}
+
 export function removeHostNetwork(netns: string, veth: string): void {
   tryRun('ip', ['netns', 'del', netns]);
   tryRun('ip', ['link', 'del', veth]);

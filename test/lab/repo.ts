@@ -8,7 +8,8 @@ import { buildPackage, testPackages } from './testPackages.js';
 
 /** Debian packages the playbooks install; everything they depend on beyond the base comes along. */
 // python3-psycopg2, python3-apt and acl: what Ansible's modules and become need (the benchmark)
-export const DEBIAN_PACKAGES = ['postgresql', 'postgresql-client', 'rabbitmq-server', 'redis-server', 'redis-tools', 'nginx', 'openssl', 'ssl-cert', 'curl', 'python3-psycopg2', 'python3-apt', 'acl'];
+// zookeeperd: coordination_backend=zookeeper (brings a Java runtime along)
+export const DEBIAN_PACKAGES = ['postgresql', 'postgresql-client', 'rabbitmq-server', 'redis-server', 'redis-sentinel', 'redis-tools', 'keepalived', 'zookeeperd', 'nginx', 'openssl', 'ssl-cert', 'curl', 'python3-psycopg2', 'python3-apt', 'acl'];
 const REPO_RECIPE = 2;
 
 export interface Repo {

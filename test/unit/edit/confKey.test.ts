@@ -95,3 +95,13 @@ describe('values encoded for the file they go into', () => {
     assert.equal(POSTGRES_STYLE.encode(['localhost', '10.0.0.1']), "'localhost,10.0.0.1'");
   });
 });
+
+describe('config key edits on ZooKeeper’s zoo.cfg', () => {
+  it('a key that starts with a digit (4lw.commands.whitelist) is found again, not appended on every run', () => {
+    const style = { separator: '=' };
+    const once = setConfKey('tickTime=2000\n# 4lw.commands.whitelist=*\n', '4lw.commands.whitelist', 'srvr,ruok', style);
+    assert.equal(once, 'tickTime=2000\n4lw.commands.whitelist=srvr,ruok\n');
+    assert.equal(setConfKey(once, '4lw.commands.whitelist', 'srvr,ruok', style), once);
+    assert.equal(setConfKey(`${once}4lw.commands.whitelist=srvr,ruok\n`, '4lw.commands.whitelist', 'srvr,ruok', style), once, 'a line appended twice before is taken out');
+  });
+});

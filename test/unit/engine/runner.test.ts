@@ -193,3 +193,81 @@ describe('operations on other hosts', () => {
     assert.equal(readFileSync(join(dir, 'h1-drains-h2'), 'utf8'), 'down\n');
   });
 });
+
+describe('plays that start together, and plays that do not belong', () => {
+  const logLine = (dir: string, line: string) => ops.command({ summary: line, argv: ['sh', '-c', 'echo "$2" >> "$1"', 'sh', join(dir, 'order.log'), line] });
+  const inventoryText = '[tier]\nh1\nh2\nh3\n';
+  /** h1 is slow in the first play: a play that starts together waits for it on every host */
+  const plays = (dir: string, together: boolean): Play[] => [
+    { name: 'each', hosts: 'tier', steps: [
+      { name: 'own services', run: (h) => ops.command({ summary: 'own', argv: ['sh', '-c', '[ "$2" != h1 ] || sleep 1; echo "$2 ready" >> "$1"', 'sh', join(dir, 'order.log'), h.name] }) },
+    ] },
+    { name: 'join', hosts: 'tier', ...(together ? { together: true } : {}), steps: [
+      { name: 'join the others', run: (h) => logLine(dir, `${h.name} joins`) },
+    ] },
+  ];
+
+  it('a host starts a "together" play only once every host of it is done with the plays before', async () => {
+    const dir = tempDir('together');
+    const report = await run('apply', plays(dir, true), dir, inventoryText, 25);
+    assert.deepEqual(report.recap.map((r) => r.failed), [0, 0, 0]);
+    const order = readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n');
+    assert.equal(order.indexOf('h1 ready'), 2, order.join(', '));
+    assert.deepEqual(order.slice(3).sort(), ['h1 joins', 'h2 joins', 'h3 joins']);
+  });
+
+  it('without it the hosts go on at their own pace (the overlap is the default)', async () => {
+    const dir = tempDir('together');
+    await run('apply', plays(dir, false), dir, inventoryText, 25);
+    const order = readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n');
+    assert.ok(order.indexOf('h2 joins') < order.indexOf('h1 ready'), order.join(', '));
+  });
+
+  it('does not wait for a host with one fork: the hosts run one after another anyway', async () => {
+    const dir = tempDir('together');
+    const report = await run('apply', plays(dir, true), dir, inventoryText, 1);
+    assert.deepEqual(report.recap.map((r) => r.failed), [0, 0, 0], JSON.stringify(report.results.map((r) => r.reason)));
+    assert.equal(readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n').length, 6);
+  });
+
+  it('leaves out a play whose "when" says it does not belong to this cluster', async () => {
+    const dir = tempDir('together');
+    const report = await run('apply', [{ ...plays(dir, false)[1]!, when: () => false }], dir, inventoryText, 25);
+    assert.deepEqual(report.results, []);
+    assert.ok(!existsSync(join(dir, 'order.log')));
+  });
+});
+
+describe('checks across hosts', () => {
+  it('a probe of the cluster ("once") is asked of one host after another until one answers, and every host reads that answer', async () => {
+    const dir = tempDir('once');
+    const asked: string[] = [];
+    const seenBy: Record<string, unknown> = {};
+    const plays: Play[] = [{
+      name: 'tier',
+      hosts: 'tier',
+      steps: [],
+      cluster: [{
+        title: 'the cluster as one host tells it',
+        facts: () => [],
+        probes: () => [{
+          key: 'members',
+          once: true,
+          read: async (h: HostContext) => {
+            asked.push(h.name);
+            if (h.name === 'h1') throw new Error('h1 has no answer');
+            return `members as ${h.name} sees them`;
+          },
+        }],
+        verify(hosts) {
+          for (const h of hosts) seenBy[h.name] = h.get({ key: 'members', read: async () => '' });
+          return [{ check: 'read', ok: true }];
+        },
+      }],
+    }];
+    const report = await run('diff', plays, dir, '[tier]\nh1\nh2\nh3\n', 25);
+    assert.deepEqual(report.results.filter((r) => r.host === 'cluster').map((r) => r.status), ['ok']);
+    assert.deepEqual(asked, ['h1', 'h2']);
+    assert.deepEqual(seenBy, { h1: 'members as h2 sees them', h2: 'members as h2 sees them', h3: 'members as h2 sees them' });
+  });
+});

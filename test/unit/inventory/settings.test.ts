@@ -56,6 +56,16 @@ describe('typed settings', () => {
     assert.throws(() => settled(CLUSTER, { redis_password: 'two\nlines' }), /-e redis_password: the value holds a line break/);
   });
 
+  it('refuse an Erlang cookie Erlang cannot read, and a bad interface name, without printing the cookie', () => {
+    for (const cookie of ['accentué', ' leading', 'trailing ', 'x'.repeat(256)]) {
+      assert.throws(() => settled(CLUSTER, { rabbitmq_erlang_cookie: cookie }), (err: unknown) => err instanceof UsageError && /an Erlang cookie is printable ASCII/.test(err.message) && !err.message.includes(cookie), cookie);
+    }
+    const cookie = settled(CLUSTER, { rabbitmq_erlang_cookie: `in"ner sp'ace $x\\y` }).settings.rabbitmq_erlang_cookie;
+    assert.ok(isSecret(cookie) && cookie.reveal() === `in"ner sp'ace $x\\y`);
+    assert.throws(() => settled(CLUSTER, { lb_vip_interface: 'eth0 #x' }), /lb_vip_interface: "eth0 #x" is not a network interface name/);
+    assert.equal(settled(CLUSTER, { lb_vip_interface: 'ens3' }).settings.lb_vip_interface, 'ens3');
+  });
+
   it('hold a cluster-wide value set on some hosts for the whole cluster', () => {
     const s = settled(`${CLUSTER}[blueprint:vars]\nst2_version=2.10.4\n`);
     assert.deepEqual(s.hosts.map((h) => h.settings.st2_version), ['2.10.4', '2.10.4', '2.10.4']);

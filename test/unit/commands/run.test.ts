@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { st2prov } from '../../harness/cli.js';
+
+/** An inventory of hosts on TEST-NET-1 (192.0.2.0/24), which nothing answers: a run that contacted one would hang or say unreachable. */
+const inventory = (controllers: number, vars = '') => {
+  const dir = mkdtempSync(join(tmpdir(), 'st2prov-count-'));
+  const file = join(dir, 'inventory.ini');
+  writeFileSync(file, `[controller]\n${Array.from({ length: controllers }, (_, i) => `c${i + 1} ansible_host=192.0.2.${i + 1}`).join('\n')}\n[blueprint]\nb1 ansible_host=192.0.2.11\n[all:vars]\n${vars}\n`);
+  return { dir, file };
+};
+
+describe('the controller count, refused before any host is contacted', () => {
+  for (const command of ['apply', 'diff', 'check']) {
+    it(`${command}: two or four controllers exit 1 with the reason, and nothing is touched`, async () => {
+      for (const count of [2, 4]) {
+        const { dir, file } = inventory(count, 'lb_vip=192.0.2.50');
+        const run = await st2prov([command, file, '--timeout', '30']);
+        assert.equal(run.code, 1, run.stdout + run.stderr);
+        assert.match(run.stderr, new RegExp(`the inventory has ${count} hosts in \\[controller\\]`));
+        assert.match(run.stderr, count === 2 ? /two cannot survive losing one/ : /st2prov builds no larger tier/);
+        assert.doesNotMatch(run.stdout + run.stderr, /unreachable/i);
+        assert.ok(!existsSync(join(dir, 'inventory.st2prov')), 'no state folder made');
+      }
+    });
+  }
+
+  it('three controllers without lb_vip exit 1 naming it', async () => {
+    const run = await st2prov(['apply', inventory(3).file]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /lb_vip is not set, and the inventory has three controllers \(c1, c2, c3\)/);
+  });
+});
