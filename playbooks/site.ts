@@ -1,7 +1,7 @@
 import type { Play } from '../src/core/operation.js';
-import { blueprintPlay } from './blueprint.js';
+import { blueprintPlay, versionGatePlay } from './blueprint.js';
 import { controllerPlay } from './controller.js';
 import { materialPlay } from './material.js';
 
-/** The whole cluster: its shared secrets, the controller, then the blueprints (which need it). */
-export const plays: Play[] = [materialPlay, controllerPlay, blueprintPlay];
+/** The whole cluster: its shared secrets and the version gate, the controller, then the blueprints (which need it). */
+export const plays: Play[] = [materialPlay, versionGatePlay, controllerPlay, blueprintPlay];

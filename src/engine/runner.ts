@@ -97,10 +97,10 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
   // the hosts a play has finished on, for the checks across them
   const reachedIn = new Map<Play, EngineHost[]>(plays.map((p) => [p, []]));
   const turnstiles = new Map<Play, Turnstile>(remotePlays.map((p) => {
-    const members = participating.filter((h) => inPlay(p, h)).length;
+    const order = participating.filter((h) => inPlay(p, h)).map((h) => h.name);
     const serial = options.serial;
-    const size = !serial ? 1 : 'count' in serial ? serial.count : Math.max(1, Math.ceil((serial.percent / 100) * members));
-    return [p, { turns: new Semaphore(size), holders: new Set<string>(), failed: 0, members, stop: undefined }];
+    const size = !serial ? 1 : 'count' in serial ? serial.count : Math.max(1, Math.ceil((serial.percent / 100) * order.length));
+    return [p, new Turnstile(order, size)];
   }));
   const pendingIn = new Map<Play, number>(remotePlays.map((p) => [p, participating.filter((h) => inPlay(p, h)).length]));
 
@@ -110,14 +110,12 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     const t0 = Date.now();
     const turnstile = turnstiles.get(play);
     const finish = (o: HostOutcome, reason?: string) => {
-      if (turnstile?.holders.delete(host.name)) {
-        if (o !== 'ok') {
-          turnstile.failed++;
-          const tolerated = options.maxFailPercent < 100 && turnstile.failed <= (options.maxFailPercent / 100) * turnstile.members;
-          if (!tolerated) turnstile.stop ??= `not run: ${host.name} failed in its turn (${play.name}); the hosts after it keep what they serve`;
-        }
-        turnstile.turns.release();
+      if (turnstile?.has(host.name) && o !== 'ok') {
+        turnstile.failed++;
+        const tolerated = options.maxFailPercent < 100 && turnstile.failed <= (options.maxFailPercent / 100) * turnstile.order.length;
+        if (!tolerated) turnstile.halt(`not run: ${host.name} failed in its turn (${play.name}); the hosts after it keep what they serve`);
       }
+      turnstile?.leave(host.name);
       if (o !== 'ok' || !outcome.has(host.name)) outcome.set(host.name, o);
       if (reason) r.reason = mask(reason);
       r.ms += Date.now() - t0;
@@ -129,7 +127,10 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       }
     };
     const earlier = outcome.get(host.name);
-    if (earlier && earlier !== 'ok') return; // failed in an earlier play
+    if (earlier && earlier !== 'ok') {
+      turnstile?.leave(host.name); // failed in an earlier play: takes no turn here
+      return;
+    }
     if (aborted) return finish('stopped', `not run: ${aborted}`);
     let ctx: EngineHost;
     try {
@@ -155,18 +156,19 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       if (t.stop) return t.stop;
       working.release();
       try {
-        await t.turns.acquire();
+        await t.enter(host.name);
       } finally {
         await working.acquire();
       }
       if (t.stop) {
-        t.turns.release();
+        t.leave(host.name);
         return t.stop;
       }
-      t.holders.add(host.name);
       return undefined;
     };
     const serving = play.serving?.(ctx);
+    const rolls = await rollsOn(play, ctx, serving, options.serial !== undefined);
+    if (rolls.takes === 'no') turnstile?.leave(host.name);
     const failure = await runHostPlay(play, ctx, [...(play.cluster ?? []).flatMap((c) => c.facts(ctx)), ...(serving ? [serving] : [])], {
       mode: options.mode,
       tags: options.tags,
@@ -177,7 +179,8 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       aborted: () => aborted,
       needed,
       turn,
-      rolls: await rollsOn(play, ctx, serving, options.serial !== undefined),
+      rolls: rolls.takes,
+      serves: rolls.serves,
     });
     if (failure?.outcome === 'unreachable') r.unreachable = 1;
     finish(failure?.outcome ?? 'ok', failure?.reason);
@@ -225,22 +228,75 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
   };
 }
 
-interface Turnstile {
-  turns: Semaphore;
+/**
+ * The turns of one play's hosts: at most `size` at once, granted in inventory order (so the
+ * order a dry run shows is the order that happens). A host enters once every host before it
+ * has entered or left (finished its turn, or takes none).
+ */
+export class Turnstile {
   /** hosts in their turn now */
-  holders: Set<string>;
-  failed: number;
-  members: number;
+  private readonly holders = new Set<string>();
+  /** hosts done with turns: had theirs, or take none */
+  private readonly left = new Set<string>();
+  private readonly waiting = new Map<string, () => void>();
+  failed = 0;
   /** once set, no more turns: why */
   stop: string | undefined;
+
+  constructor(readonly order: readonly string[], private readonly size: number) {}
+
+  /** waits until this host may take its turn, or the turns stopped (then see `stop`) */
+  enter(host: string): Promise<void> {
+    if (this.admits(host)) {
+      if (!this.stop) this.holders.add(host);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.set(host, resolve));
+  }
+
+  /** the host's turn is over, or it takes none; may be said more than once */
+  leave(host: string): void {
+    this.holders.delete(host);
+    this.waiting.delete(host);
+    this.left.add(host);
+    this.wake();
+  }
+
+  has(host: string): boolean {
+    return this.holders.has(host);
+  }
+
+  /** stops the turns: every host still waiting is let go, to see `stop` */
+  halt(reason: string): void {
+    this.stop ??= reason;
+    this.wake();
+  }
+
+  private admits(host: string): boolean {
+    if (this.stop) return true;
+    if (this.holders.size >= this.size) return false;
+    const before = this.order.slice(0, Math.max(0, this.order.indexOf(host)));
+    return before.every((h) => this.left.has(h) || this.holders.has(h));
+  }
+
+  private wake(): void {
+    for (const host of this.order) {
+      const resolve = this.waiting.get(host);
+      if (resolve && this.admits(host)) {
+        this.waiting.delete(host);
+        if (!this.stop) this.holders.add(host);
+        resolve();
+      }
+    }
+  }
 }
 
-/** Whether a host takes turns in a play: all of it with --serial; its rolling steps when it serves. */
-async function rollsOn(play: Play, ctx: EngineHost, serving: Fact<boolean> | undefined, serial: boolean): Promise<'whole play' | 'rolling steps' | 'no'> {
-  if (serial) return 'whole play';
-  if (!play.steps.some((s) => s.rolling)) return 'no';
-  if (!serving) return 'rolling steps';
-  return (await ctx.fact(serving).catch(() => true)) ? 'rolling steps' : 'no';
+/** Whether a host takes turns in a play (all of it with --serial; its rolling steps when it serves), and whether it serves. */
+async function rollsOn(play: Play, ctx: EngineHost, serving: Fact<boolean> | undefined, serial: boolean): Promise<{ takes: 'whole play' | 'rolling steps' | 'no'; serves: boolean }> {
+  const serves = serving ? await ctx.fact(serving).catch(() => true) : true;
+  if (serial) return { takes: 'whole play', serves };
+  if (!play.steps.some((s) => s.rolling)) return { takes: 'no', serves };
+  return { takes: serves ? 'rolling steps' : 'no', serves };
 }
 
 /** A check across the play's hosts: only when every one of them (not only the selected) was reached. */

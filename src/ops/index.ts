@@ -16,3 +16,4 @@ export { copy } from './copy.js';
 export { kept } from './keep.js';
 export { tlsFiles } from './tlsFiles.js';
 export { onHosts } from './delegate.js';
+export { upstreamMember, upstreamMemberFiles } from './upstream.js';
