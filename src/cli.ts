@@ -59,6 +59,22 @@ function runOptions<T>(y: Argv<T>) {
     });
 }
 
+/** What a rolling restart takes: the hosts, how many at once, and the failure policy. */
+function restartOptions<T>(y: Argv<T>) {
+  return connecting(y)
+    .option('serial', { type: 'string', describe: 'N or N%: blueprints restarted at once (default 1)' })
+    .option('max-fail-percent', { type: 'number', default: 100, describe: 'stop starting work once more than this share of hosts failed' })
+    .option('any-errors-fatal', { type: 'boolean', default: false, describe: 'stop every host after the first failure' })
+    .option('lock-wait', { type: 'number', default: 60, describe: 'seconds to wait for another st2prov run on a host' })
+    .check((a) => {
+      if (a.serial !== undefined) serialOf(last(a.serial) as string);
+      atLeastZero('--max-fail-percent', a.maxFailPercent);
+      if ((last(a.maxFailPercent) as number) > 100) throw new CliUsage('--max-fail-percent must be from 0 to 100');
+      atLeastZero('--lock-wait', a.lockWait);
+      return true;
+    });
+}
+
 /** --serial N or N%. */
 function serialOf(text: string): Serial {
   const m = /^(\d+)(%?)$/.exec(String(text).trim());
@@ -122,9 +138,9 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version;
   // a command's modules load when it runs: --help and completion load none of them
-  const run = (mode: Mode) => async (a: Args) => {
+  const run = (mode: Mode, playbook?: string) => async (a: Args) => {
     const { runCommand } = await import('./commands/run.js');
-    code = await runCommand(runArgs(mode, lastValues(a)));
+    code = await runCommand(runArgs(mode, { ...lastValues(a), ...(playbook ? { playbook } : {}) }));
   };
   const parser = yargs(argv)
     .scriptName('st2prov')
@@ -132,6 +148,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('apply [inventory]', 'converge the hosts', (y) => runOptions(y), run('apply'))
     .command('diff [inventory]', 'dry run: exactly what apply would change, with unified diffs', (y) =>
       runOptions(y).option('exit-code', { type: 'boolean', default: false, describe: 'exit 8 when changes are pending' }), run('diff'))
+    .command('restart [inventory]', 'rolling restart of st2 on the blueprints: each drained from the load balancer (singletons handed over), restarted, put back', (y) => restartOptions(y), run('apply', 'restart'))
     .command('check [inventory]', 'read-only health of a deployed cluster: components, load balancer, dependencies, HA rules', (y) => connecting(y), run('check'))
     .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), async (args) => {
       const a = lastValues(args);
@@ -141,10 +158,12 @@ export async function main(argv: string[]): Promise<number> {
     .example('$0 apply inventory.ini', 'converge every host')
     .example('$0 diff inventory.ini', 'show what apply would change')
     .example('$0 apply inventory.ini --role blueprint --limit st2-multi-node-2', 'one blueprint only')
+    .example('$0 apply inventory.ini -e st2_version=3.8.1', 'rolling upgrade: one blueprint at a time, drained, no failed request')
+    .example('$0 restart inventory.ini --serial 2', 'rolling restart of st2, two blueprints at a time')
     .example('$0 check inventory.ini', 'is the deployed cluster healthy?')
     .example('$0 hosts inventory.ini --json', 'the resolved inventory')
     .epilogue(EXIT_CODES)
-    .demandCommand(1, 'name a command: apply, diff, check or hosts')
+    .demandCommand(1, 'name a command: apply, diff, restart, check or hosts')
     .completion('completion', 'print a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc)')
     .strict()
     .version(version)
