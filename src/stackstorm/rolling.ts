@@ -10,9 +10,10 @@ import { installedPackages } from '../facts/packages.js';
 import { serviceStates } from '../facts/services.js';
 import { install } from '../ops/apt.js';
 import { onHosts } from '../ops/delegate.js';
-import { serviceCommand, verifyRunning } from '../ops/serviceCheck.js';
+import { serviceCommand, verifyListening, verifyRunning } from '../ops/serviceCheck.js';
 import { upstreamMember, upstreamMembers } from '../ops/upstream.js';
 import { nodeRoles } from './haRules.js';
+import { listenerOf } from './listeners.js';
 import { isDrained, memberPath } from './loadBalancer.js';
 import { blueprints, controllers } from './topology.js';
 import { databaseVersion, migrationNode, upstreamVersion, versionChange, type VersionChange } from './upgrade.js';
@@ -292,6 +293,7 @@ export function st2Upgrade(h: HostContext): Operation {
     async plan(host) {
       const from = await installedSt2(host);
       const changes: Change[] = [];
+      let upgraded: string[] = [];
       if (from !== undefined && from !== f.version) {
         const vc = versionChange(from, f.version);
         if (vc.kind === 'refused') throw new PlaybookError(vc.reason, vc.remedy);
@@ -310,6 +312,7 @@ export function st2Upgrade(h: HostContext): Operation {
           }));
         }
         const ours = [...OUR_CONFIG, ...(f.mistral ? ['/etc/mistral/mistral.conf'] : [])];
+        upgraded = running;
         changes.push(change({
           kind: 'apt',
           summary: `upgrade ${names.join(', ')} ${from} → ${f.version}, keeping our configuration (dpkg --force-confold; ours put back if a package script edits it)`,
@@ -325,6 +328,22 @@ export function st2Upgrade(h: HostContext): Operation {
         }));
       }
       changes.push(...(await migrations(host, from)));
+      if (upgraded.length) {
+        const init = (await host.fact(osFacts())).init;
+        const started = upgraded;
+        changes.push(change({
+          kind: 'service',
+          summary: `start ${started.join(', ')} again on ${f.version}, each checked to stay up and answer`,
+          apply: async () => {
+            for (const s of started) await serviceCommand(host, init, s, 'start');
+            await verifyRunning(host, init, started);
+            await verifyListening(host, init, started.flatMap((name) => {
+              const listens = listenerOf(host, name);
+              return listens ? [{ name, listens }] : [];
+            }));
+          },
+        }));
+      }
       return changes;
     },
   };
