@@ -8,7 +8,7 @@ import { projectRoot } from './paths.js';
 
 const EXIT_CODES = `Exit codes:
   0  success
-  1  usage, inventory or playbook error (no host touched)
+  1  usage, inventory or playbook error, or a refused version change (no host touched)
   2  one or more hosts failed (check: a check failed)
   4  one or more hosts unreachable (2 and 4 add up: 6)
   8  diff --exit-code only: changes are pending

@@ -1,8 +1,8 @@
 import type { Change } from '../core/change.js';
-import { MissingInput, UnreachableError } from '../core/errors.js';
+import { MissingInput, PlaybookError, UnreachableError } from '../core/errors.js';
 import type { Fact } from '../core/fact.js';
 import { isCheckStep, listOf, type Check, type Operation, type Play, type Step } from '../core/operation.js';
-import type { HostOutcome, Mode, StepResult, Verdict } from '../core/results.js';
+import { LOCALHOST, type HostOutcome, type Mode, type StepResult, type Verdict } from '../core/results.js';
 import { mask } from '../core/secret.js';
 import type { OwedHandlers } from '../state/owedHandlers.js';
 import type { EngineHost } from './engineHost.js';
@@ -42,7 +42,7 @@ type Planned =
  * apply, acts on them. The same code serves diff and apply; only whether a change's
  * action is called differs. Handlers run once at the end, only when notified.
  */
-export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: readonly Fact<unknown>[], options: HostPlayOptions): Promise<{ outcome: HostOutcome; reason: string } | undefined> {
+export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: readonly Fact<unknown>[], options: HostPlayOptions): Promise<{ outcome: HostOutcome; reason: string; refused?: boolean } | undefined> {
   const host = ctx.name;
   const apply = options.mode === 'apply';
   const notified = new Set<string>(apply ? options.owed.owed(host, play.name) : []);
@@ -161,6 +161,8 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
       const reason = describe(err);
       result(p.step.name, { status: 'failed', changes, reason, ms: Date.now() - t0 });
       if (err instanceof UnreachableError) return { outcome: 'unreachable', reason };
+      // a rule of the playbook that refuses the run, on the control machine before any host is changed
+      if (err instanceof PlaybookError && host === LOCALHOST) return { ...fail(`${p.step.name}: ${reason}`), refused: true };
       return fail(`${p.step.name}: ${reason}`);
     }
   }

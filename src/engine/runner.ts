@@ -61,6 +61,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
   const contexts = new Map<string, Promise<EngineHost>>();
   const working = new Semaphore(Math.max(1, options.forks));
   let aborted: string | undefined;
+  let refused: string | undefined;
 
   const record = (result: StepResult) => {
     results.push(result);
@@ -183,6 +184,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       serves: rolls.serves,
     });
     if (failure?.outcome === 'unreachable') r.unreachable = 1;
+    if (failure?.refused) refused ??= mask(failure.reason);
     finish(failure?.outcome ?? 'ok', failure?.reason);
   };
 
@@ -224,6 +226,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     results,
     recap: [...recap.values()].filter((r) => ran.has(r.host)),
     ...(local ? { local } : {}),
+    ...(refused ? { refused } : {}),
     ms: Date.now() - started,
   };
 }

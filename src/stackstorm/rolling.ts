@@ -61,14 +61,13 @@ export function componentsButSingletons(h: HostContext): string[] {
  */
 const STAND_IN_CONF = '/run/st2prov/stand-in.conf';
 const standInDropIn = (service: string) => `/run/systemd/system/${service}.service.d/st2prov-stand-in.conf`;
-const STAND_IN = `set -e
-mkdir -p /run/st2prov "$(dirname "$2")"
+// the slow part (files, daemon-reload) before the singleton stops on its node: the gap is one start
+const STAND_IN_READY = `set -e
+mkdir -p /run/st2prov "$(dirname "$1")"
 printf '# st2prov: a blueprint standing in for another one, in its turn\\n[timersengine]\\nenable = True\\n' > ${STAND_IN_CONF}
-printf '# st2prov: this blueprint stands in for %s while it takes its turn\\n[Service]\\nEnvironment="DAEMON_ARGS=--config-file /etc/st2/st2.conf --config-file ${STAND_IN_CONF}"\\n' "$3" > "$2"
-systemctl daemon-reload
-systemctl start "$1"`;
-const STAND_DOWN = `systemctl stop "$1" || exit
-if [ -e "$2" ]; then rm -f "$2"; systemctl daemon-reload; fi`;
+printf '# st2prov: this blueprint stands in for %s while it takes its turn\\n[Service]\\nEnvironment="DAEMON_ARGS=--config-file /etc/st2/st2.conf --config-file ${STAND_IN_CONF}"\\n' "$2" > "$1"
+systemctl daemon-reload`;
+const STAND_IN_GONE = 'if [ -e "$1" ]; then rm -f "$1"; systemctl daemon-reload; fi';
 
 /** Whether a stand-in drop-in is on this host, for each singleton. */
 function standInMarks(services: readonly string[]): Fact<boolean[]> {
@@ -162,9 +161,10 @@ function drainOut(h: HostContext): Operation {
           kind: 'drain',
           summary: `hand ${service} to ${to.name}: stopped here, then started there (one at a time: never two)`,
           apply: async () => {
-            await serviceCommand(host, init, service, 'stop');
             const there = await host.on(to);
-            await there.run(`${service} standing in on ${to.name}`, { argv: shellScript(STAND_IN, [service, standInDropIn(service), host.name]) });
+            await there.run(`${to.name} ready to stand in for ${service}`, { argv: shellScript(STAND_IN_READY, [standInDropIn(service), host.name]) });
+            await serviceCommand(host, init, service, 'stop');
+            await serviceCommand(there, 'systemd', service, 'start');
             await verifyRunning(there, 'systemd', [service]);
             there.forget();
           },
@@ -194,7 +194,8 @@ function drainBack(h: HostContext, drained: boolean): Operation {
       const init = (await host.fact(osFacts())).init;
       if (mine.length) {
         const expected = simulated ? await standIn(host) : undefined;
-        const stops: Change[] = [];
+        // where each singleton runs now but here: stand-ins (and strays)
+        const elsewhere = new Map<string, { on: HostContext; init: 'systemd' | 'sysvinit'; name: string; marked: boolean }[]>(mine.map((m) => [m, []]));
         for (const other of blueprints(host.cluster).filter((b) => b.name !== host.name)) {
           let on: HostContext;
           try {
@@ -203,32 +204,28 @@ function drainBack(h: HostContext, drained: boolean): Operation {
             continue;
           }
           if (!(await on.fact(st2Installed()))) continue;
-          const [states, marks] = await Promise.all([on.fact(serviceStates(mine)), (await on.fact(osFacts())).init === 'systemd' ? on.fact(standInMarks(mine)) : mine.map(() => false)]);
+          const otherInit = (await on.fact(osFacts())).init;
+          const [states, marks] = await Promise.all([on.fact(serviceStates(mine)), otherInit === 'systemd' ? on.fact(standInMarks(mine)) : mine.map(() => false)]);
           mine.forEach((service, i) => {
-            if (!states[i]!.running && !marks[i] && !(simulated && expected?.name === other.name)) return;
-            stops.push(change({
-              kind: 'drain',
-              summary: `on ${other.name}: stop ${service} (it stood in for ${host.name})`,
-              apply: async () => {
-                await on.run(`${service} stands down on ${other.name}`, { argv: shellScript(STAND_DOWN, [service, standInDropIn(service)]) });
-                on.forget();
-              },
-            }));
+            if (states[i]!.running || marks[i] || (simulated && expected?.name === other.name)) elsewhere.get(service)!.push({ on, init: otherInit, name: other.name, marked: marks[i]! || simulated });
           });
         }
-        changes.push(...stops);
         const states = await host.fact(serviceStates(mine));
-        const starts = mine.filter((_, i) => simulated || !states[i]!.running);
-        if (starts.length) {
+        mine.forEach((service, i) => {
+          const others = elsewhere.get(service)!;
+          if (!others.length && states[i]!.running && !simulated) return;
           changes.push(change({
             kind: 'drain',
-            summary: `start ${starts.join(', ')} here again (their node)`,
+            summary: others.length ? `${service} back here: stopped on ${others.map((o) => o.name).join(', ')}, then started here` : `start ${service} here again (its node)`,
             apply: async () => {
-              for (const s of starts) await serviceCommand(host, init, s, 'start');
-              await verifyRunning(host, init, starts);
+              for (const o of others) await serviceCommand(o.on, o.init, service, 'stop');
+              if (!(await host.fact(serviceStates([service])))[0]!.running) await serviceCommand(host, init, service, 'start');
+              for (const o of others.filter((x) => x.marked)) await o.on.run(`${o.name} stands down for ${service}`, { argv: shellScript(STAND_IN_GONE, [standInDropIn(service)]) });
+              others.forEach((o) => o.on.forget());
+              await verifyRunning(host, init, [service]);
             },
           }));
-        }
+        });
       }
       const lb = onHosts(`${host.name} back in the load balancer`, controllers(host.cluster), () => upstreamMember(member, false, simulated || undefined));
       changes.push(...(await lb.plan(host)));

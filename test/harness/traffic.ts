@@ -116,7 +116,11 @@ export function exactlyOne(samples: Sample[], unit: string, from: number, to: nu
   const doubles: SingletonReport['doubles'] = [];
   const gaps: SingletonReport['gaps'] = [];
   let gapStart: number | undefined;
-  for (let t = from; t <= to; t += 100) {
+  // only while every host is sampled (an ssh loop takes a moment to start and to stop)
+  const lists = [...byHost.values()];
+  const start = Math.max(from, ...lists.map((l) => l[0]!.at));
+  const end = Math.min(to, ...lists.map((l) => l[l.length - 1]!.at));
+  for (let t = start; t <= end; t += 100) {
     const sure: string[] = [];
     for (const [host, list] of byHost) {
       const before = [...list].reverse().find((s) => s.at <= t);
@@ -130,6 +134,6 @@ export function exactlyOne(samples: Sample[], unit: string, from: number, to: nu
       gapStart = undefined;
     }
   }
-  if (gapStart !== undefined) gaps.push({ from: gapStart, ms: to - gapStart });
+  if (gapStart !== undefined) gaps.push({ from: gapStart, ms: end - gapStart });
   return { doubles, gaps };
 }

@@ -107,6 +107,14 @@ describe('rolling upgrades and restarts behind the load balancer, with zero fail
     assert.deepEqual(changeLines(r.json), []);
   });
 
+  it('a version change StackStorm does not support in place (a downgrade) is refused with the reason, before any host is changed', async () => {
+    const r = await run('apply', '3.4.1', '--json');
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /refused before any host was changed: st2-multi-node-1: st2 3\.8\.1 is installed and st2_version is 3\.4\.1: a downgrade/);
+    assert.ok(r.json.hosts.every((h) => h.changed === 0), 'nothing changed');
+    assert.deepEqual(BLUEPRINTS.map(version), ['3.8.1-1', '3.8.1-1', '3.8.1-1']);
+  });
+
   it('st2prov restart: every blueprint restarted in turn, no failed request, one timers node throughout', async () => {
     const pids = () => BLUEPRINTS.map((b) => on(b, 'systemctl show -p MainPID --value st2api').stdout.trim());
     const before = pids();
