@@ -219,7 +219,8 @@ function drainBack(h: HostContext, drained: boolean): Operation {
             summary: others.length ? `${service} back here: stopped on ${others.map((o) => o.name).join(', ')}, then started here` : `start ${service} here again (its node)`,
             apply: async () => {
               for (const o of others) await serviceCommand(o.on, o.init, service, 'stop');
-              if (!(await host.fact(serviceStates([service])))[0]!.running) await serviceCommand(host, init, service, 'start');
+              // (a start of a running service does nothing)
+              await serviceCommand(host, init, service, 'start');
               for (const o of others.filter((x) => x.marked)) await o.on.run(`${o.name} stands down for ${service}`, { argv: shellScript(STAND_IN_GONE, [standInDropIn(service)]) });
               others.forEach((o) => o.on.forget());
               await verifyRunning(host, init, [service]);

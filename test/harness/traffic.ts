@@ -69,10 +69,33 @@ export interface Sample {
   running: Record<string, boolean>;
 }
 
-/** Samples `systemctl is-active UNITS` on each host every 100 ms (one ssh loop per host) until stopped. */
+/*
+ * One python loop per host (no process started per sample: a fork of systemctl ten times a
+ * second on every host would load the machine it measures): every 100 ms, which of the units'
+ * daemons have a process (the lab daemon's command line names its component). A process that
+ * is stopping still counts as running.
+ */
+const SAMPLER = `import os, sys, time
+units, end = sys.argv[2:], time.time() + float(sys.argv[1])
+while time.time() < end:
+    seen = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\\0")
+        except OSError:
+            continue
+        if len(cmd) > 2 and cmd[1].endswith(b"/st2-lab-daemon"):
+            seen.add(cmd[2].decode())
+    print(time.time_ns(), " ".join("active" if u in seen else "inactive" for u in units), flush=True)
+    time.sleep(0.1)
+`;
+
+/** Samples on each host, every 100 ms, whether each unit's daemon runs, until stopped (or `boundSeconds`). */
 export function unitSampler(lab: Lab, hosts: { name: string; address: string }[], units: string[], boundSeconds = 1200): { stop(): Promise<Sample[]> } {
   const samples: Sample[] = [];
-  const script = `end=$(( $(date +%s) + ${boundSeconds} )); while [ "$(date +%s)" -lt "$end" ]; do echo "$(date +%s%N) $(systemctl is-active ${units.join(' ')} | tr '\\n' ' ')"; sleep 0.1; done`;
+  const script = `python3 -c '${SAMPLER.replace(/'/g, `'\\''`)}' ${boundSeconds} ${units.join(' ')}`;
   const children = hosts.map((h) => {
     const child = spawn('ssh', ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${lab.knownHosts}`, '-i', lab.clientKey, `root@${h.address}`, script], { stdio: ['ignore', 'pipe', 'ignore'] });
     let rest = '';
@@ -105,10 +128,10 @@ export interface SingletonReport {
 }
 
 /**
- * Exactly-one over time, from samples: at each 100 ms tick a host surely runs a unit when its
- * samples just before and just after say so, surely does not when both say not, and is
- * unsure in between (a transition between two samples). A double needs two sure hosts; a gap
- * is a stretch with no sure host.
+ * Exactly-one over time, from samples taken every 100 ms on each host. A double needs two
+ * hosts that surely ran the unit at once: their samples just before and just after the tick
+ * both say so (a stop on one host and a start on another between two samples is no double).
+ * A gap is a stretch of ticks where every host's latest sample says it did not run.
  */
 export function exactlyOne(samples: Sample[], unit: string, from: number, to: number): SingletonReport {
   const byHost = new Map<string, Sample[]>();
@@ -122,13 +145,15 @@ export function exactlyOne(samples: Sample[], unit: string, from: number, to: nu
   const end = Math.min(to, ...lists.map((l) => l[l.length - 1]!.at));
   for (let t = start; t <= end; t += 100) {
     const sure: string[] = [];
+    let seen = 0;
     for (const [host, list] of byHost) {
       const before = [...list].reverse().find((s) => s.at <= t);
       const after = list.find((s) => s.at >= t);
+      if (before?.running[unit]) seen++;
       if (before && after && before.running[unit] && after.running[unit]) sure.push(host);
     }
     if (sure.length >= 2) doubles.push({ at: t, hosts: sure });
-    if (sure.length === 0) gapStart ??= t;
+    if (seen === 0) gapStart ??= t;
     else if (gapStart !== undefined) {
       gaps.push({ from: gapStart, ms: t - gapStart });
       gapStart = undefined;
