@@ -1,5 +1,6 @@
 import type { Play } from '../src/core/operation.js';
 import { componentsAnswer } from '../src/checks/components.js';
+import { consistencyCheck } from '../src/checks/consistency.js';
 import { dependenciesReached } from '../src/checks/dependencies.js';
 import { haRulesCheck } from '../src/checks/haRules.js';
 import { loadBalancerReaches } from '../src/checks/loadBalancer.js';
@@ -10,7 +11,7 @@ import { st2Features } from '../src/stackstorm/versions.js';
  * `st2prov check`: the health of a deployed cluster, seen from its own hosts. Read-only:
  * every step is a check. Each blueprint's components answer and it reaches the controller's
  * databases and broker; the load balancer reaches every blueprint; the HA rules hold across
- * the blueprints' own configs.
+ * the blueprints' own configs, and the blueprints agree on what must be the same everywhere.
  */
 export const plays: Play[] = [
   {
@@ -31,6 +32,6 @@ export const plays: Play[] = [
         redis: h.settings.coordination_backend === 'redis',
       }) },
     ],
-    cluster: [haRulesCheck],
+    cluster: [haRulesCheck, consistencyCheck],
   },
 ];

@@ -61,6 +61,25 @@ export function getIniKey(text: string, section: string, key: string): string | 
   return undefined;
 }
 
+/**
+ * Every active key as oslo.config reads it, "section.key" → value: the first of a key in a
+ * section wins, as getIniKey reads it; comments and blank lines are not entries.
+ */
+export function iniEntries(text: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  let section = '';
+  for (const line of toLines(text)) {
+    const header = /^\s*\[([^\]]+)\]\s*$/.exec(line);
+    if (header) {
+      section = header[1]!;
+      continue;
+    }
+    const parsed = parseIniLine(line);
+    if (parsed && !parsed.commented && !entries.has(`${section}.${parsed.key}`)) entries.set(`${section}.${parsed.key}`, parsed.value);
+  }
+  return entries;
+}
+
 /** Lines of a section: from its header to the next header; the first one wins. */
 function sectionRange(lines: readonly string[], section: string): { start: number; end: number } | undefined {
   const start = lines.findIndex((l) => l.trim() === `[${section}]`);

@@ -7,6 +7,7 @@ import { mask } from '../core/secret.js';
 import type { OwedHandlers } from '../state/owedHandlers.js';
 import type { SecretStore } from '../state/secretStore.js';
 import { EngineHost, type Transport } from './engineHost.js';
+import { Turnstile } from './turnstile.js';
 import { describe, runHostPlay } from './hostPlay.js';
 import { localExecutor } from './localExecutor.js';
 import { Sessions } from './sessions.js';
@@ -98,10 +99,10 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
   // the hosts a play has finished on, for the checks across them
   const reachedIn = new Map<Play, EngineHost[]>(plays.map((p) => [p, []]));
   const turnstiles = new Map<Play, Turnstile>(remotePlays.map((p) => {
-    const order = participating.filter((h) => inPlay(p, h)).map((h) => h.name);
+    const members = participating.filter((h) => inPlay(p, h)).map((h) => h.name);
     const serial = options.serial;
-    const size = !serial ? 1 : 'count' in serial ? serial.count : Math.max(1, Math.ceil((serial.percent / 100) * order.length));
-    return [p, new Turnstile(order, size)];
+    const size = !serial ? 1 : 'count' in serial ? serial.count : Math.max(1, Math.ceil((serial.percent / 100) * members.length));
+    return [p, new Turnstile(members, size)];
   }));
   const pendingIn = new Map<Play, number>(remotePlays.map((p) => [p, participating.filter((h) => inPlay(p, h)).length]));
 
@@ -111,10 +112,10 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     const t0 = Date.now();
     const turnstile = turnstiles.get(play);
     const finish = (o: HostOutcome, reason?: string) => {
-      if (turnstile?.has(host.name) && o !== 'ok') {
+      if (turnstile && o !== 'ok' && turnstile.holds(host.name)) {
         turnstile.failed++;
-        const tolerated = options.maxFailPercent < 100 && turnstile.failed <= (options.maxFailPercent / 100) * turnstile.order.length;
-        if (!tolerated) turnstile.halt(`not run: ${host.name} failed in its turn (${play.name}); the hosts after it keep what they serve`);
+        const tolerated = options.maxFailPercent < 100 && turnstile.failed <= (options.maxFailPercent / 100) * turnstile.members;
+        if (!tolerated) turnstile.stop ??= `not run: ${host.name} failed in its turn (${play.name}); the hosts after it keep what they serve`;
       }
       turnstile?.leave(host.name);
       if (o !== 'ok' || !outcome.has(host.name)) outcome.set(host.name, o);
@@ -129,7 +130,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     };
     const earlier = outcome.get(host.name);
     if (earlier && earlier !== 'ok') {
-      turnstile?.leave(host.name); // failed in an earlier play: takes no turn here
+      turnstile?.leave(host.name); // failed in an earlier play: no turn here
       return;
     }
     if (aborted) return finish('stopped', `not run: ${aborted}`);
@@ -161,15 +162,12 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       } finally {
         await working.acquire();
       }
-      if (t.stop) {
-        t.leave(host.name);
-        return t.stop;
-      }
-      return undefined;
+      if (t.stop) t.leave(host.name);
+      return t.stop;
     };
     const serving = play.serving?.(ctx);
     const rolls = await rollsOn(play, ctx, serving, options.serial !== undefined);
-    if (rolls.takes === 'no') turnstile?.leave(host.name);
+    if (rolls.takes === 'no') turnstile?.leave(host.name); // needs no turn: the hosts after it need not wait for it
     const failure = await runHostPlay(play, ctx, [...(play.cluster ?? []).flatMap((c) => c.facts(ctx)), ...(serving ? [serving] : [])], {
       mode: options.mode,
       tags: options.tags,
@@ -229,69 +227,6 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     ...(refused ? { refused } : {}),
     ms: Date.now() - started,
   };
-}
-
-/**
- * The turns of one play's hosts: at most `size` at once, granted in inventory order (so the
- * order a dry run shows is the order that happens). A host enters once every host before it
- * has entered or left (finished its turn, or takes none).
- */
-export class Turnstile {
-  /** hosts in their turn now */
-  private readonly holders = new Set<string>();
-  /** hosts done with turns: had theirs, or take none */
-  private readonly left = new Set<string>();
-  private readonly waiting = new Map<string, () => void>();
-  failed = 0;
-  /** once set, no more turns: why */
-  stop: string | undefined;
-
-  constructor(readonly order: readonly string[], private readonly size: number) {}
-
-  /** waits until this host may take its turn, or the turns stopped (then see `stop`) */
-  enter(host: string): Promise<void> {
-    if (this.admits(host)) {
-      if (!this.stop) this.holders.add(host);
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.set(host, resolve));
-  }
-
-  /** the host's turn is over, or it takes none; may be said more than once */
-  leave(host: string): void {
-    this.holders.delete(host);
-    this.waiting.delete(host);
-    this.left.add(host);
-    this.wake();
-  }
-
-  has(host: string): boolean {
-    return this.holders.has(host);
-  }
-
-  /** stops the turns: every host still waiting is let go, to see `stop` */
-  halt(reason: string): void {
-    this.stop ??= reason;
-    this.wake();
-  }
-
-  private admits(host: string): boolean {
-    if (this.stop) return true;
-    if (this.holders.size >= this.size) return false;
-    const before = this.order.slice(0, Math.max(0, this.order.indexOf(host)));
-    return before.every((h) => this.left.has(h) || this.holders.has(h));
-  }
-
-  private wake(): void {
-    for (const host of this.order) {
-      const resolve = this.waiting.get(host);
-      if (resolve && this.admits(host)) {
-        this.waiting.delete(host);
-        if (!this.stop) this.holders.add(host);
-        resolve();
-      }
-    }
-  }
 }
 
 /** Whether a host takes turns in a play (all of it with --serial; its rolling steps when it serves), and whether it serves. */

@@ -1,8 +1,8 @@
-import type semverModule from 'semver';
 import { lazy } from '../core/lazy.js';
 import { Secret, isSecret } from '../core/secret.js';
 
-const semver = lazy<typeof semverModule>('semver');
+/** only the function it uses: the whole of semver is some 50 modules to load */
+const coerce = lazy<typeof import('semver').coerce>('semver/functions/coerce');
 
 /**
  * Every variable st2prov reads, with its type, its default and what it accepts: the one
@@ -118,7 +118,7 @@ const version = (fallback: string): Variable<string> => ({
   parse(raw) {
     // YAML and inline INI values read 3.10 as the number 3.1: a version must be written as text
     if (typeof raw === 'number' && !Number.isInteger(raw)) throw new SettingProblem(`the number ${raw} is not a version`, 'write it as text: "3.10" in quotes in YAML, or in [group:vars] in INI');
-    const value = semver().coerce(oneLine(raw))?.version;
+    const value = coerce()(oneLine(raw))?.version;
     if (!value) throw new SettingProblem(`"${raw}" is not a version`, 'write it like 2.10.4 or 3.8.1');
     return value;
   },

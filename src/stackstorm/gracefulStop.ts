@@ -1,8 +1,7 @@
-import type semverModule from 'semver';
 import { lazy } from '../core/lazy.js';
 import type { St2Features } from './versions.js';
 
-const semver = lazy<typeof semverModule>('semver');
+const gte = lazy<typeof import('semver').gte>('semver/functions/gte');
 
 /*
  * On SIGTERM st2's action runners (and from 3.6 its workflow engine) shut down gracefully:
@@ -19,7 +18,7 @@ export function gracefulStopUnits(f: St2Features): string[] {
   return [
     'st2actionrunner.service',
     'st2actionrunner@.service',
-    ...(f.workflowEngine && semver().gte(f.version, '3.6.0') ? ['st2workflowengine.service'] : []),
+    ...(f.workflowEngine && gte()(f.version, '3.6.0') ? ['st2workflowengine.service'] : []),
   ];
 }
 

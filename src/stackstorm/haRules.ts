@@ -28,6 +28,15 @@ export interface NodeRoles {
   registersContent: boolean;
 }
 
+/** The st2.conf keys ("section.key") that differ from node to node by design: everything else is shared. */
+export const PER_NODE_ST2_KEYS: readonly string[] = [
+  'sensorcontainer.sensor_node_name',
+  'sensorcontainer.partition_provider',
+  'timersengine.enable',
+  'timer.enable',
+  'scheduler.enable',
+];
+
 /**
  * Half-open ranges [start, end) over [0, 2^32) that tile the space without gap or overlap,
  * one per node, written as st2 reads them (MIN..a|a..b|b..MAX).

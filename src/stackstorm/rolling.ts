@@ -17,7 +17,7 @@ import { listenerOf } from './listeners.js';
 import { isDrained, memberPath } from './loadBalancer.js';
 import { blueprints, controllers } from './topology.js';
 import { databaseVersion, migrationNode, upstreamVersion, versionChange, type VersionChange } from './upgrade.js';
-import { st2Components, st2Features, type St2Features } from './versions.js';
+import { st2Features, type St2Features } from './versions.js';
 
 /*
  * Rolling operations on the blueprints: a blueprint that serves takes its turn (one at a time
@@ -143,8 +143,7 @@ function drainOut(h: HostContext): Operation {
           kind: 'drain',
           summary: `requests in flight on ${host.name} finished (waits up to ${SECONDS_IN_FLIGHT} s)`,
           apply: async () => {
-            const r = await host.run('waiting for requests in flight', { argv: shellScript(IN_FLIGHT, [String(SECONDS_IN_FLIGHT * 10)]) });
-            if (r.stderr.trim()) host.forget();
+            await host.run('waiting for requests in flight', { argv: shellScript(IN_FLIGHT, [String(SECONDS_IN_FLIGHT * 10)]) });
           },
         }));
       }

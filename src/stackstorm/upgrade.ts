@@ -1,10 +1,10 @@
-import type semverModule from 'semver';
 import type { ClusterHost, ClusterView } from '../core/context.js';
 import { lazy } from '../core/lazy.js';
 import { blueprints } from './topology.js';
 import { st2Features } from './versions.js';
 
-const semver = lazy<typeof semverModule>('semver');
+// semver loaded per function, on first use (start-up time)
+const compare = lazy<typeof import('semver').compare>('semver/functions/compare');
 
 /**
  * What a change of StackStorm version asks of the cluster, from StackStorm's upgrade notes:
@@ -52,9 +52,9 @@ export type VersionChange =
 
 /** What going from the installed version to the wanted one takes, or why StackStorm does not support it in place. */
 export function versionChange(from: string, to: string): VersionChange {
-  const s = semver();
-  if (s.eq(from, to)) return { kind: 'none', version: to };
-  if (s.lt(to, from)) {
+  const cmp = compare();
+  if (cmp(from, to) === 0) return { kind: 'none', version: to };
+  if (cmp(to, from) < 0) {
     return {
       kind: 'refused', from, to,
       reason: `st2 ${from} is installed and st2_version is ${to}: a downgrade, and StackStorm’s data migrations have no way back`,
@@ -68,7 +68,7 @@ export function versionChange(from: string, to: string): VersionChange {
       remedy: 'convert the Mistral workflows to Orquesta (orquestaconvert) and move the packs to them first, then deploy the new version on new blueprints; or stay below 3.3 (st2_version=3.2.0 or earlier)',
     };
   }
-  const migrations = ST2_MIGRATIONS.filter((m) => s.gt(m.since, from) && s.lte(m.since, to));
+  const migrations = ST2_MIGRATIONS.filter((m) => cmp(m.since, from) > 0 && cmp(m.since, to) <= 0);
   if (st2Features(to).mistral) migrations.push(...MISTRAL_MIGRATIONS);
   return { kind: 'upgrade', from, to, migrations, backup: migrations.some((m) => !m.reversible) };
 }
@@ -85,7 +85,7 @@ export function migrationNode(cluster: ClusterView, installed: (host: ClusterHos
 /** Where the database is: its recorded version, else the oldest st2 installed on a blueprint of the run. */
 export function databaseVersion(recorded: string | undefined, installed: readonly (string | undefined)[]): string | undefined {
   if (recorded) return recorded;
-  return installed.filter((v): v is string => v !== undefined).sort((a, b) => semver().compare(a, b))[0];
+  return installed.filter((v): v is string => v !== undefined).sort((a, b) => compare()(a, b))[0];
 }
 
 /** The version dpkg reports, without the package revision: 3.8.1-1 → 3.8.1. */

@@ -1,7 +1,6 @@
-import type semverModule from 'semver';
 import { lazy } from '../core/lazy.js';
 
-const semver = lazy<typeof semverModule>('semver');
+const satisfies = lazy<typeof import('semver').satisfies>('semver/functions/satisfies');
 
 /**
  * What a StackStorm version has, from its release notes: Mistral and PostgreSQL until 3.3,
@@ -21,7 +20,7 @@ export interface St2Features {
 
 /** The features of a version as settings parse it (semver, already validated). */
 export function st2Features(version: string): St2Features {
-  const at = (range: string) => semver().satisfies(version, range);
+  const at = (range: string) => satisfies()(version, range);
   return {
     version,
     mistral: at('<3.3.0'),

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SUDO_NOPASSWD_USER, SUDO_PASSWORD, SUDO_PASSWORD_USER, type Sshd } from './sshd.js';
+import { tempDir } from './tempDir.js';
 
 export interface Workspace {
   dir: string;
@@ -14,7 +14,7 @@ export type Login = 'root' | 'sudo-nopasswd' | 'sudo-password';
 
 /** An inventory for the test sshd (one host per login kind asked for) and a clean target folder. */
 export function workspace(sshd: Sshd, options: { logins?: Login[]; vars?: Record<string, string>; knownHosts?: string; port?: number } = {}): Workspace {
-  const dir = mkdtempSync(join(tmpdir(), 'st2prov-ws-'));
+  const dir = tempDir('ws');
   const target = join(dir, 'target');
   mkdirSync(target, { mode: 0o755 });
   const logins = options.logins ?? ['root'];

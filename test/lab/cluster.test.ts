@@ -2,19 +2,22 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { changeLines, failures, st2prov, type JsonReport } from '../harness/cli.js';
+import { amqpLoginFrom } from '../harness/amqp.js';
+import { changeLines, failures, st2prov, type CliRun, type JsonReport } from '../harness/cli.js';
 import { useLab } from '../harness/lab.js';
 import { ssh } from '../harness/remote.js';
 import { address } from '../lab/config.js';
 
 /**
- * The whole cluster on 1 controller + 3 blueprints in the guide's layout (2.x, Mistral),
- * with hash sensor partitioning. The lab has a fourth blueprint host that the inventory
- * lists only in the test that adds it.
+ * The whole cluster on 1 controller + 3 blueprints in the guide's layout (2.x, Mistral, so
+ * PostgreSQL on the controller), with hash sensor partitioning: first the controller playbook
+ * alone on fresh hosts (its dependencies reached from a still-fresh blueprint), then the site
+ * playbook. The lab has a fourth blueprint host that the inventory lists only in the test
+ * that adds it.
  */
 const VARS = ['-e', 'st2_version=2.10.4', '-e', 'sensor_partitioning=hash'];
 
-describe('site playbook: the whole HA cluster on the lab', () => {
+describe('the whole HA cluster on the lab: controller playbook, then site playbook (1 controller + 3 blueprints)', () => {
   const lab = useLab(4);
   // one inventory file, edited as an operator would: its state folder (secrets) stays the same
   let inventory = '';
@@ -29,16 +32,127 @@ describe('site playbook: the whole HA cluster on the lab', () => {
   const controller = () => lab().hosts[0]!;
   const bp = (i: number) => lab().hosts[i]!;
   const stepsChanged = (r: JsonReport) => Object.fromEntries(r.hosts.map((h) => [h.host, h.steps.filter((s) => s.changes.length).map((s) => s.step)]));
+  // the controller playbook first, on its own: the blueprints are still fresh hosts
+  const outputs: CliRun[] = [];
+  const controllerOnly = async (command: string, ...args: string[]) => {
+    const r = await site(command, three, '--playbook', 'controller', ...args);
+    outputs.push(r);
+    return r;
+  };
+  const secrets = () => JSON.parse(readFileSync(join(dirname(inventory), 'inventory.st2prov/secrets.json'), 'utf8')) as Record<string, string>;
+  const blueprint = () => lab().hosts[1]!;
+  let planned: string[] = [];
 
-  it('converges the whole cluster from fresh hosts', async () => {
+  it('controller playbook: diff on fresh hosts lists every change, marking steps that wait for packages as pending', async () => {
     inventory = lab().inventory;
     withFour = readFileSync(inventory, 'utf8');
     withThree = withFour.replace(/^st2-multi-node-4 .*\n/m, '');
+    const r = await controllerOnly('diff', '--json');
+    outputs.push(r);
+    assert.equal(r.code, 0, failures(r));
+    const steps = r.json.hosts[0]!.steps;
+    const pending = steps.filter((s) => s.status === 'pending').map((s) => s.step);
+    for (const step of ['PostgreSQL listens where the blueprints reach it', 'MongoDB binds to the controller address', 'pg_hba admits the blueprints with a password', 'RabbitMQ user for st2 (guest is refused over the network)', 'Redis for coordination: on the controller address, with a password']) {
+      assert.ok(pending.includes(step), `${step} is pending`);
+      assert.match(steps.find((s) => s.step === step)!.reason!, /^pending, after "install MongoDB, PostgreSQL, RabbitMQ and Redis"/);
+    }
+    planned = changeLines(r.json);
+    assert.ok(planned.some((l) => /install mongodb-server postgresql rabbitmq-server redis-server nginx/.test(l)));
+    assert.ok(planned.some((l) => l.includes('/etc/apt/sources.list.d/stackstorm.list')));
+  });
+
+  it('controller playbook: apply converges the controller, doing at least what diff planned', async () => {
+    const r = await controllerOnly('apply', '--json');
+    outputs.push(r);
+    assert.equal(r.code, 0, failures(r));
+    const applied = changeLines(r.json);
+    for (const line of planned) assert.ok(applied.includes(line), `apply did "${line}"`);
+  });
+
+  it('controller playbook: a second apply reports 0 changed and restarts nothing; diff then shows nothing', async () => {
+    const again = await controllerOnly('apply', '--json');
+    outputs.push(again);
+    assert.equal(again.code, 0, failures(again));
+    assert.deepEqual(changeLines(again.json), []);
+    assert.ok(!again.json.hosts[0]!.steps.some((s) => s.step.startsWith('handler:')), 'no handler ran');
+    const diff = await controllerOnly('diff', '--exit-code');
+    outputs.push(diff);
+    assert.equal(diff.code, 0, diff.stdout);
+  });
+
+  it('from a blueprint: mistral logs in to PostgreSQL with its password, not with another', () => {
+    const pw = secrets().mistral_db_password!;
+    const tools = ssh(lab(), blueprint().address, 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-client redis-tools curl >/dev/null 2>&1');
+    assert.equal(tools.code, 0, tools.stderr);
+    const ok = ssh(lab(), blueprint().address, `PGPASSWORD='${pw}' psql -h ${controller().address} -U mistral mistral -tAc 'select current_user'`);
+    assert.equal(ok.stdout.trim(), 'mistral', ok.stderr);
+    const wrong = ssh(lab(), blueprint().address, `PGPASSWORD=wrong psql -h ${controller().address} -U mistral mistral -tAc 'select 1'`);
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /password authentication failed/);
+  });
+
+  it('from a blueprint: Redis answers with the password only', () => {
+    const withPw = ssh(lab(), blueprint().address, `REDISCLI_AUTH='${secrets().redis_password}' redis-cli -h ${controller().address} ping`);
+    assert.equal(withPw.stdout.trim(), 'PONG');
+    const without = ssh(lab(), blueprint().address, `redis-cli -h ${controller().address} ping`);
+    assert.match(without.stdout, /NOAUTH/);
+  });
+
+  it('from a blueprint: the RabbitMQ user authenticates over the network, guest does not', async () => {
+    assert.equal(await amqpLoginFrom(lab(), blueprint().address, controller().address, 'st2', secrets().rabbitmq_password!), 'ok');
+    assert.equal(await amqpLoginFrom(lab(), blueprint().address, controller().address, 'st2', 'wrong'), 'refused');
+    assert.equal(await amqpLoginFrom(lab(), blueprint().address, controller().address, 'guest', 'guest'), 'refused');
+  });
+
+  it('from a blueprint: MongoDB answers on the controller address', () => {
+    const r = ssh(lab(), blueprint().address, `python3 -c "import socket; s=socket.create_connection(('${controller().address}', 27017)); print(s.recv(100).decode().strip())"`);
+    assert.equal(r.stdout.trim(), `mongodb ${controller().name}`, r.stderr);
+  });
+
+  it('https on the controller serves st2web, redirects http with 308, and /api/ is a JSON 503 with no blueprint up', () => {
+    const c = controller().address;
+    const web = ssh(lab(), blueprint().address, `curl -sk https://${c}/`);
+    assert.match(web.stdout, /<div id="st2web">/);
+    const redirect = ssh(lab(), blueprint().address, `curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://${c}/api/v1/actions`);
+    assert.equal(redirect.stdout, `308 https://${c}/api/v1/actions`);
+    const api = ssh(lab(), blueprint().address, `curl -sk -w '%{http_code} %{content_type}' https://${c}/api/v1/actions`);
+    assert.equal(api.stdout, '{"faultstring": "no StackStorm blueprint is answering"}\n503 application/json');
+  });
+
+  it('controller playbook: hand-edited configs keep every comment and end with one active line per key', async () => {
+    const c = controller().address;
+    const edit = ssh(lab(), c, [
+      `printf '# my note about bind_ip\\nbind_ip = 0.0.0.0\\n#bind_ip = 1.2.3.4\\nbind_ip=127.0.0.1 # old\\n' >> /etc/mongodb.conf`,
+      `f=$(ls /etc/postgresql/*/main/postgresql.conf); printf "# keep this\\nlisten_addresses = '*'\\n" >> $f`,
+      `printf '# hand-made\\nrequirepass nope\\n' >> /etc/redis/redis.conf`,
+    ].join(' && '));
+    assert.equal(edit.code, 0, edit.stderr);
+    const r = await controllerOnly('apply', '--json');
+    outputs.push(r);
+    assert.equal(r.code, 0, failures(r));
+    const check = ssh(lab(), c, [
+      `grep -c '^bind_ip' /etc/mongodb.conf`,
+      `grep -c '# my note about bind_ip' /etc/mongodb.conf`,
+      `grep -c '^#bind_ip = 1.2.3.4' /etc/mongodb.conf`,
+      `grep -c '^listen_addresses' /etc/postgresql/*/main/postgresql.conf`,
+      `grep -c '# keep this' /etc/postgresql/*/main/postgresql.conf`,
+      `grep -c '^requirepass' /etc/redis/redis.conf`,
+      `grep -c '# hand-made' /etc/redis/redis.conf`,
+      `grep '^bind_ip' /etc/mongodb.conf`,
+    ].join('; '));
+    assert.deepEqual(check.stdout.trim().split('\n'), ['1', '1', '1', '1', '1', '1', '1', `bind_ip = 127.0.0.1,${c}`]);
+    const again = await controllerOnly('apply', '--json');
+    assert.deepEqual(changeLines(again.json), []);
+  });
+
+
+  it('then the site playbook converges the whole cluster (blueprints fresh)', async () => {
     const packs = join(dirname(inventory), 'packs', 'hello_st2');
     mkdirSync(join(packs, 'actions'), { recursive: true });
     writeFileSync(join(packs, 'pack.yaml'), 'name: hello_st2\nversion: 1.0.0\n');
     writeFileSync(join(packs, 'actions', 'hello.yaml'), 'name: hello\nrunner_type: local-shell-cmd\n');
     const r = await site('apply', three, '--json');
+    outputs.push(r);
     assert.equal(r.code, 0, failures(r));
     assert.deepEqual(r.json.hosts.map((h) => h.host), ['st2-multi-node-cntl', 'st2-multi-node-1', 'st2-multi-node-2', 'st2-multi-node-3']);
     const registered = r.json.hosts.filter((h) => h.steps.some((s) => s.step === 'handler: register content')).map((h) => h.host);
@@ -60,6 +174,27 @@ describe('site playbook: the whole HA cluster on the lab', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /ok {3}cluster +sensor partitions — hash ranges tile \[0, 2\^32\) over 3 node\(s\)/);
     assert.match(r.stdout, /ok {3}cluster +exactly one timers node — st2-multi-node-1/);
+  });
+
+  it('check names what one blueprint holds differently from the others; apply puts it back', async () => {
+    const edit = [
+      ssh(lab(), bp(2).address, "echo 'intruder:$apr1$x$y' >> /etc/st2/htpasswd && sed -i 's/^\\[api\\]$/[api]\\nallow_origin = */' /etc/st2/st2.conf"),
+      ssh(lab(), bp(3).address, 'echo "# changed by hand" >> /opt/stackstorm/packs/hello_st2/actions/hello.yaml'),
+    ];
+    for (const e of edit) assert.equal(e.code, 0, e.stderr);
+    const r = await st2prov(['check', inventory, ...VARS]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    const failedLines = r.stdout.split('\n').filter((l) => l.startsWith('FAIL'));
+    assert.deepEqual(failedLines.map((l) => l.replace(/\s+/g, ' ')), [
+      'FAIL cluster the same htpasswd on every blueprint — differs: [st2-multi-node-1, st2-multi-node-3] vs [st2-multi-node-2]',
+      'FAIL cluster the same st2.conf on every blueprint, but for its own keys — differs: [api] allow_origin [st2-multi-node-1, st2-multi-node-3] vs [st2-multi-node-2]',
+      'FAIL cluster the same packs on every blueprint — differs: hello_st2 [st2-multi-node-1, st2-multi-node-2] vs [st2-multi-node-3]',
+    ], r.stdout);
+    const apply = await site('apply', three, '--json');
+    assert.equal(apply.code, 0, failures(apply));
+    const again = await st2prov(['check', inventory, ...VARS]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /ok {3}cluster +the same datastore key on every blueprint — alike on 3 blueprint\(s\)/);
   });
 
   it('each blueprint has the shared config but for its per-node keys', () => {
@@ -151,5 +286,14 @@ describe('site playbook: the whole HA cluster on the lab', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /coordination_backend is "file" with 3 blueprints/);
     assert.equal(r.stdout, '');
+  });
+
+  it('no secret appears in any output', () => {
+    const values = Object.values(secrets());
+    assert.ok(values.length >= 3);
+    for (const out of outputs) {
+      const text = out.stdout + out.stderr;
+      for (const v of values) assert.ok(!text.includes(v) && !text.includes(encodeURIComponent(v)), 'a secret leaked');
+    }
   });
 });

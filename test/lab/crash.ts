@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { changeLines, failures, projectDir, st2prov } from '../harness/cli.js';
+import { changeLines, failures, projectDir, st2prov, type CliRun } from '../harness/cli.js';
 import { ssh } from '../harness/remote.js';
 import type { Lab } from './lab.js';
 
@@ -43,20 +43,27 @@ const RESTARTED_AFTER: [config: string, process: string][] = [
   ['/etc/mistral/mistral.conf', 'st2-lab-daemon mistral-api'],
 ];
 
-/** A packs folder with one big file, so a sync takes long enough to be cut. */
-export function preparePacks(lab: Lab): string {
+/**
+ * A packs folder with one big file, so a sync takes long enough to be cut; `fresh` writes new
+ * content, so the next apply must send it again. Returns the file's sha256.
+ */
+export function preparePacks(lab: Lab, fresh = false): string {
   const packs = join(dirname(lab.inventory), 'packs', 'crash_pack');
   mkdirSync(packs, { recursive: true });
   writeFileSync(join(packs, 'pack.yaml'), 'name: crash_pack\nversion: 1.0.0\n');
-  if (!existsSync(join(packs, BIG))) writeFileSync(join(packs, BIG), randomBytes(48 * 1024 * 1024));
+  if (fresh || !existsSync(join(packs, BIG))) writeFileSync(join(packs, BIG), randomBytes(48 * 1024 * 1024));
   return createHash('sha256').update(readFileSync(join(packs, BIG))).digest('hex');
 }
 
-/** Starts an apply and kills it with SIGKILL at the point; resolves once it is dead (or finished first). */
-export async function applyKilledAt(lab: Lab, point: KillPoint): Promise<{ killed: boolean }> {
-  const child = spawn(process.execPath, [`${projectDir}bin/st2prov.js`, 'apply', lab.inventory, ...VERSION, '-v'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true' } });
+/**
+ * Starts an apply and kills it with SIGKILL at the point; resolves once it is dead (or
+ * finished first), with what it printed on stderr.
+ */
+export async function applyKilledAt(lab: Lab, point: KillPoint, env: NodeJS.ProcessEnv = {}): Promise<{ killed: boolean; output: string }> {
+  const child = spawn(process.execPath, [`${projectDir}bin/st2prov.js`, 'apply', lab.inventory, ...VERSION, '-v'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', ...env } });
   let finishedSteps = 0;
   let stderr = '';
+  let output = '';
   let killed = false;
   const kill = () => {
     if (!killed && child.exitCode === null) {
@@ -66,6 +73,7 @@ export async function applyKilledAt(lab: Lab, point: KillPoint): Promise<{ kille
   };
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
+    output += chunk.toString();
     const lines = stderr.split('\n');
     stderr = lines.pop()!;
     for (const line of lines) {
@@ -88,7 +96,7 @@ export async function applyKilledAt(lab: Lab, point: KillPoint): Promise<{ kille
     })();
   }
   await exited;
-  return { killed };
+  return { killed, output };
 }
 
 /** The files st2prov manages, as they are on each host now (host → path → content). */
@@ -104,12 +112,15 @@ export function snapshot(lab: Lab): Map<string, Map<string, string>> {
   return all;
 }
 
-/** Right after the kill: the pack file is absent or whole (its staged copy never went live half-sent). */
-export function assertPackWhole(lab: Lab, packsSha: string): void {
+/**
+ * Right after the kill: the pack file is absent or one of the whole versions it was given
+ * (its staged copy never went live half-sent).
+ */
+export function assertPackWhole(lab: Lab, ...wholeShas: string[]): void {
   for (const host of lab.hosts) {
     const r = ssh(lab, host.address, `[ -f /opt/stackstorm/packs/crash_pack/${BIG} ] && sha256sum /opt/stackstorm/packs/crash_pack/${BIG} | cut -d' ' -f1 || true`);
     const sha = r.stdout.trim();
-    if (sha) assert.equal(sha, packsSha, `${host.name}: the pack file went live half-sent`);
+    if (sha) assert.ok(wholeShas.includes(sha), `${host.name}: the pack file went live half-sent`);
   }
 }
 
@@ -128,12 +139,15 @@ export function assertNothingWasCut(afterKill: Map<string, Map<string, string>>,
   }
 }
 
-/** The next apply converges (without waiting on a lock), the one after changes nothing, nothing is owed or left. */
-export async function assertConverges(lab: Lab): Promise<void> {
-  const converge = await st2prov(['apply', lab.inventory, ...VERSION, '--json']);
+/**
+ * The next apply converges (without waiting on a lock), the one after changes nothing,
+ * nothing is owed or left. Returns both runs.
+ */
+export async function assertConverges(lab: Lab, env: NodeJS.ProcessEnv = {}): Promise<CliRun[]> {
+  const converge = await st2prov(['apply', lab.inventory, ...VERSION, '--json'], env);
   assert.equal(converge.code, 0, failures(converge));
   assert.doesNotMatch(converge.stderr, /waiting for another st2prov run/, 'a killed run left no lock');
-  const again = await st2prov(['apply', lab.inventory, ...VERSION, '--json']);
+  const again = await st2prov(['apply', lab.inventory, ...VERSION, '--json'], env);
   assert.equal(again.code, 0, failures(again));
   assert.deepEqual(changeLines(again.json), [], 'the apply after converging reports 0 changed');
   const owed = join(dirname(lab.inventory), 'inventory.st2prov', 'owed-handlers.json');
@@ -149,4 +163,5 @@ changed=$(stat -c %Y ${config}); [ "$start" -ge "$changed" ] || echo "stale: ${p
       assert.doesNotMatch(r.stdout, /stale:/, `${host.name}: a handler was lost: ${r.stdout}`);
     }
   }
+  return [converge, again];
 }

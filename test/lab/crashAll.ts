@@ -6,7 +6,7 @@ import { applyKilledAt, assertConverges, assertNothingWasCut, assertPackWhole, d
  * cluster (1 controller + 2 blueprints), in the middle of a file transfer and during an apt
  * transaction, each on fresh lab hosts; after each kill an apply must converge and the next
  * report 0 changed. Long (a first apply per point); CI runs a few of these points
- * (test/lab/crash.test.ts). Options: --from N --to M (step boundaries).
+ * (test/lab/trust.test.ts, one after another on one lab). Options: --from N --to M (step boundaries).
  */
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {

@@ -76,6 +76,16 @@ export interface LabOptions {
   init?: LabInit;
 }
 
+/**
+ * What every lab needs, made before labs start side by side in several slots (they share the
+ * base root and the repository, built once): the tools, the base root, the repository.
+ */
+export function labPrepare(): void {
+  requireLabPrivileges();
+  ensureTools();
+  ensureRepo(ensureBase());
+}
+
 /** One controller and `blueprints` blueprint hosts, fresh; a stale lab is removed first. */
 export async function labUp(blueprints: number, options: LabOptions = {}): Promise<Lab> {
   const init = options.init ?? DEFAULT_INIT;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { st2prov } from '../../harness/cli.js';
+import { tempDir } from '../../harness/tempDir.js';
 
 const inventoryFile = (text: string) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'st2prov-hosts-')), 'inventory.ini');
+  const file = join(tempDir('hosts'), 'inventory.ini');
   writeFileSync(file, text);
   return file;
 };

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ENV_STYLE, getConfKey, pgValue, POSTGRES_STYLE, REDIS_STYLE, setConfKey } from '../../../src/edit/confKey.js';
 import { debianPostgresFile } from '../../harness/debianFiles.js';
+import { tempDir } from '../../harness/tempDir.js';
 
 const comments = (text: string) => text.split('\n').filter((l) => /^\s*#/.test(l));
-const temp = (name: string) => mkdtempSync(join(tmpdir(), `st2prov-${name}-`));
+const temp = (name: string) => tempDir(name);
 
 describe('config key edits on Debian’s postgresql.conf', () => {
   const original = debianPostgresFile('postgresql.conf');

@@ -14,7 +14,6 @@ import { resolveInventory } from '../../../src/inventory/inventory.js';
 import { parseInventory } from '../../../src/inventory/parse.js';
 import { clusterView } from '../../../src/inventory/selection.js';
 import { settle } from '../../../src/inventory/settings.js';
-import * as ops from '../../../src/ops/index.js';
 import { OwedHandlers } from '../../../src/state/owedHandlers.js';
 import { SecretStore } from '../../../src/state/secretStore.js';
 import { StateFolder } from '../../../src/state/stateFolder.js';
@@ -57,7 +56,7 @@ const drainedPlay = (dir: string, steps: { disrupts?: boolean; failOn?: string; 
     out: 'drain: out',
     back: 'undrain: back',
     take: () => logged(dir, 'out'),
-    restore: (h: HostContext, drained: boolean) => drained ? logged(dir, 'back') : { title: 'nothing to put back', plan: async () => [] },
+    restore: (_h: HostContext, drained: boolean) => drained ? logged(dir, 'back') : { title: 'nothing to put back', plan: async () => [] },
   },
   steps: [
     { name: 'config', run: () => logged(dir, 'config', { notify: steps.restart ? ['restart'] : [] }) },

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { HostContext } from '../../../src/core/context.js';
@@ -18,6 +17,7 @@ import * as ops from '../../../src/ops/index.js';
 import { OwedHandlers } from '../../../src/state/owedHandlers.js';
 import { SecretStore } from '../../../src/state/secretStore.js';
 import { StateFolder } from '../../../src/state/stateFolder.js';
+import { tempDir } from '../../harness/tempDir.js';
 
 /** Two hosts that are this machine: commands run by a local shell, no SSH (the engine's logic only). */
 const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory = '[all]\nh1\nh2\n', forks = 2, serial?: Serial) => {
@@ -33,7 +33,7 @@ const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory
 
 describe('the engine', () => {
   it('calls a step’s run() once per host per run, whatever it plans', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-engine-'));
+    const dir = tempDir('engine');
     const calls = new Map<string, number>();
     const counted = (step: string, work: (h: HostContext) => Operation) => ({
       name: step,
@@ -60,7 +60,7 @@ describe('the engine', () => {
   });
 
   it('reports an error thrown by run() at that step, not before', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-engine-'));
+    const dir = tempDir('engine');
     const plays: Play[] = [{
       name: 'broken',
       hosts: 'all',
@@ -78,9 +78,13 @@ describe('the engine', () => {
 
 describe('plays that overlap', () => {
   const logLine = (dir: string, line: string) => ops.command({ summary: line, argv: ['sh', '-c', 'echo "$2" >> "$1"', 'sh', join(dir, 'order.log'), line] });
-  const plays = (dir: string, failController: boolean): Play[] => [
+  /**
+   * The controller's step waits (up to 10 s) for the blueprint's independent step to have
+   * logged, when the forks let them overlap; with one fork it cannot, and it only sleeps.
+   */
+  const plays = (dir: string, failController: boolean, forks = 25): Play[] => [
     { name: 'controller', hosts: 'ctl', steps: [
-      { name: 'slow', run: () => ops.command({ summary: 'slow', argv: ['sh', '-c', 'sleep 1; echo "controller done" >> "$1"; exit "$2"', 'sh', join(dir, 'order.log'), failController ? '3' : '0'] }) },
+      { name: 'slow', run: () => ops.command({ summary: 'slow', argv: ['sh', '-c', `${forks > 1 ? 'i=0; until grep -q "blueprint files" "$1" 2>/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done' : 'sleep 0.5'}; echo "controller done" >> "$1"; exit "$2"`, 'sh', join(dir, 'order.log'), failController ? '3' : '0'] }) },
     ] },
     { name: 'blueprint', hosts: 'bp', needs: 'ctl', steps: [
       { name: 'files', independent: true, run: () => logLine(dir, 'blueprint files') },
@@ -91,8 +95,8 @@ describe('plays that overlap', () => {
 
   for (const forks of [1, 25]) {
     it(`runs a play's independent steps while the group it needs is still busy, the rest after it (--forks ${forks})`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'st2prov-overlap-'));
-      const report = await run('apply', plays(dir, false), dir, inventoryText, forks);
+      const dir = tempDir('overlap');
+      const report = await run('apply', plays(dir, false, forks), dir, inventoryText, forks);
       assert.deepEqual(report.recap.map((r) => r.failed), [0, 0]);
       const order = readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n');
       assert.deepEqual(order, forks === 1 ? ['controller done', 'blueprint files', 'blueprint start'] : ['blueprint files', 'controller done', 'blueprint start']);
@@ -100,7 +104,7 @@ describe('plays that overlap', () => {
   }
 
   it('stops a play before its first step that needs a group which failed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-overlap-'));
+    const dir = tempDir('overlap');
     const report = await run('apply', plays(dir, true), dir, inventoryText, 25);
     const bp = report.recap.find((r) => r.host === 'h2')!;
     assert.match(bp.reason!, /not run: needs ctl h1, which failed/);
@@ -110,16 +114,21 @@ describe('plays that overlap', () => {
 
 describe('rolling steps and --serial', () => {
   const inventoryText = '[bp]\nh1\nh2\nh3\n';
-  /** a step that logs when it starts and ends on a host, so overlaps show */
-  const logged = (dir: string, what: string, seconds: number, fail = '') => (h: HostContext) =>
-    ops.command({ summary: what, argv: ['sh', '-c', 'echo "start $3 $2" >> "$1"; sleep "$4"; echo "end $3 $2" >> "$1"; [ "$2" != "$5" ]', 'sh', join(dir, 'order.log'), h.name, what, String(seconds), fail] });
-  const rollingPlay = (dir: string, options: { fail?: string; serving?: boolean } = {}): Play[] => [{
+  /**
+   * A step that logs when it starts and ends on a host, so overlaps show. It stays until
+   * `meet` hosts have started it (at most 10 s), so hosts allowed to overlap always do, however
+   * slow the machine; hosts kept apart wait the 10 s out and show no overlap. Each then stays
+   * 0.3 s more, so hosts let through together by mistake would show.
+   */
+  const logged = (dir: string, what: string, meet: number, fail = '') => (h: HostContext) =>
+    ops.command({ summary: what, argv: ['sh', '-c', 'echo "start $3 $2" >> "$1"; i=0; until [ "$(grep -c "^start $3 " "$1")" -ge "$4" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done; sleep 0.3; echo "end $3 $2" >> "$1"; [ "$2" != "$5" ]', 'sh', join(dir, 'order.log'), h.name, what, String(meet), fail] });
+  const rollingPlay = (dir: string, options: { fail?: string; serving?: boolean; meet?: number; filesMeet?: number } = {}): Play[] => [{
     name: 'bp',
     hosts: 'bp',
     ...(options.serving !== undefined ? { serving: () => fact('serving', ['sh', '-c', options.serving ? 'true' : 'false'], (r) => r.code === 0) } : {}),
     steps: [
-      { name: 'files', run: logged(dir, 'files', 0.2) },
-      { name: 'restart', rolling: true, run: logged(dir, 'restart', 0.3, options.fail ?? '') },
+      { name: 'files', run: logged(dir, 'files', options.filesMeet ?? 3) },
+      { name: 'restart', rolling: true, run: logged(dir, 'restart', options.meet ?? 1, options.fail ?? '') },
     ],
   }];
   /** the most hosts in a step at once, from the log */
@@ -133,25 +142,27 @@ describe('rolling steps and --serial', () => {
     return max;
   };
 
-  it('rolling steps take turns, one host at a time by default; the steps before them do not', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+  it('rolling steps take turns, one host at a time by default, in inventory order; the steps before them do not', async () => {
+    const dir = tempDir('roll');
     const report = await run('apply', rollingPlay(dir), dir, inventoryText, 25);
     assert.deepEqual(report.recap.map((r) => r.failed), [0, 0, 0]);
     assert.equal(most(dir, 'restart'), 1);
     assert.equal(most(dir, 'files'), 3);
+    const turns = readFileSync(join(dir, 'order.log'), 'utf8').split('\n').filter((l) => l.startsWith('start restart')).map((l) => l.split(' ')[2]);
+    assert.deepEqual(turns, ['h1', 'h2', 'h3'], 'turns in inventory order');
   });
 
   it('--serial 2 lets two at once; --serial 100% all', async () => {
-    const two = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
-    await run('apply', rollingPlay(two), two, inventoryText, 25, { count: 2 });
+    const two = tempDir('roll');
+    await run('apply', rollingPlay(two, { meet: 2, filesMeet: 2 }), two, inventoryText, 25, { count: 2 });
     assert.equal(most(two, 'restart'), 2);
-    const all = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
-    await run('apply', rollingPlay(all), all, inventoryText, 25, { percent: 100 });
+    const all = tempDir('roll');
+    await run('apply', rollingPlay(all, { meet: 3 }), all, inventoryText, 25, { percent: 100 });
     assert.equal(most(all, 'restart'), 3);
   });
 
   it('a host that fails in its turn stops the turns after it; the others are not touched', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
+    const dir = tempDir('roll');
     const report = await run('apply', rollingPlay(dir, { fail: 'h1' }), dir, inventoryText, 25);
     const reasons = Object.fromEntries(report.recap.map((r) => [r.host, r.reason ?? '']));
     assert.match(reasons.h1!, /restart/);
@@ -161,15 +172,15 @@ describe('rolling steps and --serial', () => {
   });
 
   it('hosts that do not serve yet need no turn', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-roll-'));
-    await run('apply', rollingPlay(dir, { serving: false }), dir, inventoryText, 25);
+    const dir = tempDir('roll');
+    await run('apply', rollingPlay(dir, { serving: false, meet: 3 }), dir, inventoryText, 25);
     assert.equal(most(dir, 'restart'), 3);
   });
 });
 
 describe('operations on other hosts', () => {
   it('a step of one host plans and acts on another, shown as "on HOST"', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-delegate-'));
+    const dir = tempDir('delegate');
     const plays: Play[] = [{
       name: 'bp',
       hosts: 'bp',

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InventoryError } from '../../../src/core/errors.js';
 import { loadInventory } from '../../../src/inventory/inventory.js';
 import { expandHostPattern } from '../../../src/inventory/ranges.js';
+import { tempDir } from '../../harness/tempDir.js';
 
-const temp = (name: string) => mkdtempSync(join(tmpdir(), `st2prov-${name}-`));
+const temp = (name: string) => tempDir(name);
 
 describe('inventory limits', () => {
   it('count a range before expanding it', () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { MAX_INVENTORY_BYTES } from '../../../src/inventory/limits.js';
 import { parseYamlInventory } from '../../../src/inventory/parseYaml.js';
 import { settle } from '../../../src/inventory/settings.js';
 import { projectRoot } from '../../../src/paths.js';
+import { tempDir } from '../../harness/tempDir.js';
 
 const fixtures = fileURLToPath(new URL('../../../../test/fixtures/inventory/', import.meta.url));
 
@@ -27,7 +27,7 @@ function host(inv: Inventory, name: string) {
 }
 
 function tempFile(name: string, content: string | Buffer): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'st2prov-inv-')), name);
+  const file = join(tempDir('inv'), name);
   writeFileSync(file, content);
   return file;
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fingerprint, KnownHosts } from '../../../src/ssh/knownHosts.js';
+import { tempDir } from '../../harness/tempDir.js';
 
 /** An ed25519 public key in SSH wire format, as a server presents it. */
 function ed25519Blob(): Buffer {
@@ -15,7 +15,7 @@ function ed25519Blob(): Buffer {
 }
 
 describe('known_hosts', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'st2prov-kh-'));
+  const dir = tempDir('kh');
   const key = ed25519Blob();
   const other = ed25519Blob();
   const b64 = key.toString('base64');

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SshConfig } from '../../../src/ssh/sshConfig.js';
+import { tempDir } from '../../harness/tempDir.js';
 
 describe('ssh config, as OpenSSH reads it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'st2prov-sshconfig-'));
+  const dir = tempDir('sshconfig');
   mkdirSync(join(dir, 'conf.d'));
   writeFileSync(join(dir, 'conf.d', '10-st2.conf'), `Host st2-* !st2-skip
   User ops

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { OwedHandlers } from '../../../src/state/owedHandlers.js';
 import { SecretStore } from '../../../src/state/secretStore.js';
 import { StateFolder } from '../../../src/state/stateFolder.js';
+import { tempDir } from '../../harness/tempDir.js';
 
-const temp = (name: string) => mkdtempSync(join(tmpdir(), `st2prov-${name}-`));
+const temp = (name: string) => tempDir(name);
 
 describe('the state folder', () => {
   it('is created 0700 by apply, and a dry run writes nothing', () => {
