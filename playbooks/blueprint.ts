@@ -10,6 +10,7 @@ import { st2Repository } from '../src/stackstorm/repository.js';
 import { isTier, loadBalancerUrl, validateCluster } from '../src/stackstorm/topology.js';
 import { amqpClusterUrls, amqpUrl, coordinationUrl, databaseHost, mistralDatabaseUrl } from '../src/stackstorm/urls.js';
 import { st2Components, st2Features } from '../src/stackstorm/versions.js';
+import { blueprintDrain, componentsButSingletons, singletonServices, singletons, st2Installed, st2Upgrade, versionChangesSupported } from '../src/stackstorm/rolling.js';
 import { materialPlay } from './material.js';
 
 /**
@@ -23,20 +24,41 @@ const pinned = (h: HostContext, name: string) => `${name}=${features(h).version}
 const node = (h: HostContext) => nodeRoles(h.cluster, h.host);
 const INSTALL = 'install st2, st2mistral and nginx';
 
+const UPGRADE = 'st2 upgraded in its turn: stopped gracefully, packages upgraded keeping our configuration, migrations once';
+
+const mistralConf = (h: HostContext) => features(h).mistral &&
+  ops.iniKeys('/etc/mistral/mistral.conf', [
+    ['database', 'connection', mistralDatabaseUrl(h)],
+    ['DEFAULT', 'transport_url', amqpUrl(h, 'rabbit')],
+  ], { notify: ['restart mistral'] });
+
+const st2Conf = (h: HostContext) =>
+  ops.template('st2.conf.ejs', {
+    features: features(h),
+    node: { name: h.name, ...node(h) },
+    controller: databaseHost(h),
+    lb_url: loadBalancerUrl(h.cluster),
+    messaging_url: amqpUrl(h, 'amqp'),
+    ...(isTier(h.cluster) ? { messaging_cluster_urls: amqpClusterUrls(h) } : {}),
+    coordination_url: coordinationUrl(h),
+  }, { path: '/etc/st2/st2.conf', mode: '0640', owner: 'root:st2', notify: ['restart st2'] });
+
+const st2ctlComponents = (h: HostContext) => ops.confKey('/etc/default/st2ctl', 'COMPONENTS', node(h).components, { style: ENV_STYLE, notify: ['restart st2'] });
+
 export const blueprintPlay: Play = {
   name: 'blueprint',
   hosts: 'blueprint',
   needs: 'controller',
   validate: (cluster) => validateCluster(cluster, { needsController: true }),
+  // a blueprint with st2 installed serves: it takes turns, and is drained in its turn before what disrupts it
+  serving: () => st2Installed(),
+  drain: blueprintDrain,
   steps: [
     { name: 'StackStorm apt repository', independent: true, tags: ['repository'], run: (h) => st2Repository(h.settings) },
     // the guide's steps 2 and 3 in one apt transaction
-    { name: INSTALL, independent: true, tags: ['packages'], run: (h) => ops.packages([pinned(h, 'st2'), ...(features(h).mistral ? [pinned(h, 'st2mistral')] : []), 'nginx']) },
-    { name: 'mistral.conf: database and messaging at the controller', independent: true, after: INSTALL, tags: ['mistral'], run: (h) => features(h).mistral &&
-      ops.iniKeys('/etc/mistral/mistral.conf', [
-        ['database', 'connection', mistralDatabaseUrl(h)],
-        ['DEFAULT', 'transport_url', amqpUrl(h, 'rabbit')],
-      ], { notify: ['restart mistral'] }) },
+    // the pinned version on a fresh host; an installed st2 of another version is upgraded in its turn (below)
+    { name: INSTALL, independent: true, tags: ['packages'], run: (h) => ops.packages([pinned(h, 'st2'), ...(features(h).mistral ? [pinned(h, 'st2mistral')] : []), 'nginx'], { newOnly: true }) },
+    { name: 'mistral.conf: database and messaging at the controller', independent: true, after: INSTALL, tags: ['mistral'], run: mistralConf },
     { name: 'st2auth users, the same htpasswd on every blueprint', independent: true, after: INSTALL, tags: ['auth'], run: (h) =>
       ops.file({ path: '/etc/st2/htpasswd', content: htpasswd(h), mode: '0640', owner: 'root:st2', notify: ['restart st2'] }) },
     { name: 'cluster secrets: datastore key and stanley key pair', independent: true, after: INSTALL, tags: ['auth'], run: (h) => {
@@ -52,16 +74,7 @@ export const blueprintPlay: Play = {
       ];
     } },
     // the guide's step 8 (authentication) is the [auth] section of this shared file
-    { name: 'the shared st2.conf, pointing at the controller', independent: true, after: INSTALL, tags: ['st2conf'], run: (h) =>
-      ops.template('st2.conf.ejs', {
-        features: features(h),
-        node: { name: h.name, ...node(h) },
-        controller: databaseHost(h),
-        lb_url: loadBalancerUrl(h.cluster),
-        messaging_url: amqpUrl(h, 'amqp'),
-        ...(isTier(h.cluster) ? { messaging_cluster_urls: amqpClusterUrls(h) } : {}),
-        coordination_url: coordinationUrl(h),
-      }, { path: '/etc/st2/st2.conf', mode: '0640', owner: 'root:st2', notify: ['restart st2'] }) },
+    { name: 'the shared st2.conf, pointing at the controller', independent: true, after: INSTALL, tags: ['st2conf'], run: st2Conf },
     { name: 'blueprint nginx: TLS termination for this box’s services', independent: true, after: INSTALL, tags: ['nginx'], run: (h) => [
       ...ops.tlsFiles(tlsPair(h), { notify: ['reload nginx'] }),
       ops.absent('/etc/nginx/sites-enabled/default', { notify: ['reload nginx'] }),
@@ -69,25 +82,41 @@ export const blueprintPlay: Play = {
       ops.service(answering(h, { name: 'nginx', state: 'started', enabled: true })),
     ] },
     { name: 'HA roles of this node: timers, garbage collector, sensors', independent: true, after: INSTALL, tags: ['ha'], run: (h) => [
-      ops.confKey('/etc/default/st2ctl', 'COMPONENTS', node(h).components, { style: ENV_STYLE, notify: ['restart st2'] }),
+      st2ctlComponents(h),
       node(h).partitionProvider?.startsWith('name:file') && ops.copy(h.settings.sensor_partitions_file!, { path: SENSOR_PARTITIONS_FILE, mode: '0644', owner: 'root:root', notify: ['restart st2'] }),
     ] },
     { name: 'packs synced from the control machine', independent: true, after: INSTALL, tags: ['packs'], run: (h) =>
       ops.dirSync({ source: h.settings.packs_dir, optional: true, dest: '/opt/stackstorm/packs', delete: h.settings.packs_delete, notify: node(h).registersContent ? ['register content'] : [] }) },
     { name: 'systemd: st2 gets the time it needs to stop gracefully', independent: true, after: INSTALL, tags: ['services'], run: (h) =>
       gracefulStopUnits(features(h)).map((unit) => ops.systemdDropIn({ unit, name: 'st2prov-graceful-stop.conf', content: GRACEFUL_STOP_DROP_IN })) },
+    // from here on a blueprint that serves takes its turn: drained before what disrupts it, put back after its handlers
+    { name: UPGRADE, rolling: true, after: INSTALL, tags: ['packages', 'upgrade'], run: st2Upgrade },
+    // the singletons (timers engine, garbage collector) are the next step's: here only whether they start at boot
     { name: 'st2 services: this node’s run, the others stay off', after: INSTALL, tags: ['services'], run: (h) => ops.services([
-      ...st2Components(features(h)).map((name) => node(h).components.includes(name) ? answering(h, { name, state: 'started' as const, enabled: true }) : { name, state: 'stopped' as const, enabled: false }),
+      ...st2Components(features(h)).map((name) => singletonServices(features(h)).includes(name)
+        ? { name, enabled: node(h).components.includes(name) }
+        : node(h).components.includes(name) ? answering(h, { name, state: 'started' as const, enabled: true }) : { name, state: 'stopped' as const, enabled: false }),
       ...(features(h).mistral ? ['mistral-api', 'mistral-server'].map((name) => answering(h, { name, state: 'started' as const, enabled: true })) : []),
     ]) },
+    { name: 'singletons: timers and the garbage collector on their node only', after: INSTALL, tags: ['services', 'ha'], run: singletons },
   ],
   handlers: {
     'restart mistral': (h) => ops.services(['mistral-api', 'mistral-server'].map((name) => answering(h, { name, state: 'restarted' as const }))),
-    // this node's components, each checked to stay up (st2ctl restart stops all, then starts all, and ignores a failure)
-    'restart st2': (h) => ops.services(node(h).components.map((name) => answering(h, { name, state: 'restarted' as const }))),
+    // this node's components, each checked to stay up (st2ctl restart stops all, then starts all, and ignores a failure);
+    // its singletons restart through the drain: handed over, then back
+    'restart st2': (h) => ops.services(componentsButSingletons(h).map((name) => answering(h, { name, state: 'restarted' as const }))),
     'reload nginx': (h) => ops.service(answering(h, { name: 'nginx', state: 'reloaded' })),
     'register content': () => ops.command({ summary: 'st2ctl reload --register-all (once for the cluster)', argv: ['st2ctl', 'reload', '--register-all'] }),
   },
 };
 
-export const plays: Play[] = [materialPlay, blueprintPlay];
+/** Before any host: a version change StackStorm does not support in place is refused, with the reason. */
+export const versionGatePlay: Play = {
+  name: 'version change',
+  hosts: 'localhost',
+  steps: [
+    { name: 'every blueprint can go to st2_version in place', tags: ['always'], run: () => versionChangesSupported() },
+  ],
+};
+
+export const plays: Play[] = [materialPlay, versionGatePlay, blueprintPlay];

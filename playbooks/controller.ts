@@ -75,6 +75,8 @@ export const controllerPlay: Play = {
     { name: 'install st2web', tags: ['packages', 'st2web'], run: () => ops.packages(['st2web']) },
     { name: 'TLS certificate and key for st2web', tags: ['tls'], run: (h) => ops.tlsFiles(tlsPair(h), { notify: ['reload nginx'] }) },
     { name: 'nginx load balancer in front of every blueprint', after: INSTALL, tags: ['nginx'], run: (h) => [
+      // first: the main file includes them (a blueprint a rolling turn took out stays out)
+      ...ops.upstreamMemberFiles(blueprints(h.cluster).map((b) => ({ name: b.name, address: b.address })), ['reload nginx']),
       ops.absent('/etc/nginx/sites-enabled/default', { notify: ['reload nginx'] }),
       ops.nginxConfig('nginx-controller.conf.ejs', '/etc/nginx/conf.d/st2-lb.conf', {
         blueprints: blueprints(h.cluster).map((b) => ({ name: b.name, address: b.address })),

@@ -1,8 +1,8 @@
 import type { Play } from '../src/core/operation.js';
-import { blueprintPlay } from './blueprint.js';
+import { blueprintPlay, versionGatePlay } from './blueprint.js';
 import { controllerPlay } from './controller.js';
 import { controllerTierPlay } from './controllerTier.js';
 import { materialPlay } from './material.js';
 
-/** The whole cluster: its shared secrets, the controller (or the tier, clustered), then the blueprints (which need it). */
-export const plays: Play[] = [materialPlay, controllerPlay, controllerTierPlay, blueprintPlay];
+/** The whole cluster: its shared secrets and the version gate, the controller (or the tier, clustered), then the blueprints (which need it). */
+export const plays: Play[] = [materialPlay, versionGatePlay, controllerPlay, controllerTierPlay, blueprintPlay];

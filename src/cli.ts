@@ -9,7 +9,7 @@ import { projectRoot } from './paths.js';
 
 const EXIT_CODES = `Exit codes:
   0  success
-  1  usage, inventory or playbook error (no host touched)
+  1  usage, inventory or playbook error, or a refused version change (no host touched)
   2  one or more hosts failed (check: a check failed)
   4  one or more hosts unreachable (2 and 4 add up: 6)
   8  diff --exit-code only: changes are pending
@@ -51,6 +51,22 @@ function runOptions<T>(y: Argv<T>) {
     .option('any-errors-fatal', { type: 'boolean', default: false, describe: 'stop every host after the first failure' })
     .option('lock-wait', { type: 'number', default: 60, describe: 'seconds to wait for another st2prov run on a host' })
     .option('serial', { type: 'string', describe: 'N or N%: at most this many hosts of a play in its disruptive part at once, in inventory order (default for rolling steps: 1)' })
+    .check((a) => {
+      if (a.serial !== undefined) serialOf(last(a.serial) as string);
+      atLeastZero('--max-fail-percent', a.maxFailPercent);
+      if ((last(a.maxFailPercent) as number) > 100) throw new CliUsage('--max-fail-percent must be from 0 to 100');
+      atLeastZero('--lock-wait', a.lockWait);
+      return true;
+    });
+}
+
+/** What a rolling restart takes: the hosts, how many at once, and the failure policy. */
+function restartOptions<T>(y: Argv<T>) {
+  return connecting(y)
+    .option('serial', { type: 'string', describe: 'N or N%: blueprints restarted at once (default 1)' })
+    .option('max-fail-percent', { type: 'number', default: 100, describe: 'stop starting work once more than this share of hosts failed' })
+    .option('any-errors-fatal', { type: 'boolean', default: false, describe: 'stop every host after the first failure' })
+    .option('lock-wait', { type: 'number', default: 60, describe: 'seconds to wait for another st2prov run on a host' })
     .check((a) => {
       if (a.serial !== undefined) serialOf(last(a.serial) as string);
       atLeastZero('--max-fail-percent', a.maxFailPercent);
@@ -126,9 +142,9 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version;
   // a command's modules load when it runs: --help and completion load none of them
-  const run = (mode: Mode) => async (a: Args) => {
+  const run = (mode: Mode, playbook?: string) => async (a: Args) => {
     const { runCommand } = await import('./commands/run.js');
-    code = await runCommand(runArgs(mode, lastValues(a)));
+    code = await runCommand(runArgs(mode, { ...lastValues(a), ...(playbook ? { playbook } : {}) }));
   };
   const parser = yargs(argv)
     .scriptName('st2prov')
@@ -136,6 +152,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('apply [inventory]', 'converge the hosts', (y) => runOptions(y), run('apply'))
     .command('diff [inventory]', 'dry run: exactly what apply would change, with unified diffs', (y) =>
       runOptions(y).option('exit-code', { type: 'boolean', default: false, describe: 'exit 8 when changes are pending' }), run('diff'))
+    .command('restart [inventory]', 'rolling restart of st2 on the blueprints: each drained from the load balancer (singletons handed over), restarted, put back', (y) => restartOptions(y), run('apply', 'restart'))
     .command('check [inventory]', 'read-only health of a deployed cluster: components, load balancer, dependencies, HA rules', (y) => connecting(y), run('check'))
     .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), async (args) => {
       const a = lastValues(args);
@@ -145,10 +162,12 @@ export async function main(argv: string[]): Promise<number> {
     .example('$0 apply inventory.ini', 'converge every host')
     .example('$0 diff inventory.ini', 'show what apply would change')
     .example('$0 apply inventory.ini --role blueprint --limit st2-multi-node-2', 'one blueprint only')
+    .example('$0 apply inventory.ini -e st2_version=3.8.1', 'rolling upgrade: one blueprint at a time, drained, no failed request')
+    .example('$0 restart inventory.ini --serial 2', 'rolling restart of st2, two blueprints at a time')
     .example('$0 check inventory.ini', 'is the deployed cluster healthy?')
     .example('$0 hosts inventory.ini --json', 'the resolved inventory')
     .epilogue(EXIT_CODES)
-    .demandCommand(1, 'name a command: apply, diff, check or hosts')
+    .demandCommand(1, 'name a command: apply, diff, restart, check or hosts')
     .completion('completion', 'print a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc)')
     .strict()
     .version(version)

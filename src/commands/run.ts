@@ -76,7 +76,7 @@ export async function runCommand(options: RunCommandOptions, io = { out: process
   }
   if (options.json) io.out.write(renderJson(report, about));
   else {
-    if (options.mode === 'diff' || options.verbose) io.out.write(renderChanges(report.results, paint));
+    if (options.mode === 'diff' || options.verbose) io.out.write(renderChanges(report.results, paint, [...(report.local ? [report.local.host] : []), ...report.recap.map((r) => r.host)]));
     io.out.write(renderRecap(report, paint));
   }
   let code = exitCodeOf(report);

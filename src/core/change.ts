@@ -11,6 +11,11 @@ export interface Change {
   diff?: string;
   /** handlers to run later when this change is applied */
   notify: string[];
+  /**
+   * It interrupts what the host serves (a stop, a restart, a package upgrade): in a play that
+   * drains its hosts (Play.drain), a host that serves is taken out of service before it.
+   */
+  disrupts?: boolean;
   /** the remote action; not part of the data */
   readonly apply: () => Promise<void>;
 }

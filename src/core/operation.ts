@@ -114,6 +114,30 @@ export interface Play {
   cluster?: ClusterCheck[];
   /** for rolling steps: whether a host serves now (a fresh host does not, and needs no turn) */
   serving?(host: HostContext): Fact<boolean>;
+  /** how a host that serves is taken out of service in its turn, and put back (see Drain) */
+  drain?: Drain;
+}
+
+/**
+ * Taking a host out of service around the disruptive part of its turn (out of the load
+ * balancer, its singletons handed to another host), and putting it back. The engine drains a
+ * host that serves, in its turn, just before the first change that disrupts (Change.disrupts):
+ * a turn with nothing disruptive drains nothing. At the end of the turn, after the handlers,
+ * `back` is planned on every host that took a turn (a host left out by a failed run goes back
+ * once its turn succeeds); a host that fails stays out.
+ */
+export interface Drain {
+  /** step name of the drain, e.g. "drain: out of the load balancer" */
+  out: string;
+  /** step name of the way back */
+  back: string;
+  /** what takes the host out of service */
+  take(host: HostContext): Operation;
+  /**
+   * what puts it back; `drained` says a drain of this run came before (in a dry run the host
+   * was not really taken out: the plan must show the way back all the same)
+   */
+  restore(host: HostContext, drained: boolean): Operation;
 }
 
 export function isCheckStep(step: Step): step is CheckStep {

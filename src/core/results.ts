@@ -46,6 +46,8 @@ export interface RunReport {
   recap: HostRecap[];
   /** the control machine's own steps (plays on localhost), when it had work */
   local?: HostRecap;
+  /** a rule of the playbook refused the run on the control machine before any host was changed: why */
+  refused?: string;
   ms: number;
 }
 

@@ -1,8 +1,8 @@
 import type { Change } from '../core/change.js';
-import { MissingInput, UnreachableError } from '../core/errors.js';
+import { MissingInput, PlaybookError, UnreachableError } from '../core/errors.js';
 import type { Fact } from '../core/fact.js';
 import { isCheckStep, listOf, type Check, type Operation, type Play, type Step } from '../core/operation.js';
-import type { HostOutcome, Mode, StepResult, Verdict } from '../core/results.js';
+import { LOCALHOST, type HostOutcome, type Mode, type StepResult, type Verdict } from '../core/results.js';
 import { mask } from '../core/secret.js';
 import type { OwedHandlers } from '../state/owedHandlers.js';
 import type { EngineHost } from './engineHost.js';
@@ -25,6 +25,8 @@ export interface HostPlayOptions {
   turn(): Promise<string | undefined>;
   /** whether this host takes turns: always with --serial; for a rolling step, when it serves (Play.serving) */
   rolls: 'whole play' | 'rolling steps' | 'no';
+  /** whether the host serves now (Play.serving): only a host that serves is drained in its turn */
+  serves: boolean;
 }
 
 /** What a step will do on this host, planned when the play starts there. */
@@ -40,7 +42,7 @@ type Planned =
  * apply, acts on them. The same code serves diff and apply; only whether a change's
  * action is called differs. Handlers run once at the end, only when notified.
  */
-export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: readonly Fact<unknown>[], options: HostPlayOptions): Promise<{ outcome: HostOutcome; reason: string } | undefined> {
+export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: readonly Fact<unknown>[], options: HostPlayOptions): Promise<{ outcome: HostOutcome; reason: string; refused?: boolean } | undefined> {
   const host = ctx.name;
   const apply = options.mode === 'apply';
   const notified = new Set<string>(apply ? options.owed.owed(host, play.name) : []);
@@ -66,9 +68,41 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
 
   let waited = false;
   let turned = options.rolls === 'no';
+  // in its turn now: what disrupts may drain the host first
+  let holding = false;
   const takeTurn = async () => {
     turned = true;
-    return options.turn();
+    const blocked = await options.turn();
+    holding = !blocked;
+    return blocked;
+  };
+  const drain = options.serves ? play.drain : undefined;
+  let drained = false;
+  /** a step of the play's drain (out or back): planned, acted on in an apply, recorded */
+  const drainStep = async (step: string, op: Operation): Promise<void> => {
+    const t0 = Date.now();
+    options.stepStarted(step);
+    const changes: Change[] = [];
+    try {
+      await ctx.prefetch(op.facts?.(ctx) ?? []).catch(() => undefined);
+      for (const c of await op.plan(ctx)) {
+        if (apply) {
+          await c.apply();
+          ctx.forget();
+        }
+        changes.push(c);
+      }
+    } catch (err) {
+      result(step, { status: 'failed', changes, reason: describe(err), ms: Date.now() - t0 });
+      throw new StepFailure(`${step}: ${describe(err)}`);
+    }
+    result(step, { status: changes.length ? 'changed' : 'ok', changes, ms: Date.now() - t0 });
+  };
+  /** before a change that disrupts, in the host's turn: take the host out of service (once) */
+  const beforeActing = async (c: Change): Promise<void> => {
+    if (!c.disrupts || !drain || !holding || drained) return;
+    drained = true;
+    await drainStep(drain.out, drain.take(ctx));
   };
   if (options.rolls === 'whole play') {
     const blocked = await takeTurn();
@@ -100,6 +134,7 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
       await ctx.prefetch(p.ops!.flatMap((op) => op.facts?.(ctx) ?? [])).catch(() => undefined);
       for (const op of p.ops!) {
         for (const c of await op.plan(ctx)) {
+          await beforeActing(c);
           if (apply) {
             // owed before acting: a run killed between the change and its handler still owes it
             if (c.notify.some((n) => !notified.has(n))) {
@@ -116,6 +151,7 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
       result(p.step.name, { status: changes.length ? 'changed' : 'ok', changes, ms: Date.now() - t0 });
       if (changes.length) lastChanged = p.step.name;
     } catch (err) {
+      if (err instanceof StepFailure) return fail(err.message);
       // an input made by an earlier operation of this same step, or by the step named, or by the last step that changed something
       const waitsFor = changes.length ? changes[changes.length - 1]!.summary : p.step.after ?? lastChanged;
       if (err instanceof MissingInput && !apply && waitsFor) {
@@ -125,6 +161,8 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
       const reason = describe(err);
       result(p.step.name, { status: 'failed', changes, reason, ms: Date.now() - t0 });
       if (err instanceof UnreachableError) return { outcome: 'unreachable', reason };
+      // a rule of the playbook that refuses the run, on the control machine before any host is changed
+      if (err instanceof PlaybookError && host === LOCALHOST) return { ...fail(`${p.step.name}: ${reason}`), refused: true };
       return fail(`${p.step.name}: ${reason}`);
     }
   }
@@ -146,21 +184,36 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     options.stepStarted(step);
     try {
       const changes = await play.handlers![name]!(ctx).plan(ctx);
-      if (apply) {
-        for (const c of changes) await c.apply();
-        ctx.forget();
+      for (const c of changes) {
+        await beforeActing(c);
+        if (apply) {
+          await c.apply();
+          ctx.forget();
+        }
       }
       notified.delete(name);
       remember();
       result(step, { status: changes.length ? 'changed' : 'ok', changes, reason: 'notified before the end of the play', ms: Date.now() - t0 });
     } catch (err) {
+      if (err instanceof StepFailure) return fail(err.message);
       const reason = describe(err);
       result(step, { status: 'failed', changes: [], reason, ms: Date.now() - t0 });
       return fail(`${step}: ${reason}`);
     }
   }
+  // the end of the turn: back into service (also a host a failed run left out)
+  if (drain && holding) {
+    try {
+      await drainStep(drain.back, drain.restore(ctx, drained));
+    } catch (err) {
+      return fail(err instanceof StepFailure ? err.message : describe(err));
+    }
+  }
   return undefined;
 }
+
+/** A drain step failed: already recorded; the host fails with this reason. */
+class StepFailure extends Error {}
 
 /** Every verdict of a step's checks; a check that cannot run is a failed verdict, not a crash. */
 async function verify(ctx: EngineHost, checks: readonly Check[]): Promise<Verdict[]> {

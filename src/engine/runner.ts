@@ -62,6 +62,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
   const contexts = new Map<string, Promise<EngineHost>>();
   const working = new Semaphore(Math.max(1, options.forks));
   let aborted: string | undefined;
+  let refused: string | undefined;
 
   const record = (result: StepResult) => {
     results.push(result);
@@ -172,7 +173,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     };
     const serving = play.serving?.(ctx);
     const rolls = await rollsOn(play, ctx, serving, options.serial !== undefined);
-    if (rolls === 'no') turnstile?.leave(host.name); // needs no turn: the hosts after it need not wait for it
+    if (rolls.takes === 'no') turnstile?.leave(host.name); // needs no turn: the hosts after it need not wait for it
     const failure = await runHostPlay(play, ctx, [...(play.cluster ?? []).flatMap((c) => c.facts(ctx)), ...(serving ? [serving] : [])], {
       mode: options.mode,
       tags: options.tags,
@@ -183,9 +184,11 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       aborted: () => aborted,
       needed,
       turn,
-      rolls,
+      rolls: rolls.takes,
+      serves: rolls.serves,
     });
     if (failure?.outcome === 'unreachable') r.unreachable = 1;
+    if (failure?.refused) refused ??= mask(failure.reason);
     finish(failure?.outcome ?? 'ok', failure?.reason);
   };
 
@@ -231,6 +234,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     results,
     recap: [...recap.values()].filter((r) => ran.has(r.host)),
     ...(local ? { local } : {}),
+    ...(refused ? { refused } : {}),
     ms: Date.now() - started,
   };
 }
@@ -256,12 +260,12 @@ function gathering(members: number): Gathering {
   };
 }
 
-/** Whether a host takes turns in a play: all of it with --serial; its rolling steps when it serves. */
-async function rollsOn(play: Play, ctx: EngineHost, serving: Fact<boolean> | undefined, serial: boolean): Promise<'whole play' | 'rolling steps' | 'no'> {
-  if (serial) return 'whole play';
-  if (!play.steps.some((s) => s.rolling)) return 'no';
-  if (!serving) return 'rolling steps';
-  return (await ctx.fact(serving).catch(() => true)) ? 'rolling steps' : 'no';
+/** Whether a host takes turns in a play (all of it with --serial; its rolling steps when it serves), and whether it serves. */
+async function rollsOn(play: Play, ctx: EngineHost, serving: Fact<boolean> | undefined, serial: boolean): Promise<{ takes: 'whole play' | 'rolling steps' | 'no'; serves: boolean }> {
+  const serves = serving ? await ctx.fact(serving).catch(() => true) : true;
+  if (serial) return { takes: 'whole play', serves };
+  if (!play.steps.some((s) => s.rolling)) return { takes: 'no', serves };
+  return { takes: serves ? 'rolling steps' : 'no', serves };
 }
 
 /**

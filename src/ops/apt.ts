@@ -23,9 +23,10 @@ const HAS_LISTS = `for f in /var/lib/apt/lists/*_Packages*; do [ -e "$f" ] && ex
 
 /**
  * Packages installed, all missing ones in one apt transaction; the index is updated only
- * when needed. `name=version` pins a version (installed when dpkg has exactly that one).
+ * when needed. `name=version` pins a version (installed when dpkg has exactly that one;
+ * with `newOnly`, only when the package is not installed at all).
  */
-export function packages(specs: readonly string[], options: { installRecommends?: boolean } = {}): Operation {
+export function packages(specs: readonly string[], options: { installRecommends?: boolean; newOnly?: boolean } = {}): Operation {
   const wanted = [...new Set(specs)];
   const names = wanted.map((w) => w.split('=')[0]!);
   return {
@@ -36,7 +37,8 @@ export function packages(specs: readonly string[], options: { installRecommends?
       const missing = wanted.filter((w) => {
         const [name, version] = w.split('=') as [string, string | undefined];
         const have = installed.get(name);
-        return have === undefined || (version !== undefined && have !== version);
+        // newOnly: a pinned version is for a fresh install; another installed version is left to its rolling upgrade
+        return have === undefined || (version !== undefined && have !== version && !options.newOnly);
       });
       if (missing.length === 0) return [];
       return [
@@ -50,7 +52,7 @@ export function packages(specs: readonly string[], options: { installRecommends?
   };
 }
 
-async function install(host: HostContext, names: string[], recommends: boolean): Promise<void> {
+export async function install(host: HostContext, names: string[], recommends: boolean): Promise<void> {
   // a pinned version is what the operator asked for, also when it is older than the installed one
   const pinned = names.some((n) => n.includes('='));
   const argv = [...APT_ENV, 'apt-get', ...APT_OPTS, ...(recommends ? [] : ['--no-install-recommends']), ...(pinned ? ['--allow-downgrades'] : []), 'install', ...names];

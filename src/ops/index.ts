@@ -20,3 +20,4 @@ export { redisConf, sentinelConf, redisFollowsSentinel } from './redis.js';
 export { mongoReplicaSet } from './mongo.js';
 export { keepalivedConfig } from './keepalived.js';
 export { onHosts } from './delegate.js';
+export { upstreamMember, upstreamMemberFiles } from './upstream.js';

@@ -42,6 +42,8 @@ export function services(specs: readonly ServiceSpec[], title = `services ${spec
         change({
           kind: 'service',
           summary: p.summary,
+          // what stops a running service interrupts what the host serves
+          ...(p.action === 'stop' || p.action === 'restart' || (p.action === 'reload' && !states[specs.findIndex((s) => s.name === p.name)]!.canReload) ? { disrupts: true } : {}),
           apply: async () => {
             if (p.action === 'daemon-reload') await host.run('systemctl daemon-reload', { argv: ['systemctl', 'daemon-reload'] });
             else await serviceCommand(host, init, p.name, actionFor(p.action, states[specs.findIndex((s) => s.name === p.name)]!));

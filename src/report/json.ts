@@ -13,6 +13,7 @@ export function renderJson(report: RunReport, extra: Record<string, unknown> = {
     mode: report.mode,
     ms: report.ms,
     ...extra,
+    ...(report.refused ? { refused: report.refused } : {}),
     ...(report.local ? { local: withSteps(report.local) } : {}),
     hosts: report.recap.map(withSteps),
   };

@@ -32,6 +32,8 @@ export function renderRecap(report: RunReport, paint: Paint): string {
 }
 
 export function exitCodeOf(report: RunReport): number {
+  // refused before any host was changed: like a playbook error found before any host is contacted
+  if (report.refused) return 1;
   const recap: readonly HostRecap[] = [...report.recap, ...(report.local ? [report.local] : [])];
   let code = 0;
   if (recap.some((r) => r.failed > 0 || (r.reason && !r.unreachable))) code |= 2;

@@ -229,11 +229,14 @@ describe('the whole HA cluster on the lab: controller playbook, then site playbo
     assert.equal(diff.code, 0, failures(diff));
     const planned = stepsChanged(diff.json);
     assert.deepEqual(planned['st2-multi-node-cntl'], ['nginx load balancer in front of every blueprint', 'handler: reload nginx']);
+    // st2 restarts on the blueprints that serve: each in its turn, drained first and put back after
     for (const old of ['st2-multi-node-1', 'st2-multi-node-2', 'st2-multi-node-3']) {
-      assert.deepEqual(planned[old], ['the shared st2.conf, pointing at the controller', 'handler: restart st2'], old);
+      assert.deepEqual(planned[old], ['the shared st2.conf, pointing at the controller', 'drain: out of the load balancer, singletons handed over', 'handler: restart st2', 'undrain: singletons back, into the load balancer'], old);
     }
-    const upstream = diff.json.hosts[0]!.steps.find((s) => s.changes.length)!.changes[0]!.diff!;
-    assert.ok(upstream.split('\n').some((l) => l.startsWith(`+    server ${address(14)}:443 `) && l.endsWith('# st2-multi-node-4')), upstream);
+    // the new blueprint's own file in the upstream folder
+    const upstream = diff.json.hosts[0]!.steps.find((s) => s.changes.length)!.changes[0]!;
+    assert.equal(upstream.summary, 'create /etc/nginx/st2-upstream.d/st2-multi-node-4.conf (mode 0644)');
+    assert.ok(upstream.diff!.split('\n').some((l) => l.startsWith(`+    server ${address(14)}:443 `) && l.endsWith('# st2-multi-node-4')), upstream.diff);
     const partition = diff.json.hosts[1]!.steps.find((s) => s.changes.length)!.changes[0]!.diff!;
     assert.deepEqual(partition.split('\n').filter((l) => /^[+-][^+-]/.test(l)), ['-partition_provider = name:hash, hash_ranges:MIN..1431655765', '+partition_provider = name:hash, hash_ranges:MIN..1073741824']);
     assert.ok(planned['st2-multi-node-4']!.includes('install st2, st2mistral and nginx'));
@@ -250,8 +253,8 @@ describe('the whole HA cluster on the lab: controller playbook, then site playbo
   it('removed again, the fourth leaves the upstream and the partitions shrink back', async () => {
     const apply = await site('apply', three, '--json');
     assert.equal(apply.code, 0, failures(apply));
-    const lb = ssh(lab(), controller().address, 'cat /etc/nginx/conf.d/st2-lb.conf').stdout;
-    assert.ok(!lb.includes(`server ${address(14)}:`), lb);
+    const lb = ssh(lab(), controller().address, 'ls /etc/nginx/st2-upstream.d; cat /etc/nginx/st2-upstream.d/*.conf').stdout;
+    assert.ok(!lb.includes(`server ${address(14)}:`) && !lb.includes('st2-multi-node-4.conf'), lb);
     assert.match(ssh(lab(), bp(1).address, 'cat /etc/st2/st2.conf').stdout, /hash_ranges:MIN\.\.1431655765$/m);
   });
 

@@ -222,6 +222,46 @@ const ST2_COMPONENTS: [string, number, number][] = [
   ['st2resultstracker', 0, 304],
 ];
 
+/*
+ * StackStorm's data migration scripts (st2common/bin/migrations/v*), shipped in
+ * /opt/stackstorm/st2/bin by every version from the one that needs them on. The stand-ins
+ * record each run (time, script, host, version) in /var/log/st2/migrations.log, so a test can
+ * count them.
+ */
+const MIGRATIONS: [number, string][] = [
+  [201, 'st2-migrate-datastore-scopes'],
+  [301, 'st2-cleanup-policy-delayed'],
+  [305, 'st2-migrate-db-dict-field-values'],
+  [308, 'st2-drop-st2exporter-marker-collections'],
+  [309, 'st2-migrate-liveaction-executiondb'],
+];
+
+const migrationScript = (name: string, version: string) => `#!/bin/sh
+# st2prov lab stand-in for StackStorm's ${name}: records each run.
+[ "$1" = --config-file ] && [ -r "$2" ] || { echo "usage: $0 --config-file /etc/st2/st2.conf" >&2; exit 2; }
+mkdir -p /var/log/st2
+echo "$(date +%s.%N) ${name} $(hostname) ${version}" >> /var/log/st2/migrations.log
+echo "${name}: done"
+`;
+
+/* MongoDB's mongodump (mongodb-clients, mongodb-database-tools): a gzip archive naming what it dumped. */
+const MONGODUMP = `#!/usr/bin/python3
+# st2prov lab stand-in for mongodump: --host H --port P --gzip --archive=FILE
+import gzip, socket, sys, time
+argv = sys.argv[1:]
+host = argv[argv.index("--host") + 1] if "--host" in argv else "127.0.0.1"
+port = int(argv[argv.index("--port") + 1]) if "--port" in argv else 27017
+archive = next((a.split("=", 1)[1] for a in argv if a.startswith("--archive=")), None)
+if not archive:
+    sys.exit("mongodump: the lab stand-in needs --archive=FILE")
+try:
+    socket.create_connection((host, port), timeout=5).close()
+except OSError as err:
+    sys.exit(f"mongodump: cannot reach {host}:{port}: {err}")
+with gzip.open(archive, "wt") as out:
+    out.write(f"st2prov lab mongodump of {host}:{port} at {time.time()}\\n")
+`;
+
 function st2Package(version: string): PackageSpec {
   const [major, minor] = version.split('.').map(Number) as [number, number];
   const at = major * 100 + minor;
@@ -240,6 +280,7 @@ function st2Package(version: string): PackageSpec {
     if (c !== 'st2actionrunner') files[`/lib/systemd/system/${c}.service`] = { content: st2Unit(c) };
   }
   files['/opt/stackstorm/st2/bin/runners.sh'] = { content: RUNNERS, mode: 0o755 };
+  for (const [since, name] of MIGRATIONS) if (at >= since) files[`/opt/stackstorm/st2/bin/${name}`] = { content: migrationScript(name, version), mode: 0o755 };
   files['/lib/systemd/system/st2actionrunner.service'] = {
     content: unitFile({
       description: 'StackStorm service st2actionrunner',
@@ -343,7 +384,10 @@ processManagement:
 export function testPackages(): PackageSpec[] {
   return [
     st2Package('2.10.4'),
+    // three 3.x versions, for rolling upgrades across migrations: 3.4.1 → 3.8.1 crosses v3.5 and v3.8, → 3.9.0 crosses v3.9
+    st2Package('3.4.1'),
     st2Package('3.8.1'),
+    st2Package('3.9.0'),
     {
       part: 'stackstorm',
       name: 'st2mistral',
@@ -396,6 +440,8 @@ export function testPackages(): PackageSpec[] {
         '/etc/init.d/mongodb': { content: initScript('mongodb', 'mongodb', MONGODB_DAEMON, '/var/log/mongodb'), mode: 0o755, conffile: true },
         '/lib/systemd/system/mongodb.service': { content: unitFile({ description: 'An object/document-oriented database', user: 'mongodb', group: 'mongodb', environmentFile: '/etc/default/mongodb', execStart: `${MONGODB_DAEMON} mongodb --config /etc/mongodb.conf`, extra: ['RuntimeDirectory=mongodb'] }) },
         [MONGODB_DAEMON]: { content: readFileSync(join(sources, 'st2-lab-daemon'), 'utf8'), mode: 0o755 },
+        // Debian's mongodb-server depends on mongodb-clients, which has it
+        '/usr/bin/mongodump': { content: MONGODUMP, mode: 0o755 },
       },
       // like Debian's package: enabled and started on install
       postinst: SERVICE_POSTINST(['mongodb'], true, MONGODB_USER),
@@ -414,6 +460,8 @@ export function testPackages(): PackageSpec[] {
         '/etc/init.d/mongod': { content: initScript('mongod', 'mongod', MONGOD_DAEMON, '/var/log/mongodb'), mode: 0o755, conffile: true },
         '/lib/systemd/system/mongod.service': { content: unitFile({ description: 'MongoDB Database Server', user: 'mongodb', group: 'mongodb', environmentFile: '/etc/default/mongod', execStart: `${MONGOD_DAEMON} mongod --config /etc/mongod.conf`, extra: ['RuntimeDirectory=mongodb'] }) },
         [MONGOD_DAEMON]: { content: readFileSync(join(sources, 'st2-lab-daemon'), 'utf8'), mode: 0o755 },
+        // mongodb-org depends on mongodb-database-tools, which has it
+        '/usr/bin/mongodump': { content: MONGODUMP, mode: 0o755 },
       },
       postinst: `#!/bin/sh\nset -e\n${MONGODB_USER}if [ -d /run/systemd/system ]; then systemctl --system daemon-reload >/dev/null || true; fi\n`,
     },

@@ -54,7 +54,7 @@ unwanted="$(grep -E '(^|/)(test|bench|lab|fixtures|node_modules|\.ci)/|^dist/(te
 [ -z "$unwanted" ] || fail "the tarball has files the CLI does not need:
 $unwanted"
 for f in package.json README.md LICENSE bin/st2prov.js dist/src/cli.js \
-  dist/playbooks/site.js dist/playbooks/controller.js dist/playbooks/blueprint.js dist/playbooks/material.js dist/playbooks/check.js \
+  dist/playbooks/site.js dist/playbooks/controller.js dist/playbooks/blueprint.js dist/playbooks/material.js dist/playbooks/check.js dist/playbooks/restart.js \
   templates/st2.conf.ejs templates/nginx-controller.conf.ejs templates/nginx-blueprint.conf.ejs inventory/reference.ini; do
   grep -qxF "$f" "$work/files" || fail "the tarball lacks $f"
 done

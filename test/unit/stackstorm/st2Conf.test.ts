@@ -23,6 +23,12 @@ describe('the shared st2.conf template', () => {
     assert.match(conf, /^url = amqp:\/\/st2:p%40ss@10\.0\.3\.10:5672\/$/m);
   });
 
+  it('from 3.3: graceful shutdown of action runners, with the service registry it relies on', () => {
+    assert.match(render('3.8.1', 0), /^\[coordination\]\nurl = .*\n(#.*\n)*service_registry = True$/m);
+    assert.match(render('3.8.1', 0), /^\[actionrunner\]\nlogging = .*\n(#.*\n)*graceful_shutdown = True$/m);
+    assert.doesNotMatch(render('2.10.4', 0), /service_registry|graceful_shutdown/);
+  });
+
   it('before 2.9: [timer] enable on the timers node only, and the notifier scheduler', () => {
     assert.match(render('2.8.1', 0), /^\[timer\]\nenable = True$/m);
     assert.match(render('2.8.1', 1), /^\[timer\]\nenable = False$/m);

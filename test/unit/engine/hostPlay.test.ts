@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { change } from '../../../src/core/change.js';
+import type { HostContext } from '../../../src/core/context.js';
+import { fact } from '../../../src/core/fact.js';
+import type { Operation, Play } from '../../../src/core/operation.js';
+import type { Transport } from '../../../src/engine/engineHost.js';
+import { localExecutor } from '../../../src/engine/localExecutor.js';
+import { runPlays, type Serial } from '../../../src/engine/runner.js';
+import { resolveInventory } from '../../../src/inventory/inventory.js';
+import { parseInventory } from '../../../src/inventory/parse.js';
+import { clusterView } from '../../../src/inventory/selection.js';
+import { settle } from '../../../src/inventory/settings.js';
+import { OwedHandlers } from '../../../src/state/owedHandlers.js';
+import { SecretStore } from '../../../src/state/secretStore.js';
+import { StateFolder } from '../../../src/state/stateFolder.js';
+
+/** Hosts that are this machine: commands run by a local shell (the engine's logic only). */
+const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory: string, serial?: Serial) => {
+  const settled = settle(resolveInventory(parseInventory(inventory, join(dir, 'inventory.ini'))));
+  const folder = new StateFolder(join(dir, 'state'), mode === 'apply');
+  const local: Transport = { name: 'local', connect: async () => undefined, close: () => undefined, exec: localExecutor.exec, withTcp: localExecutor.withTcp, hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }) };
+  return runPlays(plays, settled.hosts, {
+    mode, forks: 25, ...(serial ? { serial } : {}), tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
+    connect: () => local, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
+    cluster: clusterView(settled, settled.hosts.map((h) => h.name)), events: {},
+  });
+};
+
+/** An operation of one change that appends a line to the log when applied. */
+const logged = (dir: string, line: string, options: { disrupts?: boolean; fail?: boolean; notify?: string[] } = {}): Operation => ({
+  title: line,
+  async plan(host) {
+    return [change({
+      kind: 'command',
+      summary: line,
+      ...(options.disrupts ? { disrupts: true } : {}),
+      ...(options.notify ? { notify: options.notify } : {}),
+      apply: async () => {
+        await host.run(line, { argv: ['sh', '-c', 'echo "$2" >> "$1"; [ "$3" != fail ]', 'sh', join(dir, 'order.log'), `${line} ${host.name}`, options.fail ? 'fail' : ''] });
+      },
+    })];
+  },
+});
+
+const order = (dir: string) => readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n');
+
+const drainedPlay = (dir: string, steps: { disrupts?: boolean; failOn?: string; restart?: boolean; serving?: boolean } = {}): Play[] => [{
+  name: 'bp',
+  hosts: 'bp',
+  ...(steps.serving !== undefined ? { serving: () => fact('serving', ['sh', '-c', steps.serving ? 'true' : 'false'], (r) => r.code === 0) } : {}),
+  drain: {
+    out: 'drain: out',
+    back: 'undrain: back',
+    take: () => logged(dir, 'out'),
+    restore: (_h: HostContext, drained: boolean) => drained ? logged(dir, 'back') : { title: 'nothing to put back', plan: async () => [] },
+  },
+  steps: [
+    { name: 'config', run: () => logged(dir, 'config', { notify: steps.restart ? ['restart'] : [] }) },
+    { name: 'upgrade', rolling: true, run: (h) => logged(dir, 'upgrade', { disrupts: steps.disrupts ?? true, fail: steps.failOn === h.name }) },
+  ],
+  handlers: { restart: () => logged(dir, 'restart', { disrupts: true }) },
+}];
+
+describe('a play that drains its hosts in their turns', () => {
+  it('takes a host out just before its first disruptive change, puts it back after its handlers, one host at a time in inventory order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    const report = await run('apply', drainedPlay(dir, { restart: true }), dir, '[bp]\nh1\nh2\nh3\n');
+    assert.deepEqual(report.recap.map((r) => r.failed), [0, 0, 0]);
+    const turns = order(dir).filter((l) => !l.startsWith('config'));
+    assert.deepEqual(turns, ['out h1', 'upgrade h1', 'restart h1', 'back h1', 'out h2', 'upgrade h2', 'restart h2', 'back h2', 'out h3', 'upgrade h3', 'restart h3', 'back h3']);
+    const steps = report.results.filter((r) => r.host === 'h1').map((r) => r.step);
+    assert.deepEqual(steps, ['config', 'drain: out', 'upgrade', 'handler: restart', 'undrain: back']);
+  });
+
+  it('drains nothing when nothing in the turn disrupts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    const report = await run('apply', drainedPlay(dir, { disrupts: false }), dir, '[bp]\nh1\nh2\n');
+    assert.ok(!order(dir).some((l) => l.startsWith('out') || l.startsWith('back')), order(dir).join('\n'));
+    assert.deepEqual(report.results.filter((r) => r.step === 'undrain: back').map((r) => r.status), ['ok', 'ok'], 'the way back is looked at, and finds nothing');
+  });
+
+  it('a host that fails in its turn stays out; the hosts after it are not touched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    const report = await run('apply', drainedPlay(dir, { failOn: 'h2' }), dir, '[bp]\nh1\nh2\nh3\n');
+    assert.deepEqual(order(dir).filter((l) => !l.startsWith('config')), ['out h1', 'upgrade h1', 'back h1', 'out h2', 'upgrade h2']);
+    assert.match(report.recap.find((r) => r.host === 'h3')!.reason!, /not run: h2 failed in its turn/);
+  });
+
+  it('a host that does not serve yet is not drained', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    await run('apply', drainedPlay(dir, { serving: false }), dir, '[bp]\nh1\n');
+    assert.deepEqual(order(dir), ['config h1', 'upgrade h1']);
+  });
+
+  it('a dry run shows the drain and the way back where the apply would do them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    const report = await run('diff', drainedPlay(dir), dir, '[bp]\nh1\n');
+    assert.deepEqual(report.results.map((r) => [r.step, r.changes.map((c) => c.summary)]), [['config', ['config']], ['drain: out', ['out']], ['upgrade', ['upgrade']], ['undrain: back', ['back']]]);
+  });
+
+  it('--serial 2: two hosts in their turns at once, still granted in inventory order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    await run('apply', drainedPlay(dir), dir, '[bp]\nh1\nh2\nh3\nh4\n', { count: 2 });
+    const outs = order(dir).filter((l) => l.startsWith('out')).map((l) => l.split(' ')[1]);
+    assert.deepEqual(outs.slice(0, 2).sort(), ['h1', 'h2']);
+    assert.deepEqual(outs.slice(2).sort(), ['h3', 'h4']);
+  });
+});
