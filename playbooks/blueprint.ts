@@ -5,7 +5,7 @@ import * as ops from '../src/ops/index.js';
 import { GRACEFUL_STOP_DROP_IN, gracefulStopUnits } from '../src/stackstorm/gracefulStop.js';
 import { SENSOR_PARTITIONS_FILE, nodeRoles } from '../src/stackstorm/haRules.js';
 import { answering } from '../src/stackstorm/listeners.js';
-import { DATASTORE_KEY, STANLEY_KEYS, htpasswd, tlsPair } from '../src/stackstorm/material.js';
+import { DATASTORE_KEY, STANLEY_KEYS, blueprintPair, htpasswd } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
 import { isTier, loadBalancerUrl, validateCluster } from '../src/stackstorm/topology.js';
 import { amqpClusterUrls, amqpUrl, coordinationUrl, databaseHost, mistralDatabaseUrl } from '../src/stackstorm/urls.js';
@@ -75,8 +75,9 @@ export const blueprintPlay: Play = {
     } },
     // the guide's step 8 (authentication) is the [auth] section of this shared file
     { name: 'the shared st2.conf, pointing at the controller', independent: true, after: INSTALL, tags: ['st2conf'], run: st2Conf },
+    // its own certificate, signed by the cluster CA, which the load balancer verifies
     { name: 'blueprint nginx: TLS termination for this box’s services', independent: true, after: INSTALL, tags: ['nginx'], run: (h) => [
-      ...ops.tlsFiles(tlsPair(h), { notify: ['reload nginx'] }),
+      ...ops.tlsFiles(blueprintPair(h), { notify: ['reload nginx'] }),
       ops.absent('/etc/nginx/sites-enabled/default', { notify: ['reload nginx'] }),
       ops.nginxConfig('nginx-blueprint.conf.ejs', '/etc/nginx/conf.d/st2.conf', { mistral: features(h).mistral }, ['reload nginx']),
       ops.service(answering(h, { name: 'nginx', state: 'started', enabled: true })),

@@ -6,7 +6,7 @@ import { dependenciesReached, tierReached } from '../src/checks/dependencies.js'
 import { haRulesCheck } from '../src/checks/haRules.js';
 import { loadBalancerReaches } from '../src/checks/loadBalancer.js';
 import { tierHealth } from '../src/checks/tier.js';
-import { tierName } from '../src/stackstorm/material.js';
+import { BLUEPRINT_TLS_NAME, clusterCaCertificate, tierName } from '../src/stackstorm/material.js';
 import { blueprints, controllerAddress, controllers, isTier, postgresAddress, validateCluster } from '../src/stackstorm/topology.js';
 import { st2Features } from '../src/stackstorm/versions.js';
 
@@ -28,7 +28,7 @@ export const plays: Play[] = [
     // one controller or three, before any host is contacted
     validate: (cluster) => validateCluster(cluster, { needsController: false }),
     steps: [
-      { name: 'the load balancer reaches every blueprint', check: (h) => loadBalancerReaches(blueprints(h.cluster)) },
+      { name: 'the load balancer reaches every blueprint', check: (h) => loadBalancerReaches(blueprints(h.cluster), clusterCaCertificate(h), BLUEPRINT_TLS_NAME) },
     ],
     cluster: [tierHealth],
   },

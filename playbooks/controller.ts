@@ -5,7 +5,7 @@ import { ENV_STYLE, REDIS_STYLE } from '../src/edit/confKey.js';
 import * as ops from '../src/ops/index.js';
 import { mongodbLayout } from '../src/stackstorm/controller.js';
 import { answering, listenerOf } from '../src/stackstorm/listeners.js';
-import { tierName, tierNames, tlsPair } from '../src/stackstorm/material.js';
+import { BLUEPRINT_TLS_NAME, clusterCaCertificate, tierName, tierNames, tlsPair } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
 import { redisServerEdit, sentinelEdit } from '../src/stackstorm/sentinel.js';
 import { blueprints, controllers, isTier, pgHbaNetworks, postgresPair, seedController, serviceAddress, validateCluster } from '../src/stackstorm/topology.js';
@@ -34,6 +34,7 @@ const sentinel = (h: HostContext) => tier(h) && h.settings.coordination_backend 
 const zookeeper = (h: HostContext) => h.settings.coordination_backend === 'zookeeper' && !h.settings.coordination_url;
 
 const INSTALL = 'install MongoDB, PostgreSQL, RabbitMQ and Redis';
+const CLUSTER_CA_PATH = '/etc/ssl/st2/cluster-ca.crt';
 
 export const controllerPlay: Play = {
   name: 'controller',
@@ -73,7 +74,10 @@ export const controllerPlay: Play = {
     ] },
     { name: 'StackStorm apt repository', tags: ['repository'], run: (h) => st2Repository(h.settings) },
     { name: 'install st2web', tags: ['packages', 'st2web'], run: () => ops.packages(['st2web']) },
-    { name: 'TLS certificate and key for st2web', tags: ['tls'], run: (h) => ops.tlsFiles(tlsPair(h), { notify: ['reload nginx'] }) },
+    { name: 'TLS certificate and key for st2web, and the cluster CA the blueprints are verified with', tags: ['tls'], run: (h) => [
+      ...ops.tlsFiles(tlsPair(h), { notify: ['reload nginx'] }),
+      ops.file({ path: CLUSTER_CA_PATH, content: clusterCaCertificate(h), mode: '0644', owner: 'root:root', notify: ['reload nginx'] }),
+    ] },
     { name: 'nginx load balancer in front of every blueprint', after: INSTALL, tags: ['nginx'], run: (h) => [
       // first: the main file includes them (a blueprint a rolling turn took out stays out)
       ...ops.upstreamMemberFiles(blueprints(h.cluster).map((b) => ({ name: b.name, address: b.address })), ['reload nginx']),
@@ -81,6 +85,8 @@ export const controllerPlay: Play = {
       ops.nginxConfig('nginx-controller.conf.ejs', '/etc/nginx/conf.d/st2-lb.conf', {
         blueprints: blueprints(h.cluster).map((b) => ({ name: b.name, address: b.address })),
         mistral: mistral(h),
+        upstream_name: BLUEPRINT_TLS_NAME,
+        upstream_ca: CLUSTER_CA_PATH,
       }, ['reload nginx']),
       ops.service(answering(h, { name: 'nginx', state: 'started', enabled: true })),
       // the tier: keepalived holds lb_vip on a controller whose nginx answers

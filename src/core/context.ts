@@ -85,5 +85,6 @@ export interface MaterialSpec {
   files: readonly string[];
   /** files that are not secret (a certificate, a public key) */
   publicFiles?: readonly string[];
-  make(dir: string): void;
+  /** `made` gives other material this is made from (a certificate from its CA), made first if need be */
+  make(dir: string, made: (spec: MaterialSpec) => Material): void;
 }

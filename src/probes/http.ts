@@ -8,14 +8,25 @@ import type { TcpOpener } from '../core/command.js';
  * them about what it has just started.
  */
 
-/** The status line of an HTTP request from a host, over TLS when asked (certificates not verified: a probe of reachability). */
-export function httpStatus(from: TcpOpener, address: string, port: number, path: string, tls = false): Promise<string> {
+/** How a TLS probe checks the server: its certificate signed by this CA, for this name. */
+export interface TlsVerification {
+  ca: string;
+  servername: string;
+}
+
+/**
+ * The status line of an HTTP request from a host, over TLS when asked: certificates not
+ * verified (a probe of reachability), or verified against the given CA and name.
+ */
+export function httpStatus(from: TcpOpener, address: string, port: number, path: string, tls: boolean | TlsVerification = false): Promise<string> {
   return from.withTcp(address, port, (stream) => statusLine(stream, path, tls));
 }
 
-function statusLine(stream: Duplex, path: string, tls: boolean): Promise<string> {
+function statusLine(stream: Duplex, path: string, tls: boolean | TlsVerification): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket: Duplex = tls ? tlsConnect({ socket: stream as never, rejectUnauthorized: false, servername: undefined }) : stream;
+    const socket: Duplex = tls === false ? stream
+      : tls === true ? tlsConnect({ socket: stream as never, rejectUnauthorized: false, servername: undefined })
+        : tlsConnect({ socket: stream as never, rejectUnauthorized: true, ca: tls.ca, servername: tls.servername });
     let head = '';
     const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
     socket.on('data', (chunk: Buffer) => {

@@ -1,20 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClusterView, HostContext, MaterialSpec } from '../core/context.js';
+import type { ClusterHost, ClusterView, HostContext, MaterialSpec } from '../core/context.js';
 import { PlaybookError } from '../core/errors.js';
 import { Secret, generateSecret, isSecret } from '../core/secret.js';
 import { apr1, saltFrom } from '../edit/htpasswd.js';
 import type { TlsPair } from '../ops/tlsFiles.js';
-import { controllerAddress, controllerOf, controllers, isTier } from './topology.js';
+import { blueprints, controllerAddress, controllerOf, controllers, isTier } from './topology.js';
 import { st2Features } from './versions.js';
 
 /*
  * What every host of the cluster must share, made once on the control machine and kept in
  * the inventory's state folder (0600): passwords, the datastore encryption key, the stanley
- * SSH key pair, the salt of the htpasswd line, the self-signed TLS pair. Made per host,
- * they would split the cluster.
+ * SSH key pair, the salt of the htpasswd line, the self-signed TLS pair, the cluster CA and
+ * the blueprints' certificates it signs. Made per host, they would split the cluster.
  */
 
 /** st2's datastore key, in the JSON form st2-generate-symmetric-crypto-key writes. */
@@ -85,7 +85,11 @@ export function clusterSecrets(cluster: ClusterView): Record<string, () => strin
 /** The material this cluster needs, by its settings. */
 export function clusterMaterial(cluster: ClusterView): MaterialSpec[] {
   const s = cluster.settings;
-  return [DATASTORE_KEY, STANLEY_KEYS, ...(s.st2_tls_cert ? [] : [selfSignedTls(cluster)]), ...(isTier(cluster) ? [TIER_NAMES] : [])];
+  return [
+    DATASTORE_KEY, STANLEY_KEYS, ...(s.st2_tls_cert ? [] : [selfSignedTls(cluster)]),
+    CLUSTER_CA, ...blueprints(cluster).map(blueprintTls),
+    ...(isTier(cluster) ? [TIER_NAMES] : []),
+  ];
 }
 
 /** The names the tier's clusters go by, made once so two tiers on one network never mistake each other. */
@@ -131,6 +135,90 @@ export function tlsPair(host: HostContext): TlsPair {
   if (s.st2_tls_cert && s.st2_tls_key) return { certificate: readFileSync(s.st2_tls_cert, 'utf8'), key: new Secret(readFileSync(s.st2_tls_key, 'utf8')) };
   const files = host.material(selfSignedTls(host.cluster));
   return { certificate: files['st2.crt']!, key: files['st2.key'] as Secret };
+}
+
+/**
+ * The name every blueprint's certificate carries beside its own name and address, and the
+ * one the load balancer verifies (nginx's proxy_ssl_name). nginx checks every member of an
+ * upstream group against one name, so the blueprints share this one; what makes it
+ * trustworthy is the issuer: only the cluster's own CA, which signs nothing else, is trusted.
+ * `.internal` is reserved for private use: no public CA issues it.
+ */
+export const BLUEPRINT_TLS_NAME = 'blueprints.st2.internal';
+
+/**
+ * The cluster's own certificate authority: it signs each blueprint's certificate, and the
+ * load balancer trusts it alone for its upstream. Its key stays in the state folder: the
+ * blueprints' keys are made here too, so no host ever needs it.
+ */
+export const CLUSTER_CA: MaterialSpec = {
+  name: 'cluster-ca',
+  files: ['ca.crt', 'ca.key'],
+  publicFiles: ['ca.crt'],
+  make(dir) {
+    localTool('openssl', ['req', '-x509', ...EC_KEY, '-nodes', '-days', '3650',
+      '-subj', `/CN=st2prov cluster CA ${randomBytes(4).toString('hex')}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt')], 'the cluster CA', 'install openssl on the control machine');
+  },
+};
+
+/**
+ * A blueprint's certificate, signed by the cluster CA: its name and address and the shared
+ * BLUEPRINT_TLS_NAME in the SAN. Kept under a name that holds a digest of those names, so a
+ * blueprint that moves to another address gets a certificate of its new one.
+ */
+export function blueprintTls(blueprint: ClusterHost): MaterialSpec {
+  const san = subjectAltName([BLUEPRINT_TLS_NAME, blueprint.name, blueprint.address]);
+  const digest = createHash('sha256').update(san).digest('hex').slice(0, 8);
+  return {
+    name: `blueprint-${blueprint.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${digest}`,
+    files: ['blueprint.crt', 'blueprint.key'],
+    publicFiles: ['blueprint.crt'],
+    make(dir, made) {
+      const ca = made(CLUSTER_CA);
+      const path = (f: string) => join(dir, f);
+      // the CA's key is in this private folder only while it signs
+      writeFileSync(path('ca.crt'), String(ca['ca.crt']), { mode: 0o600 });
+      writeFileSync(path('ca.key'), reveal(ca['ca.key']!), { mode: 0o600 });
+      writeFileSync(path('extensions'), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`, { mode: 0o600 });
+      try {
+        const what = `the certificate of blueprint ${blueprint.name}`;
+        localTool('openssl', ['req', '-new', ...EC_KEY, '-nodes', '-subj', `/CN=${BLUEPRINT_TLS_NAME}`, '-keyout', path('blueprint.key'), '-out', path('blueprint.csr')], what, 'install openssl on the control machine');
+        localTool('openssl', ['x509', '-req', '-in', path('blueprint.csr'), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-set_serial', `0x${randomBytes(16).toString('hex')}`,
+          '-days', '3650', '-extfile', path('extensions'), '-out', path('blueprint.crt')], what, 'install openssl on the control machine');
+      } finally {
+        for (const f of ['ca.crt', 'ca.key', 'extensions', 'blueprint.csr']) rmSync(path(f), { force: true });
+      }
+    },
+  };
+}
+
+/** This blueprint's TLS pair, which its nginx serves to the load balancer. */
+export function blueprintPair(host: HostContext): TlsPair {
+  const files = host.material(blueprintTls(host.host));
+  return { certificate: files['blueprint.crt']!, key: files['blueprint.key'] as Secret };
+}
+
+/** The cluster CA's certificate, which the load balancer verifies the blueprints with. */
+export function clusterCaCertificate(host: HostContext): string | Secret {
+  return host.material(CLUSTER_CA)['ca.crt']!;
+}
+
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+
+/** An X.509 subjectAltName of these names: addresses as IP, host names as DNS; anything else (it could inject entries) left out. */
+export function subjectAltName(names: readonly string[]): string {
+  const entries = names.map((n) => {
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(n) || (n.includes(':') && /^[0-9A-Fa-f:.]+$/.test(n))) return `IP:${n}`;
+    if (/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(n)) return `DNS:${n}`;
+    return undefined;
+  });
+  return [...new Set(entries.filter((e) => e !== undefined))].join(',');
+}
+
+function reveal(part: string | Secret): string {
+  return isSecret(part) ? part.reveal() : part;
 }
 
 /** The st2auth users file: st2_auth_username with st2_auth_password, salted once for the cluster. */

@@ -67,7 +67,7 @@ export class SecretStore implements Vault {
   material(spec: MaterialSpec): Material {
     if (!this.hasMaterial(spec)) {
       if (!this.folder.writable) return Object.fromEntries(spec.files.map((f) => [f, new Secret(`(${spec.name}/${f}: made by apply)`)]));
-      this.folder.writeFolder(spec.name, (dir) => spec.make(dir));
+      this.folder.writeFolder(spec.name, (dir) => spec.make(dir, (other) => this.material(other)));
     }
     const publicFiles = spec.publicFiles ?? [];
     return Object.fromEntries(spec.files.map((f) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { amqpLoginFrom } from '../harness/amqp.js';
@@ -224,6 +224,52 @@ describe('the whole HA cluster on the lab: controller playbook, then site playbo
     }
   });
 
+  it('the load balancer verifies every blueprint with the cluster CA: one serving a certificate the CA did not sign is left out, check names it, apply puts its own back', async () => {
+    const c = controller().address;
+    const lb = ssh(lab(), c, 'nginx -T 2>/dev/null');
+    assert.match(lb.stdout, /^\s*proxy_ssl_verify\s+on;$/m);
+    assert.match(lb.stdout, /^\s*proxy_ssl_trusted_certificate \/etc\/ssl\/st2\/cluster-ca\.crt;$/m);
+    assert.match(lb.stdout, /^\s*proxy_ssl_name\s+blueprints\.st2\.internal;$/m);
+    // what the controller trusts is the CA kept in the state folder, and each blueprint's certificate is signed by it for the shared name and its address
+    const ca = readFileSync(join(dirname(inventory), 'inventory.st2prov/cluster-ca/ca.crt'), 'utf8');
+    assert.equal(ssh(lab(), c, 'cat /etc/ssl/st2/cluster-ca.crt').stdout, ca);
+    for (const i of [1, 2, 3]) {
+      const verify = ssh(lab(), c, `echo | openssl s_client -connect ${bp(i).address}:443 -servername blueprints.st2.internal -CAfile /etc/ssl/st2/cluster-ca.crt -verify_return_error -verify_hostname blueprints.st2.internal -verify_ip ${bp(i).address} 2>&1 </dev/null | grep -E '^Verify return code|^Verification'`);
+      assert.match(verify.stdout, /Verify return code: 0 \(ok\)/, `${bp(i).name}: ${verify.stdout}`);
+    }
+    const servedBy = () => ssh(lab(), c, `for i in $(seq 1 12); do curl -sk -w ' %{http_code}\\n' https://${c}/api/v1/actions; done`).stdout.trim().split('\n').map((l) => {
+      const [body, code] = [l.slice(0, l.lastIndexOf(' ')), l.slice(l.lastIndexOf(' ') + 1)];
+      assert.equal(code, '200', l);
+      return (JSON.parse(body) as { host: string }).host;
+    });
+    assert.deepEqual([...new Set(servedBy())].sort(), ['st2-multi-node-1', 'st2-multi-node-2', 'st2-multi-node-3']);
+
+    // the second blueprint serves a certificate of its own making, for the right names: not signed by the cluster CA
+    const mine = ssh(lab(), c, `d=$(mktemp -d) && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=blueprints.st2.internal -addext 'subjectAltName=DNS:blueprints.st2.internal,IP:${bp(2).address}' -keyout $d/k -out $d/c 2>/dev/null && cat $d/c $d/k && rm -r $d`);
+    assert.equal(mine.code, 0, mine.stderr);
+    const [cert, key] = [mine.stdout.slice(0, mine.stdout.indexOf('-----BEGIN PRIVATE KEY')), mine.stdout.slice(mine.stdout.indexOf('-----BEGIN PRIVATE KEY'))];
+    const swap = ssh(lab(), bp(2).address, `printf '%s' '${cert}' > /etc/ssl/st2/st2.crt && printf '%s' '${key}' > /etc/ssl/st2/st2.key && systemctl reload nginx && sleep 1`);
+    assert.equal(swap.code, 0, swap.stderr);
+    ssh(lab(), c, ': > /var/log/nginx/error.log');
+    assert.deepEqual([...new Set(servedBy())].sort(), ['st2-multi-node-1', 'st2-multi-node-3'], 'every request answered, none by the blueprint the CA did not sign');
+    assert.match(ssh(lab(), c, 'cat /var/log/nginx/error.log').stdout, new RegExp(`upstream SSL certificate verify error: \\(\\d+:self[- ]signed certificate\\).*upstream: "https://${bp(2).address.replace(/\./g, '\\.')}:443`));
+    const check = await st2prov(['check', inventory, ...VARS]);
+    assert.equal(check.code, 2, check.stdout + check.stderr);
+    const failed = check.stdout.split('\n').filter((l) => l.startsWith('FAIL')).map((l) => l.replace(/\s+/g, ' '));
+    assert.equal(failed.length, 1, check.stdout);
+    assert.equal(failed[0]!.replace(/self[- ]signed/, 'self-signed'), `FAIL st2-multi-node-cntl load balancer reaches st2-multi-node-2 (https://${bp(2).address}/api/), its certificate signed by the cluster CA — self-signed certificate`);
+
+    const apply = await site('apply', three, '--json');
+    outputs.push(apply);
+    assert.equal(apply.code, 0, failures(apply));
+    const changed = stepsChanged(apply.json);
+    assert.deepEqual(Object.entries(changed).filter(([, steps]) => steps.length).map(([h]) => h), ['st2-multi-node-2']);
+    assert.ok(changeLines(apply.json).some((l) => l.includes('/etc/ssl/st2/st2.crt')), changeLines(apply.json).join('\n'));
+    assert.deepEqual([...new Set(servedBy())].sort(), ['st2-multi-node-1', 'st2-multi-node-2', 'st2-multi-node-3']);
+    const again = await st2prov(['check', inventory, ...VARS]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+  });
+
   it('a fourth blueprint: diff lists its changes plus the upstream and partitions elsewhere, apply does exactly that', async () => {
     const diff = await site('diff', four, '--json');
     assert.equal(diff.code, 0, failures(diff));
@@ -288,12 +334,18 @@ describe('the whole HA cluster on the lab: controller playbook, then site playbo
     assert.equal(r.stdout, '');
   });
 
-  it('no secret appears in any output', () => {
+  it('no secret appears in any output, nor a line of the cluster CA’s key or a blueprint’s key', () => {
     const values = Object.values(secrets());
     assert.ok(values.length >= 3);
+    const state = join(dirname(inventory), 'inventory.st2prov');
+    const keys = [join(state, 'cluster-ca', 'ca.key'), ...readdirSync(state).filter((f) => f.startsWith('blueprint-')).map((f) => join(state, f, 'blueprint.key'))];
+    assert.equal(keys.length, 1 + 4, 'the CA and the certificates of four blueprints (one added and removed)');
+    const keyLines = keys.flatMap((k) => readFileSync(k, 'utf8').split('\n').filter((l) => l.length > 20 && !l.startsWith('-----')));
+    assert.ok(keyLines.length >= 5);
     for (const out of outputs) {
       const text = out.stdout + out.stderr;
       for (const v of values) assert.ok(!text.includes(v) && !text.includes(encodeURIComponent(v)), 'a secret leaked');
+      for (const l of keyLines) assert.ok(!text.includes(l), 'a line of a private key leaked');
     }
   });
 });

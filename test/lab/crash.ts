@@ -30,7 +30,7 @@ const BIG = 'big.bin';
 const MANAGED = [
   '/etc/st2/st2.conf', '/etc/st2/htpasswd', '/etc/st2/keys/datastore_key.json', '/etc/mistral/mistral.conf', '/etc/default/st2ctl',
   '/etc/nginx/conf.d/st2.conf', '/etc/nginx/conf.d/st2-lb.conf', '/etc/redis/redis.conf', '/etc/mongodb.conf', '/etc/rabbitmq/rabbitmq-env.conf',
-  '/etc/apt/sources.list.d/stackstorm.list', '/usr/share/keyrings/stackstorm-archive-keyring.asc', '/etc/ssl/st2/st2.crt', '/etc/ssl/st2/st2.key',
+  '/etc/apt/sources.list.d/stackstorm.list', '/usr/share/keyrings/stackstorm-archive-keyring.asc', '/etc/ssl/st2/st2.crt', '/etc/ssl/st2/st2.key', '/etc/ssl/st2/cluster-ca.crt',
   '/home/stanley/.ssh/stanley_rsa', '/home/stanley/.ssh/stanley_rsa.pub', '/home/stanley/.ssh/authorized_keys',
 ];
 
