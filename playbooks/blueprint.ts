@@ -5,7 +5,8 @@ import * as ops from '../src/ops/index.js';
 import { GRACEFUL_STOP_DROP_IN, gracefulStopUnits } from '../src/stackstorm/gracefulStop.js';
 import { SENSOR_PARTITIONS_FILE, nodeRoles } from '../src/stackstorm/haRules.js';
 import { answering } from '../src/stackstorm/listeners.js';
-import { DATASTORE_KEY, STANLEY_KEYS, blueprintPair, htpasswd } from '../src/stackstorm/material.js';
+import { apiNode, chatopsController } from '../src/stackstorm/chatops.js';
+import { BLUEPRINT_TLS_NAME, DATASTORE_KEY, STANLEY_KEYS, blueprintPair, clusterCaCertificate, htpasswd } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
 import { isTier, loadBalancerUrl, validateCluster } from '../src/stackstorm/topology.js';
 import { amqpClusterUrls, amqpUrl, coordinationUrl, databaseHost, mistralDatabaseUrl } from '../src/stackstorm/urls.js';
@@ -100,6 +101,16 @@ export const blueprintPlay: Play = {
       ...(features(h).mistral ? ['mistral-api', 'mistral-server'].map((name) => answering(h, { name, state: 'started' as const, enabled: true })) : []),
     ]) },
     { name: 'singletons: timers and the garbage collector on their node only', after: INSTALL, tags: ['services', 'ha'], run: singletons },
+    // once for the cluster, on one node: st2 keeps API keys in MongoDB
+    { name: 'st2chatops’ API key registered with st2 (once, on the content node)', after: INSTALL, tags: ['chatops'], run: (h) => h.settings.st2_chatops && h.host === apiNode(h.cluster) &&
+      ops.st2ApiKey({
+        key: h.secret('st2_chatops_api_key'),
+        user: h.settings.st2_auth_username,
+        password: h.secret('st2_auth_password'),
+        tls: { ca: String(clusterCaCertificate(h)), servername: BLUEPRINT_TLS_NAME },
+        usedBy: 'st2chatops',
+        restartOn: chatopsController(h.cluster),
+      }) },
   ],
   handlers: {
     'restart mistral': (h) => ops.services(['mistral-api', 'mistral-server'].map((name) => answering(h, { name, state: 'restarted' as const }))),

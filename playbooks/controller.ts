@@ -3,6 +3,7 @@ import type { Play } from '../src/core/operation.js';
 import { isSecret } from '../src/core/secret.js';
 import { ENV_STYLE, REDIS_STYLE } from '../src/edit/confKey.js';
 import * as ops from '../src/ops/index.js';
+import { CHATOPS_ENV, chatopsController, chatopsEnvOf } from '../src/stackstorm/chatops.js';
 import { mongodbLayout } from '../src/stackstorm/controller.js';
 import { answering, listenerOf } from '../src/stackstorm/listeners.js';
 import { BLUEPRINT_TLS_NAME, clusterCaCertificate, tierName, tierNames, tlsPair } from '../src/stackstorm/material.js';
@@ -106,9 +107,11 @@ export const controllerPlay: Play = {
         ops.service({ name: 'keepalived', state: 'started', enabled: true }),
       ] : []),
     ] },
-    // hubot cannot share its chat connection: in the tier it runs on the first controller
-    { name: 'st2chatops', tags: ['chatops'], run: (h) => h.settings.st2_chatops && (!tier(h) || h.host === seedController(h.cluster)) && [
+    // hubot cannot share its chat connection: in the tier it runs on the first controller only;
+    // its API key is registered with st2 by the blueprint play, once st2 runs
+    { name: 'st2chatops: on one controller, at the load balancer, with its API key', tags: ['chatops'], run: (h) => h.settings.st2_chatops && h.host === chatopsController(h.cluster) && [
       ops.packages(['st2chatops']),
+      ops.file({ path: CHATOPS_ENV, content: chatopsEnvOf(h.cluster, h.secret('st2_chatops_api_key')), mode: '0640', owner: 'root:st2', notify: ['restart st2chatops'] }),
       ops.service({ name: 'st2chatops', state: 'started', enabled: true }),
     ] },
     // in the tier the user is made once the nodes are one cluster (controllerTier.ts)
@@ -153,6 +156,7 @@ export const controllerPlay: Play = {
     'restart rabbitmq': (h) => ops.service(answering(h, { name: 'rabbitmq-server', state: 'restarted' })),
     'restart redis': (h) => ops.service(answering(h, { name: 'redis-server', state: 'restarted' })),
     'reload nginx': (h) => ops.service(answering(h, { name: 'nginx', state: 'reloaded' })),
+    'restart st2chatops': () => ops.service({ name: 'st2chatops', state: 'restarted' }),
     'reload keepalived': () => ops.service({ name: 'keepalived', state: 'reloaded' }),
     'restart zookeeper': (h) => ops.service(answering(h, { name: 'zookeeper', state: 'restarted' })),
   },

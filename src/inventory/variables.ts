@@ -173,6 +173,17 @@ const erlangCookie = (): Variable<Secret | undefined> => ({
   },
 });
 
+/** A hubot adapter: the npm package hubot-NAME (slack, mattermost, irc, ...). */
+const chatAdapter = (fallback: string): Variable<string> => ({
+  scope: 'cluster',
+  fallback,
+  parse(raw) {
+    const value = oneLine(raw).trim();
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(value)) throw new SettingProblem(`"${value}" is not a hubot adapter name`, 'write it as hubot names it: slack, mattermost, irc, ...');
+    return value;
+  },
+});
+
 /** A file or folder on the control machine; settings.ts resolves it against the inventory's folder. */
 const localPath = (scope: Scope = 'cluster'): Variable<string | undefined> => ({ scope, fallback: undefined, parse: (raw) => oneLine(raw) || undefined });
 const localFolder = (fallback: string): Variable<string> => ({ scope: 'cluster', fallback, parse: (raw) => oneLine(raw) || fallback });
@@ -227,12 +238,18 @@ export const VARIABLES = {
   packs_dir: localFolder('packs'),
   packs_delete: bool(false),
   st2_chatops: bool(false),
+  st2_chatops_adapter: chatAdapter('slack'),
+  st2_chatops_bot_name: text('hubot'),
+  st2_chatops_alias: text('!'),
 
   // cluster secrets: given, env:NAME, or generated once and kept in the state folder
   mistral_db_password: secret(),
   rabbitmq_password: secret(),
   redis_password: secret(),
   st2_auth_password: secret(),
+  // st2chatops: the chat service's token (given or none) and the API key (generated once)
+  st2_chatops_token: secret(),
+  st2_chatops_api_key: secret(),
   // the controller tier's: shared by its three hosts
   rabbitmq_erlang_cookie: erlangCookie(),
   redis_sentinel_password: secret(),

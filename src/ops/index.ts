@@ -21,3 +21,4 @@ export { mongoReplicaSet } from './mongo.js';
 export { keepalivedConfig } from './keepalived.js';
 export { onHosts } from './delegate.js';
 export { upstreamMember, upstreamMemberFiles } from './upstream.js';
+export { st2ApiKey } from './st2ApiKey.js';

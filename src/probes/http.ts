@@ -49,3 +49,48 @@ function statusLine(stream: Duplex, path: string, tls: boolean | TlsVerification
     socket.write(`GET ${path} HTTP/1.1\r\nHost: st2\r\nConnection: close\r\n\r\n`);
   });
 }
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  /** header name → value; values may be secrets' text: nothing here is logged */
+  headers?: Record<string, string>;
+  /** sent as JSON */
+  body?: unknown;
+}
+
+export interface HttpResponse {
+  status: number;
+  body: string;
+}
+
+/**
+ * One HTTP request from a host over TLS verified as given, the whole answer read. HTTP/1.0,
+ * so the answer is never chunked and the connection ends with it.
+ */
+export function httpRequest(from: TcpOpener, address: string, port: number, tls: TlsVerification, request: HttpRequest): Promise<HttpResponse> {
+  return from.withTcp(address, port, (stream) => new Promise<HttpResponse>((resolve, reject) => {
+    const socket = tlsConnect({ socket: stream as never, rejectUnauthorized: true, ca: tls.ca, servername: tls.servername });
+    const body = request.body === undefined ? '' : JSON.stringify(request.body);
+    const headers = { Host: tls.servername, Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...request.headers };
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('no whole answer within 15 s'));
+    }, 15_000);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const m = /^HTTP\/\d\.\d (\d{3})[^\r\n]*\r\n/.exec(text);
+      const end = text.indexOf('\r\n\r\n');
+      if (!m || end < 0) reject(new Error('connection closed without an HTTP answer'));
+      else resolve({ status: Number(m[1]), body: text.slice(end + 4) });
+    });
+    socket.write(`${request.method} ${request.path} HTTP/1.0\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
+  }));
+}

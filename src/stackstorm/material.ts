@@ -70,6 +70,8 @@ export function clusterSecrets(cluster: ClusterView): Record<string, () => strin
     // Redis runs on the controller whatever the coordination backend: always with a password
     redis_password: generateSecret,
     ...(st2Features(s.st2_version).mistral ? { mistral_db_password: generateSecret } : {}),
+    // st2 is given only its hash (see ops/st2ApiKey.ts)
+    ...(s.st2_chatops ? { st2_chatops_api_key: () => generateSecret(32) } : {}),
     ...(isTier(cluster) ? {
       // Erlang's cookie: what lets the RabbitMQ nodes (and rabbitmqctl) talk to each other
       rabbitmq_erlang_cookie: () => generateSecret(32),

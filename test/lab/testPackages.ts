@@ -317,6 +317,8 @@ getent passwd st2 >/dev/null || useradd --system --no-create-home --shell /usr/s
 getent passwd stanley >/dev/null || useradd --create-home --shell /bin/bash stanley
 getent group st2packs >/dev/null || groupadd st2packs
 mkdir -p /var/log/st2
+# the lab's imitation of st2auth's tokens and st2api's keys (st2-lab-daemon)
+install -d -o st2 -g st2 -m 0700 /var/lib/st2-lab-auth
 ${enableUnits(components, false)}`,
   };
 }
