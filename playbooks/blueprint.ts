@@ -6,7 +6,7 @@ import { GRACEFUL_STOP_DROP_IN, gracefulStopUnits } from '../src/stackstorm/grac
 import { SENSOR_PARTITIONS_FILE, nodeRoles } from '../src/stackstorm/haRules.js';
 import { answering } from '../src/stackstorm/listeners.js';
 import { apiNode, chatopsController } from '../src/stackstorm/chatops.js';
-import { BLUEPRINT_TLS_NAME, DATASTORE_KEY, STANLEY_KEYS, blueprintPair, clusterCaCertificate, htpasswd } from '../src/stackstorm/material.js';
+import { DATASTORE_KEY, STANLEY_KEYS, blueprintPair, htpasswd } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
 import { isTier, loadBalancerUrl, validateCluster } from '../src/stackstorm/topology.js';
 import { amqpClusterUrls, amqpUrl, coordinationUrl, databaseHost, mistralDatabaseUrl } from '../src/stackstorm/urls.js';
@@ -107,7 +107,6 @@ export const blueprintPlay: Play = {
         key: h.secret('st2_chatops_api_key'),
         user: h.settings.st2_auth_username,
         password: h.secret('st2_auth_password'),
-        tls: { ca: String(clusterCaCertificate(h)), servername: BLUEPRINT_TLS_NAME },
         usedBy: 'st2chatops',
         restartOn: chatopsController(h.cluster),
       }) },

@@ -65,14 +65,15 @@ export interface HttpResponse {
 }
 
 /**
- * One HTTP request from a host over TLS verified as given, the whole answer read. HTTP/1.0,
- * so the answer is never chunked and the connection ends with it.
+ * One HTTP request from a host, the whole answer read: plain, or over TLS verified as given.
+ * HTTP/1.0, so the answer is never chunked and the connection ends with it.
  */
-export function httpRequest(from: TcpOpener, address: string, port: number, tls: TlsVerification, request: HttpRequest): Promise<HttpResponse> {
+export function httpRequest(from: TcpOpener, address: string, port: number, tls: TlsVerification | undefined, request: HttpRequest): Promise<HttpResponse> {
   return from.withTcp(address, port, (stream) => new Promise<HttpResponse>((resolve, reject) => {
-    const socket = tlsConnect({ socket: stream as never, rejectUnauthorized: true, ca: tls.ca, servername: tls.servername });
+    const socket: Duplex = tls ? tlsConnect({ socket: stream as never, rejectUnauthorized: true, ca: tls.ca, servername: tls.servername }) : stream;
     const body = request.body === undefined ? '' : JSON.stringify(request.body);
-    const headers = { Host: tls.servername, Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...request.headers };
+    if (Object.values(request.headers ?? {}).some((v) => /[\r\n]/.test(v))) throw new Error('an HTTP header value holds a line break');
+    const headers = { Host: tls?.servername ?? address, Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...request.headers };
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();
@@ -83,14 +84,18 @@ export function httpRequest(from: TcpOpener, address: string, port: number, tls:
       clearTimeout(timer);
       reject(err);
     });
-    socket.on('close', () => {
+    // the server's end of the answer: over an SSH channel 'close' waits for our end too
+    const done = () => {
       clearTimeout(timer);
+      socket.destroy();
       const text = Buffer.concat(chunks).toString('utf8');
       const m = /^HTTP\/\d\.\d (\d{3})[^\r\n]*\r\n/.exec(text);
       const end = text.indexOf('\r\n\r\n');
       if (!m || end < 0) reject(new Error('connection closed without an HTTP answer'));
       else resolve({ status: Number(m[1]), body: text.slice(end + 4) });
-    });
+    };
+    socket.once('end', done);
+    socket.once('close', done);
     socket.write(`${request.method} ${request.path} HTTP/1.0\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
   }));
 }
