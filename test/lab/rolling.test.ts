@@ -10,7 +10,9 @@ import { clientLoop, exactlyOne, unitSampler, type Answer, type Sample } from '.
  * controller's load balancer: a client sends a request through it every 50 ms during each
  * run, and every blueprint's singletons are sampled every 100 ms. An upgrade 3.4.1 → 3.8.1
  * (crossing the v3.5 and v3.8 migrations), a rolling restart, then an upgrade to 3.9.0 with
- * the second blueprint's st2api made to fail, and the run that continues it.
+ * the second blueprint's st2api made to fail, and the run that continues it. On 3.8.1 the
+ * cluster is also the current layout's (no Mistral, no PostgreSQL, the timers engine keys),
+ * with MongoDB Inc.'s mongodb-org and st2chatops.
  */
 const SINGLETONS = ['st2timersengine', 'st2garbagecollector'];
 const BLUEPRINTS = ['st2-multi-node-1', 'st2-multi-node-2', 'st2-multi-node-3'];
@@ -23,7 +25,8 @@ describe('rolling upgrades and restarts behind the load balancer, with zero fail
   const blueprints = () => lab().hosts.slice(1);
   const on = (name: string, command: string) => ssh(lab(), lab().hosts.find((h) => h.name === name)!.address, command);
   const version = (name: string) => on(name, "dpkg-query -W -f '${Version}' st2").stdout;
-  const run = (command: string, version: string, ...args: string[]) => st2prov([command, lab().inventory, '-e', `st2_version=${version}`, ...args]);
+  const LAYOUT = ['-e', 'mongodb_package=mongodb-org', '-e', 'st2_chatops=true'];
+  const run = (command: string, version: string, ...args: string[]) => st2prov([command, lab().inventory, '-e', `st2_version=${version}`, ...LAYOUT, ...args]);
   const lines = (name: string, file: string) => on(name, `cat ${file} 2>/dev/null`).stdout.split('\n').filter(Boolean);
 
   /** The run, with the client loop and the singleton samplers around it; what they saw. */
@@ -105,6 +108,23 @@ describe('rolling upgrades and restarts behind the load balancer, with zero fail
     const r = await run('apply', '3.8.1', '--json');
     assert.equal(r.code, 0, failures(r));
     assert.deepEqual(changeLines(r.json), []);
+  });
+
+  it('3.8.1 is the current layout: no Mistral, no PostgreSQL, the timers engine keys; mongodb-org and st2chatops run on the controller; check passes', async () => {
+    const check = await run('check', '3.8.1');
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.doesNotMatch(check.stdout, /mistral|PostgreSQL/);
+    const ctl = controller().name;
+    assert.notEqual(on(ctl, 'dpkg -s postgresql >/dev/null 2>&1').code, 0, 'no PostgreSQL on the controller');
+    assert.doesNotMatch(on(ctl, 'cat /etc/nginx/conf.d/st2-lb.conf').stdout, /mistral/);
+    for (const b of BLUEPRINTS) assert.notEqual(on(b, 'dpkg -s st2mistral >/dev/null 2>&1').code, 0, `no st2mistral on ${b}`);
+    const conf = on(BLUEPRINTS[0]!, 'cat /etc/st2/st2.conf').stdout;
+    assert.match(conf, /^\[timersengine\]\nenable = True$/m);
+    assert.doesNotMatch(conf, /^\[mistral\]/m);
+    assert.equal(on(ctl, 'systemctl is-active st2chatops').stdout, 'active\n', 'st2chatops runs on the controller');
+    // mongodb-org neither enables nor starts mongod: st2prov does, bound where the blueprints reach it
+    assert.equal(on(ctl, 'systemctl is-enabled mongod; systemctl is-active mongod').stdout, 'enabled\nactive\n');
+    assert.match(on(ctl, 'cat /etc/mongod.conf').stdout, new RegExp(`^  bindIp: 127\\.0\\.0\\.1,${controller().address.replace(/\./g, '\\.')}$`, 'm'));
   });
 
   it('a version change StackStorm does not support in place (a downgrade) is refused with the reason, before any host is changed', async () => {
