@@ -7,7 +7,10 @@ import type { Mode } from './core/results.js';
 import { mask } from './core/secret.js';
 import { projectRoot } from './paths.js';
 
-const EXIT_CODES = `Exit codes:
+const EXIT_CODES = `st2prov asks no questions (there is no --yes): pack files are deleted only with
+packs_delete=true, and diff shows each one first; a downgrade is refused.
+
+Exit codes:
   0  success
   1  usage, inventory or playbook error, or a refused version change (no host touched)
   2  one or more hosts failed (check: a check failed)
