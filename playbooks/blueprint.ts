@@ -5,6 +5,7 @@ import * as ops from '../src/ops/index.js';
 import { GRACEFUL_STOP_DROP_IN, gracefulStopUnits } from '../src/stackstorm/gracefulStop.js';
 import { SENSOR_PARTITIONS_FILE, nodeRoles } from '../src/stackstorm/haRules.js';
 import { answering } from '../src/stackstorm/listeners.js';
+import { HTPASSWD, authBackend, redactAuthKwargs } from '../src/stackstorm/auth.js';
 import { apiNode, chatopsController } from '../src/stackstorm/chatops.js';
 import { DATASTORE_KEY, STANLEY_KEYS, blueprintPair, htpasswd } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
@@ -42,7 +43,8 @@ const st2Conf = (h: HostContext) =>
     messaging_url: amqpUrl(h, 'amqp'),
     ...(isTier(h.cluster) ? { messaging_cluster_urls: amqpClusterUrls(h) } : {}),
     coordination_url: coordinationUrl(h),
-  }, { path: '/etc/st2/st2.conf', mode: '0640', owner: 'root:st2', notify: ['restart st2'] });
+    auth: authBackend(h),
+  }, { path: '/etc/st2/st2.conf', mode: '0640', owner: 'root:st2', notify: ['restart st2'], redact: redactAuthKwargs });
 
 const st2ctlComponents = (h: HostContext) => ops.confKey('/etc/default/st2ctl', 'COMPONENTS', node(h).components, { style: ENV_STYLE, notify: ['restart st2'] });
 
@@ -61,7 +63,7 @@ export const blueprintPlay: Play = {
     { name: INSTALL, independent: true, tags: ['packages'], run: (h) => ops.packages([pinned(h, 'st2'), ...(features(h).mistral ? [pinned(h, 'st2mistral')] : []), 'nginx'], { newOnly: true }) },
     { name: 'mistral.conf: database and messaging at the controller', independent: true, after: INSTALL, tags: ['mistral'], run: mistralConf },
     { name: 'st2auth users, the same htpasswd on every blueprint', independent: true, after: INSTALL, tags: ['auth'], run: (h) =>
-      ops.file({ path: '/etc/st2/htpasswd', content: htpasswd(h), mode: '0640', owner: 'root:st2', notify: ['restart st2'] }) },
+      ops.file({ path: HTPASSWD, content: htpasswd(h), mode: '0640', owner: 'root:st2', notify: ['restart st2'] }) },
     { name: 'cluster secrets: datastore key and stanley key pair', independent: true, after: INSTALL, tags: ['auth'], run: (h) => {
       const key = h.material(DATASTORE_KEY);
       const stanley = h.material(STANLEY_KEYS);

@@ -7,7 +7,10 @@ import type { Mode } from './core/results.js';
 import { mask } from './core/secret.js';
 import { projectRoot } from './paths.js';
 
-const EXIT_CODES = `Exit codes:
+const EXIT_CODES = `st2prov asks no questions (there is no --yes): pack files are deleted only with
+packs_delete=true, and diff shows each one first; a downgrade is refused.
+
+Exit codes:
   0  success
   1  usage, inventory or playbook error, or a refused version change (no host touched)
   2  one or more hosts failed (check: a check failed)
@@ -43,30 +46,25 @@ function connecting<T>(y: Argv<T>) {
 }
 
 function runOptions<T>(y: Argv<T>) {
-  return connecting(y)
+  return turnsAndFailures(connecting(y)
     .option('playbook', { type: 'string', default: 'site', describe: 'site, controller, blueprint, or the path of a compiled playbook module' })
     .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'only steps with one of these tags' })
-    .option('skip-tags', { type: 'string', array: true, default: [] as string[], describe: 'leave out steps with these tags' })
-    .option('max-fail-percent', { type: 'number', default: 100, describe: 'stop starting work once more than this share of hosts failed' })
-    .option('any-errors-fatal', { type: 'boolean', default: false, describe: 'stop every host after the first failure' })
-    .option('lock-wait', { type: 'number', default: 60, describe: 'seconds to wait for another st2prov run on a host' })
-    .option('serial', { type: 'string', describe: 'N or N%: at most this many hosts of a play in its disruptive part at once, in inventory order (default for rolling steps: 1)' })
-    .check((a) => {
-      if (a.serial !== undefined) serialOf(last(a.serial) as string);
-      atLeastZero('--max-fail-percent', a.maxFailPercent);
-      if ((last(a.maxFailPercent) as number) > 100) throw new CliUsage('--max-fail-percent must be from 0 to 100');
-      atLeastZero('--lock-wait', a.lockWait);
-      return true;
-    });
+    .option('skip-tags', { type: 'string', array: true, default: [] as string[], describe: 'leave out steps with these tags' }),
+  'N or N%: at most this many hosts of a play in its disruptive part at once, in inventory order (default for rolling steps: 1)');
 }
 
 /** What a rolling restart takes: the hosts, how many at once, and the failure policy. */
 function restartOptions<T>(y: Argv<T>) {
-  return connecting(y)
-    .option('serial', { type: 'string', describe: 'N or N%: blueprints restarted at once (default 1)' })
+  return turnsAndFailures(connecting(y), 'N or N%: blueprints restarted at once (default 1)');
+}
+
+/** How many hosts take their turn at once, when a run stops for failures, how long it waits for a host's lock. */
+function turnsAndFailures<T>(y: Argv<T>, serial: string) {
+  return y
     .option('max-fail-percent', { type: 'number', default: 100, describe: 'stop starting work once more than this share of hosts failed' })
     .option('any-errors-fatal', { type: 'boolean', default: false, describe: 'stop every host after the first failure' })
     .option('lock-wait', { type: 'number', default: 60, describe: 'seconds to wait for another st2prov run on a host' })
+    .option('serial', { type: 'string', describe: serial })
     .check((a) => {
       if (a.serial !== undefined) serialOf(last(a.serial) as string);
       atLeastZero('--max-fail-percent', a.maxFailPercent);

@@ -94,3 +94,29 @@ function parseIniLine(line: string): { commented: boolean; key: string; value: s
   if (!m) return undefined;
   return { commented: m[1] !== undefined, key: m[2]!, value: m[3]!.trim() };
 }
+
+/**
+ * A string value as oslo.config reads it back (st2.conf, mistral.conf): it substitutes
+ * `$name` and `${group.name}` with other options, so a literal `$` is written `$$`. The value
+ * must be one line (a line that starts with a space continues the one before) and not begin
+ * and end with the same quote, which oslo.config strips.
+ */
+export function osloValue(text: string): string {
+  if (/[\r\n]/.test(text)) throw new Error('an oslo.config value is one line');
+  if (/^(["']).*\1$/s.test(text)) throw new Error('oslo.config strips quotes around a whole value');
+  return osloDollars(text);
+}
+
+/** `$` doubled, as oslo.config reads a literal `$` in any part of a value. */
+export function osloDollars(text: string): string {
+  return text.replaceAll('$', '$$$$');
+}
+
+/**
+ * JSON on one line of ASCII, for a JSON value inside an INI file (st2auth's backend_kwargs):
+ * line breaks, quotes and backslashes are escaped by JSON, and everything outside printable
+ * ASCII as \uXXXX, so the file's encoding cannot change a byte of it.
+ */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -196,6 +196,12 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
       result(step, { status: changes.length ? 'changed' : 'ok', changes, reason: 'notified before the end of the play', ms: Date.now() - t0 });
     } catch (err) {
       if (err instanceof StepFailure) return fail(err.message);
+      // a dry run on a fresh host: the service the handler reloads comes with a package not installed yet
+      if (err instanceof MissingInput && !apply) {
+        const after = lastChanged ? `after "${lastChanged}" ` : '';
+        result(step, { status: 'pending', changes: [], reason: `pending, ${after}(${err.what} does not exist yet)`, ms: Date.now() - t0 });
+        continue;
+      }
       const reason = describe(err);
       result(step, { status: 'failed', changes: [], reason, ms: Date.now() - t0 });
       return fail(`${step}: ${reason}`);

@@ -28,6 +28,8 @@ export interface Inventory {
   hosts: Host[];
   groups: Map<string, { hosts: string[]; children: string[]; vars: Record<string, unknown> }>;
   select(pattern: string): string[];
+  /** where `env:NAME` values are read from */
+  env: NodeJS.ProcessEnv;
 }
 
 export interface LoadOptions {
@@ -106,6 +108,7 @@ export function resolveInventory(parsed: ParsedInventory, options: LoadOptions =
     stateDir: `${abs.replace(/\.(?:ini|ya?ml|json)$/, '')}.st2prov`,
     hosts,
     groups: groupView,
+    env,
     select(pattern: string) {
       const { hosts: selected, unmatched } = matchPattern(source, pattern);
       if (unmatched.length > 0 && selected.length === 0) {

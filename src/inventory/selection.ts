@@ -3,7 +3,7 @@ import { UsageError } from '../core/errors.js';
 import { isSecret, Secret } from '../core/secret.js';
 import { loadInventory, ROLES, type Inventory } from './inventory.js';
 import { settle, type SettledInventory } from './settings.js';
-import { VARIABLES } from './variables.js';
+import { VARIABLES, authUserOfSecret } from './variables.js';
 
 export interface SelectionOptions {
   inventory: string;
@@ -49,6 +49,8 @@ export function clusterView(settled: SettledInventory, selected: readonly string
  * playbook of your own, the first host's variable of that name.
  */
 export function givenSecret(selection: Selection, name: string): Secret | undefined {
+  const user = authUserOfSecret(name);
+  if (user !== undefined) return selection.settled.settings.st2_auth_users.find((u) => u.name === user)?.password;
   if (name in VARIABLES) {
     const value = (selection.settled.settings as unknown as Record<string, unknown>)[name];
     return isSecret(value) ? value : undefined;

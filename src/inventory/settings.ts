@@ -33,7 +33,7 @@ export function settle(inventory: Inventory): SettledInventory {
     let chosen: { value: unknown; origin: string } | undefined;
     for (const host of inventory.hosts) {
       if (!isSet(host, name)) continue;
-      const value = parseOne(host, name, base);
+      const value = parseOne(host, name, base, inventory.env);
       const origin = host.origins[name]!;
       if (!chosen) chosen = { value, origin };
       else if (!sameValue(chosen.value, value)) {
@@ -44,10 +44,11 @@ export function settle(inventory: Inventory): SettledInventory {
     cluster[name] = chosen ? chosen.value : withBase(name, SPECS[name].fallback, base);
     origins[name] = chosen?.origin ?? 'default';
   }
+  agree(cluster as Settings, origins);
   const hosts = inventory.hosts.map((host): ClusterHost => {
     const settings = { ...cluster } as Record<VariableName, unknown>;
     for (const name of NAMES.filter((n) => SPECS[n].scope === 'host')) {
-      settings[name] = isSet(host, name) ? parseOne(host, name, base) : SPECS[name].fallback;
+      settings[name] = isSet(host, name) ? parseOne(host, name, base, inventory.env) : SPECS[name].fallback;
     }
     const typed = settings as Settings;
     return { name: host.name, role: host.role, groups: host.groups, address: typed.ansible_host ?? host.name, settings: typed, vars: host.vars, origins: host.origins };
@@ -60,9 +61,9 @@ function isSet(host: Host, name: VariableName): boolean {
   return name in host.vars && host.vars[name] !== null;
 }
 
-function parseOne(host: Host, name: VariableName, base: string): unknown {
+function parseOne(host: Host, name: VariableName, base: string, env: NodeJS.ProcessEnv): unknown {
   try {
-    return withBase(name, SPECS[name].parse(host.vars[name]), base);
+    return withBase(name, SPECS[name].parse(host.vars[name], { env }), base);
   } catch (err) {
     if (!(err instanceof SettingProblem)) throw err;
     throw problemAt(host.origins[name] ?? '-e', `${name}: ${err.message}`, err.remedy);
@@ -83,12 +84,40 @@ export function problemAt(origin: string, problem: string, remedy?: string): Err
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
-  const plain = (v: unknown) => (isSecret(v) ? `secret:${v.reveal()}` : JSON.stringify(v));
+  // secrets compared by value, also inside lists and mappings (st2_auth_users' passwords)
+  const plain = (v: unknown) => JSON.stringify(v, function (this: Record<string, unknown>, key) {
+    const original = this[key];
+    return isSecret(original) ? `secret:${original.reveal()}` : original;
+  });
   return plain(a) === plain(b);
 }
 
+/** Settings that must agree with each other, refused at the place that wrote the one in the way. */
+function agree(s: Settings, origins: Record<VariableName, string>): void {
+  const at = (name: VariableName) => (origins[name] === 'default' ? undefined : origins[name]);
+  if (s.st2_auth_users.some((u) => u.name === s.st2_auth_username)) {
+    throw problemAt(at('st2_auth_users')!, `st2_auth_users lists "${s.st2_auth_username}", the user st2_auth_username already is (its password is st2_auth_password)`, 'leave it out of st2_auth_users');
+  }
+  if (s.st2_auth_backend !== 'ldap') return;
+  const missing = ([
+    ['st2_auth_ldap_host', s.st2_auth_ldap_host.length > 0],
+    ['st2_auth_ldap_bind_dn', s.st2_auth_ldap_bind_dn !== undefined],
+    ['st2_auth_ldap_bind_password', s.st2_auth_ldap_bind_password !== undefined],
+    ['st2_auth_ldap_base_ou', s.st2_auth_ldap_base_ou !== undefined],
+    ['st2_auth_ldap_group_dns', s.st2_auth_ldap_group_dns.length > 0],
+  ] as const).filter(([, set]) => !set).map(([name]) => name);
+  if (missing.length > 0) {
+    throw problemAt(origins.st2_auth_backend, `st2_auth_backend is ldap, but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set`, 'set them where st2_auth_backend is set (the bind password as env:NAME), or use st2_auth_backend=flat_file');
+  }
+  if (s.st2_auth_ldap_use_ssl && s.st2_auth_ldap_use_tls) {
+    throw problemAt(at('st2_auth_ldap_use_tls') ?? origins.st2_auth_backend, 'st2_auth_ldap_use_ssl and st2_auth_ldap_use_tls are both on: LDAPS and StartTLS exclude each other', 'keep one (use_ssl for ldaps:// on 636, use_tls for StartTLS on 389)');
+  }
+}
+
 function display(value: unknown): string {
-  return Array.isArray(value) ? value.join(',') : String(value);
+  // secrets inside (st2_auth_users' passwords) show as their mask
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object')) return value.join(',');
+  return typeof value === 'object' && value !== null && !isSecret(value) ? JSON.stringify(value) : String(value);
 }
 
 /** Unknown variables one edit (insertion, deletion, substitution, swap) from a known one. */

@@ -16,10 +16,15 @@ export interface Variable<T> {
   scope: Scope;
   /** the value when the inventory does not set it */
   fallback: T;
-  /** a raw inventory value (string, number, boolean, Secret) → the typed value; throws a SettingProblem */
-  parse(raw: unknown): T;
+  /** a raw inventory value (string, number, boolean, Secret, a YAML list or mapping) → the typed value; throws a SettingProblem */
+  parse(raw: unknown, context?: ParseContext): T;
   /** masked in every output */
   secret?: boolean;
+}
+
+/** What a value may refer to besides itself: the environment, for `env:NAME` inside a list. */
+export interface ParseContext {
+  env: NodeJS.ProcessEnv;
 }
 
 /** Why a value was refused, and what to write instead; settings.ts adds the file:line. */
@@ -173,6 +178,93 @@ const erlangCookie = (): Variable<Secret | undefined> => ({
   },
 });
 
+/** An st2auth user of the htpasswd file; without a password, one is made once and kept. */
+export interface AuthUser {
+  readonly name: string;
+  readonly password: Secret | undefined;
+}
+
+/** htpasswd's user field: no ':' (its separator), no space or line break; what StackStorm user names look like. */
+const AUTH_USER_NAME = /^[A-Za-z0-9_.@+-]{1,128}$/;
+
+/**
+ * st2auth users besides st2_auth_username: a list of `name` or `name:password` (comma- or
+ * space-separated, or a YAML list), or a YAML mapping name → password. A password may be
+ * `env:NAME`; left out or empty, it is made once. Errors never repeat a password.
+ */
+const authUsers = (): Variable<AuthUser[]> => ({
+  scope: 'cluster',
+  fallback: [],
+  parse(raw, context) {
+    const env = context?.env ?? process.env;
+    let entries: [string, unknown][];
+    if (raw && typeof raw === 'object' && !Array.isArray(raw) && !isSecret(raw)) {
+      entries = Object.entries(raw as Record<string, unknown>);
+    } else {
+      const items = Array.isArray(raw) ? raw : oneLine(raw).split(/[\s,]+/).filter(Boolean);
+      entries = items.map((item, i) => {
+        if (typeof item !== 'string') throw new SettingProblem(`item ${i + 1} is not a user name`, 'list names, or name:password, or use a mapping name: password');
+        const colon = item.indexOf(':');
+        return colon < 0 ? [item, undefined] : [item.slice(0, colon), item.slice(colon + 1)];
+      });
+    }
+    const users: AuthUser[] = [];
+    for (const [i, [name, password]] of entries.entries()) {
+      // the entry is not repeated: in a list, a password with a comma or space reads as more entries
+      if (!AUTH_USER_NAME.test(name)) throw new SettingProblem(`entry ${i + 1} ${name === '' ? 'has no user name' : 'is not an st2auth user name'}`, 'use letters, digits and "_", ".", "@", "+", "-" (no ":" or spaces), at most 128 characters; a password with spaces or commas goes in env:NAME or a YAML mapping');
+      const before = users.findIndex((u) => u.name === name);
+      if (before >= 0) throw new SettingProblem(`entries ${before + 1} and ${i + 1} name the same user`, 'list each user once');
+      users.push({ name, password: userPassword(name, password, env) });
+    }
+    return users;
+  },
+});
+
+/** The secret's name a user's password is kept under in the state folder (and asked for by the playbooks). */
+export function authUserSecret(user: string): string {
+  return `st2_auth_users.${user}`;
+}
+
+/** The user whose password a secret's name stands for, if it is one. */
+export function authUserOfSecret(secret: string): string | undefined {
+  return secret.startsWith('st2_auth_users.') ? secret.slice('st2_auth_users.'.length) : undefined;
+}
+
+function userPassword(user: string, raw: unknown, env: NodeJS.ProcessEnv): Secret | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (typeof raw === 'object' && !isSecret(raw)) throw new SettingProblem(`the password of user "${user}" is a list or mapping`, 'give it as text, env:NAME, or leave it empty to have one made');
+  let text = isSecret(raw) ? raw.reveal() : String(raw);
+  if (text.startsWith('env:')) {
+    const found = env[text.slice(4)];
+    if (found === undefined) throw new SettingProblem(`the password of user "${user}" refers to environment variable ${text.slice(4)}, which is not set`, `export ${text.slice(4)}=... before running st2prov`);
+    text = found;
+  }
+  if (/[\r\n\0]/.test(text)) throw new SettingProblem(`the password of user "${user}" holds a line break or NUL`, 'give a password on one line');
+  return text === '' ? undefined : new Secret(text);
+}
+
+/** The LDAP servers of st2auth's ldap backend: host names or addresses, written comma-separated as the backend reads them. */
+const hostList = (): Variable<string[]> => ({
+  scope: 'cluster',
+  fallback: [],
+  parse(raw) {
+    const hosts = (Array.isArray(raw) ? raw.map(String) : oneLine(raw).split(/[\s,]+/)).filter(Boolean);
+    const bad = hosts.find((h) => !/^[A-Za-z0-9_.:[\]-]+$/.test(h));
+    if (bad !== undefined) throw new SettingProblem(`"${bad}" is not a host name or IP address`, 'list host names or addresses, comma-separated (no scheme, no port: the port is st2_auth_ldap_port)');
+    return hosts;
+  },
+});
+
+/** Distinguished names: a YAML list, or separated by ";" (a DN holds commas). */
+const dnList = (): Variable<string[]> => ({
+  scope: 'cluster',
+  fallback: [],
+  parse(raw) {
+    const items = Array.isArray(raw) ? raw.map((v) => oneLine(v)) : oneLine(raw).split(';');
+    return items.map((d) => d.trim()).filter(Boolean);
+  },
+});
+
 /** A hubot adapter: the npm package hubot-NAME (slack, mattermost, irc, ...). */
 const chatAdapter = (fallback: string): Variable<string> => ({
   scope: 'cluster',
@@ -194,6 +286,7 @@ export const LOCAL_PATHS = ['st2_repo_key', 'st2_tls_cert', 'st2_tls_key', 'sens
 export const PARTITIONINGS = ['default', 'hash', 'file', 'kvstore'] as const;
 export const COORDINATION_BACKENDS = ['redis', 'zookeeper', 'file'] as const;
 export const PG_HBA_METHODS = ['scram-sha-256', 'md5', 'trust'] as const;
+export const AUTH_BACKENDS = ['flat_file', 'ldap'] as const;
 
 export const VARIABLES = {
   // how st2prov reaches each host (Ansible's names)
@@ -228,6 +321,18 @@ export const VARIABLES = {
   coordination_backend: oneOf(COORDINATION_BACKENDS, 'redis'),
   coordination_url: optionalText(),
   st2_auth_username: name('st2admin'),
+  st2_auth_users: authUsers(),
+  st2_auth_backend: oneOf(AUTH_BACKENDS, 'flat_file'),
+  st2_auth_ldap_host: hostList(),
+  st2_auth_ldap_port: integer(389, 1, 65535),
+  st2_auth_ldap_use_ssl: bool(false),
+  st2_auth_ldap_use_tls: bool(false),
+  st2_auth_ldap_cacert: optionalText(),
+  st2_auth_ldap_bind_dn: optionalText(),
+  st2_auth_ldap_base_ou: optionalText(),
+  st2_auth_ldap_group_dns: dnList(),
+  st2_auth_ldap_group_dns_check: oneOf(['and', 'or'] as const, 'and'),
+  st2_auth_ldap_id_attr: optionalText(),
   st2_tls_cert: localPath(),
   st2_tls_key: localPath(),
   sensor_partitioning: oneOf(PARTITIONINGS, 'default'),
@@ -247,6 +352,8 @@ export const VARIABLES = {
   rabbitmq_password: secret(),
   redis_password: secret(),
   st2_auth_password: secret(),
+  // the LDAP server's: given or env:NAME, never made
+  st2_auth_ldap_bind_password: secret(),
   // st2chatops: the chat service's token (given or none) and the API key (generated once)
   st2_chatops_token: secret(),
   st2_chatops_api_key: secret(),

@@ -14,6 +14,12 @@ export interface FileSpec extends WriteOptions {
   /** a Secret (a key, htpasswd) is written as it is, but its diff says only that it changed */
   content: string | Secret;
   notify?: string[];
+  /**
+   * Hides what a line of the diff may hold that st2prov never knew as a secret: an old
+   * password on a line that now holds none (st2auth's LDAP kwargs when the backend goes back
+   * to the htpasswd), or one written by hand in another order.
+   */
+  redact?: (line: string) => string;
 }
 
 /** A file with exactly this content, mode and owner. */
@@ -57,7 +63,7 @@ export function fileChanges(host: HostContext, spec: FileSpec, state: FileState,
       change({
         kind,
         summary: `create ${spec.path}${spec.mode ? ` (mode ${spec.mode})` : ''}`,
-        diff: sensitive ? hidden(spec.path) : unifiedDiff(spec.path, '', content, true),
+        diff: sensitive ? hidden(spec.path) : unifiedDiff(spec.path, '', content, true, spec.redact),
         notify,
         apply: () => writeFileAtomically(host, spec.path, content, write),
       }),
@@ -72,7 +78,7 @@ export function fileChanges(host: HostContext, spec: FileSpec, state: FileState,
       change({
         kind,
         summary: `${title ?? 'update'} ${title ? '' : spec.path}`.trim() + (attrs.length ? `; ${attrs.join(', ')}` : ''),
-        diff: sensitive ? hidden(spec.path) : unifiedDiff(spec.path, state.content, content, false),
+        diff: sensitive ? hidden(spec.path) : unifiedDiff(spec.path, state.content, content, false, spec.redact),
         notify,
         apply: () => writeFileAtomically(host, spec.path, content, write),
       }),
@@ -84,13 +90,14 @@ export function fileChanges(host: HostContext, spec: FileSpec, state: FileState,
   return [];
 }
 
-export function unifiedDiff(path: string, before: string, after: string, created: boolean): string {
+export function unifiedDiff(path: string, before: string, after: string, created: boolean, redact?: (line: string) => string): string {
   if (/[\0\uFFFD]/.test(before) || /[\0\uFFFD]/.test(after)) {
     return `--- a${path}\n+++ b${path}\n(binary content: ${Buffer.byteLength(before)} → ${Buffer.byteLength(after)} bytes)\n`;
   }
   const patch = jsdiff().createTwoFilesPatch(created ? '/dev/null' : `a${path}`, `b${path}`, before, after, '', '', { context: 3 });
   // drop the "Index:"/"=====" preamble; keep the ---/+++ headers and hunks
-  const body = patch.split('\n').filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('===='))));
+  const body = patch.split('\n').filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('===='))))
+    .map((l) => (redact && /^[-+ ]/.test(l) && !/^(---|\+\+\+) /.test(l) ? `${l[0]}${redact(l.slice(1))}` : l));
   return mask(redactReplacedSecrets(body.join('\n'), after));
 }
 

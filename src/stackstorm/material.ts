@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterHost, ClusterView, HostContext, MaterialSpec } from '../core/context.js';
 import { PlaybookError } from '../core/errors.js';
 import { Secret, generateSecret, isSecret } from '../core/secret.js';
 import { apr1, saltFrom } from '../edit/htpasswd.js';
+import { authUserSecret } from '../inventory/variables.js';
 import type { TlsPair } from '../ops/tlsFiles.js';
 import { blueprints, controllerAddress, controllerOf, controllers, isTier } from './topology.js';
 import { st2Features } from './versions.js';
@@ -67,6 +68,8 @@ export function clusterSecrets(cluster: ClusterView): Record<string, () => strin
     rabbitmq_password: generateSecret,
     st2_auth_password: generateSecret,
     st2_auth_salt: () => saltFrom(randomBytes(8)),
+    // the other st2auth users' passwords, when the inventory gives none
+    ...Object.fromEntries(s.st2_auth_users.map((u) => [authUserSecret(u.name), generateSecret])),
     // Redis runs on the controller whatever the coordination backend: always with a password
     redis_password: generateSecret,
     ...(st2Features(s.st2_version).mistral ? { mistral_db_password: generateSecret } : {}),
@@ -223,11 +226,20 @@ function reveal(part: string | Secret): string {
   return isSecret(part) ? part.reveal() : part;
 }
 
-/** The st2auth users file: st2_auth_username with st2_auth_password, salted once for the cluster. */
+/**
+ * The st2auth users file: st2_auth_username with st2_auth_password, then each user of
+ * st2_auth_users with its own. Salted from the cluster's salt (each user's salt derived from
+ * it by name), so every blueprint gets the same bytes and an unchanged password an unchanged file.
+ */
 export function htpasswd(host: HostContext): Secret {
-  const password = host.secret('st2_auth_password');
+  const s = host.cluster.settings;
   const salt = host.secret('st2_auth_salt').reveal();
-  return new Secret(`${host.cluster.settings.st2_auth_username}:${apr1(password.reveal(), salt)}\n`);
+  const lines = [`${s.st2_auth_username}:${apr1(host.secret('st2_auth_password').reveal(), salt)}`];
+  for (const user of s.st2_auth_users) {
+    const userSalt = saltFrom(createHmac('sha256', salt).update(user.name).digest());
+    lines.push(`${user.name}:${apr1(host.secret(authUserSecret(user.name)).reveal(), userSalt)}`);
+  }
+  return new Secret(`${lines.join('\n')}\n`);
 }
 
 function localTool(cmd: string, args: string[], what: string, remedy: string): void {

@@ -68,6 +68,8 @@ export function ensureRepo(base: string): Repo {
     gpg(['--clearsign', '--output', 'InRelease', 'Release'], cwd);
     gpg(['--armor', '--detach-sign', '--output', 'Release.gpg', 'Release'], cwd);
   }
+  // signing started an agent for this key folder: it must not outlive the build
+  run('gpgconf', ['--homedir', gnupg, '--kill', 'gpg-agent']);
   writeFileSync(join(building, '.complete'), `${new Date().toISOString()}\n`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(building, dir);

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { changeLines, failures, st2prov, type CliRun } from '../harness/cli.js';
 import { useLab } from '../harness/lab.js';
@@ -10,8 +13,13 @@ import { clientLoop, exactlyOne, unitSampler, type Answer, type Sample } from '.
  * controller's load balancer: a client sends a request through it every 50 ms during each
  * run, and every blueprint's singletons are sampled every 100 ms. An upgrade 3.4.1 → 3.8.1
  * (crossing the v3.5 and v3.8 migrations), a rolling restart, then an upgrade to 3.9.0 with
- * the second blueprint's st2api made to fail, and the run that continues it.
+ * the second blueprint's st2api made to fail, and the run that continues it. On 3.8.1 the
+ * cluster is also the current layout's (no Mistral, no PostgreSQL, the timers engine keys),
+ * with MongoDB Inc.'s mongodb-org and st2chatops (configured, with a chat token and alias no
+ * shell would take unquoted).
  */
+const TOKEN = `xoxb-it's "a" $HOME \`id\` \\ token`;
+const ALIAS = "!'$(id)";
 const SINGLETONS = ['st2timersengine', 'st2garbagecollector'];
 const BLUEPRINTS = ['st2-multi-node-1', 'st2-multi-node-2', 'st2-multi-node-3'];
 
@@ -23,7 +31,8 @@ describe('rolling upgrades and restarts behind the load balancer, with zero fail
   const blueprints = () => lab().hosts.slice(1);
   const on = (name: string, command: string) => ssh(lab(), lab().hosts.find((h) => h.name === name)!.address, command);
   const version = (name: string) => on(name, "dpkg-query -W -f '${Version}' st2").stdout;
-  const run = (command: string, version: string, ...args: string[]) => st2prov([command, lab().inventory, '-e', `st2_version=${version}`, ...args]);
+  const LAYOUT = ['-e', 'mongodb_package=mongodb-org', '-e', 'st2_chatops=true', '-e', `st2_chatops_token=${TOKEN}`, '-e', `st2_chatops_alias=${ALIAS}`];
+  const run = (command: string, version: string, ...args: string[]) => st2prov([command, lab().inventory, '-e', `st2_version=${version}`, ...LAYOUT, ...args]);
   const lines = (name: string, file: string) => on(name, `cat ${file} 2>/dev/null`).stdout.split('\n').filter(Boolean);
 
   /** The run, with the client loop and the singleton samplers around it; what they saw. */
@@ -105,6 +114,43 @@ describe('rolling upgrades and restarts behind the load balancer, with zero fail
     const r = await run('apply', '3.8.1', '--json');
     assert.equal(r.code, 0, failures(r));
     assert.deepEqual(changeLines(r.json), []);
+  });
+
+  it('3.8.1 is the current layout: no Mistral, no PostgreSQL, the timers engine keys; mongodb-org and st2chatops run on the controller; check passes', async () => {
+    const check = await run('check', '3.8.1');
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.doesNotMatch(check.stdout, /mistral|PostgreSQL/);
+    const ctl = controller().name;
+    assert.notEqual(on(ctl, 'dpkg -s postgresql >/dev/null 2>&1').code, 0, 'no PostgreSQL on the controller');
+    assert.doesNotMatch(on(ctl, 'cat /etc/nginx/conf.d/st2-lb.conf').stdout, /mistral/);
+    for (const b of BLUEPRINTS) assert.notEqual(on(b, 'dpkg -s st2mistral >/dev/null 2>&1').code, 0, `no st2mistral on ${b}`);
+    const conf = on(BLUEPRINTS[0]!, 'cat /etc/st2/st2.conf').stdout;
+    assert.match(conf, /^\[timersengine\]\nenable = True$/m);
+    assert.doesNotMatch(conf, /^\[mistral\]/m);
+    assert.equal(on(ctl, 'systemctl is-active st2chatops').stdout, 'active\n', 'st2chatops runs on the controller');
+    // mongodb-org neither enables nor starts mongod: st2prov does, bound where the blueprints reach it
+    assert.equal(on(ctl, 'systemctl is-enabled mongod; systemctl is-active mongod').stdout, 'enabled\nactive\n');
+    assert.match(on(ctl, 'cat /etc/mongod.conf').stdout, new RegExp(`^  bindIp: 127\\.0\\.0\\.1,${controller().address.replace(/\./g, '\\.')}$`, 'm'));
+  });
+
+  it('st2chatops is configured: its env file at the load balancer with the chat settings quoted for sh, an API key registered once on the content node that st2 accepts, on the one controller; no secret shown', async () => {
+    const ctl = controller();
+    const content = lab().hosts.find((h) => h.name === BLUEPRINTS[0])!;
+    const key = (JSON.parse(readFileSync(join(dirname(lab().inventory), 'inventory.st2prov/secrets.json'), 'utf8')) as Record<string, string>).st2_chatops_api_key!;
+    assert.match(key, /^[\w-]{40,}$/);
+    const env = '/opt/stackstorm/chatops/st2chatops.env';
+    assert.equal(on(ctl.name, `stat -c '%a %U:%G' ${env}`).stdout, '640 root:st2\n');
+    const read = on(ctl.name, `sh -c '. ${env} && printf "%s|" "$ST2_API_URL" "$ST2_AUTH_URL" "$ST2_STREAM_URL" "$HUBOT_ADAPTER" "$HUBOT_ALIAS" "$HUBOT_SLACK_TOKEN" "$ST2_API_KEY"'`);
+    assert.equal(read.stdout, [`https://${ctl.address}/api`, `https://${ctl.address}/auth`, `https://${ctl.address}/stream`, 'slack', ALIAS, TOKEN, key, ''].join('|'), read.stderr);
+    for (const b of BLUEPRINTS) assert.notEqual(on(b, 'dpkg -s st2chatops >/dev/null 2>&1').code, 0, `no st2chatops on ${b}`);
+    // the lab keeps API keys per blueprint (not in MongoDB): asked of the content node, where it was registered
+    const asked = (k: string) => on(content.name, `curl -sk -o /dev/null -w '%{http_code}' -H 'St2-Api-Key: ${k}' https://${content.address}/api/v1/actions`).stdout;
+    assert.equal(asked(key), '200');
+    assert.equal(asked('not-the-key'), '401');
+    assert.deepEqual(on(content.name, 'cat /var/lib/st2-lab-auth/apikeys').stdout.trim().split('\n'), [createHash('sha512').update(`saltnpeper${key}`).digest('hex')], 'registered by its hash, once');
+    const diff = await run('diff', '3.8.1');
+    assert.equal(diff.code, 0, diff.stdout + diff.stderr);
+    for (const secret of [key, TOKEN]) assert.ok(!(diff.stdout + diff.stderr).includes(secret), 'a secret shown');
   });
 
   it('a version change StackStorm does not support in place (a downgrade) is refused with the reason, before any host is changed', async () => {

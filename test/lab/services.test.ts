@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { changeLines, failures, st2prov, type JsonReport } from '../harness/cli.js';
+import { changeLines, failures, st2prov as st2provCli, type CliRun, type JsonReport } from '../harness/cli.js';
 import { useLab } from '../harness/lab.js';
 import { ssh } from '../harness/remote.js';
 import type { Lab } from '../lab/lab.js';
@@ -10,7 +14,34 @@ import type { Lab } from '../lab/lab.js';
  * masked units refused, drop-ins and changed unit files re-read, and enablement that holds
  * across a reboot. StackStorm 3.x on 1 controller + 2 blueprints.
  */
-const VARS = ['-e', 'st2_version=3.8.1'];
+// st2auth users beside st2admin: alice's password made by st2prov, bob's given (hostile) through the environment
+const BOB_PW = `p"a's\\s $HOME \${x} :,\tü€ %41 \``;
+const VARS = ['-e', 'st2_version=3.8.1', '-e', 'st2_auth_users=alice bob:env:ST2PROV_LAB_BOB_PW'];
+// the LDAP bind password: what st2.conf's JSON-in-INI value must carry intact (oslo.config reads $$ as $)
+const LDAP_PW = `ld"ap\\ $HOME $$ \${auth.host} ü {"x": 1}`;
+const LDAP = ['-e', 'st2_auth_backend=ldap', '-e', 'st2_auth_ldap_host=ldap1.example.com,ldap2.example.com', '-e', 'st2_auth_ldap_bind_dn=CN=st2 bind,OU=svc,DC=example,DC=com',
+  '-e', 'st2_auth_ldap_bind_password=env:ST2PROV_LAB_LDAP_PW', '-e', 'st2_auth_ldap_base_ou=OU=people,DC=example,DC=com', '-e', 'st2_auth_ldap_group_dns=CN=st2users,OU=groups,DC=example,DC=com'];
+const outputs: CliRun[] = [];
+const st2prov = async (args: string[]) => {
+  const r = await st2provCli(args, { ST2PROV_LAB_BOB_PW: BOB_PW, ST2PROV_LAB_LDAP_PW: LDAP_PW });
+  outputs.push(r);
+  return r;
+};
+
+/** POST /auth/v1/tokens through the load balancer with HTTP Basic credentials, as the st2 client logs in. */
+function login(address: string, user: string, password: string): Promise<{ status: number; host: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: address, port: 443, path: '/auth/v1/tokens', method: 'POST', rejectUnauthorized: false, timeout: 30_000,
+      headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`, 'Content-Length': 0 } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, host: (JSON.parse(body) as { host: string }).host }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
+    req.end();
+  });
+}
 const SERVICES_STEP = 'st2 services: this node’s run, the others stay off';
 
 function hostReport(r: JsonReport, host: string) {
@@ -72,6 +103,52 @@ describe('services on systemd hosts', () => {
     const again = await apply();
     assert.equal(again.code, 0, failures(again));
     assert.deepEqual(changeLines(again.json), []);
+  });
+
+  it('each st2auth user logs in through the load balancer, on every blueprint; a wrong password or an unknown user is refused; check compares the htpasswd', async () => {
+    // (the apply before this one, with the same users, changed nothing)
+    const kept = JSON.parse(readFileSync(join(dirname(lab().inventory), 'inventory.st2prov/secrets.json'), 'utf8')) as Record<string, string>;
+    assert.equal(kept['st2_auth_users.bob'], undefined, 'a given password is not kept');
+    const users: [string, string][] = [['st2admin', kept.st2_auth_password!], ['alice', kept['st2_auth_users.alice']!], ['bob', BOB_PW]];
+    const lb = lab().hosts[0]!.address;
+    for (const [user, password] of users) {
+      const served = new Set<string>();
+      for (let i = 0; i < 4; i++) {
+        const r = await login(lb, user, password);
+        assert.equal(r.status, 201, `${user} logs in`);
+        served.add(r.host);
+      }
+      assert.deepEqual([...served].sort(), ['st2-multi-node-1', 'st2-multi-node-2'], `${user} logs in on every blueprint`);
+      for (let i = 0; i < 2; i++) assert.equal((await login(lb, user, `${password}x`)).status, 401, `${user} with a wrong password`);
+    }
+    assert.equal((await login(lb, 'mallory', BOB_PW)).status, 401);
+    const check = await st2prov(['check', lab().inventory, ...VARS]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /ok {3}cluster +the same htpasswd on every blueprint — alike on 2 blueprint\(s\)/);
+    for (const out of outputs) {
+      for (const secret of [BOB_PW, kept['st2_auth_users.alice']!]) assert.ok(!(out.stdout + out.stderr).includes(secret), 'a password leaked');
+    }
+  });
+
+  it('the LDAP backend: the same backend_kwargs on every blueprint, the bind password intact as StackStorm reads it and never shown; back to the htpasswd after', async () => {
+    const diff = await st2prov(['diff', lab().inventory, ...VARS, ...LDAP, '--json', '--limit', 'st2-multi-node-1']);
+    assert.equal(diff.code, 0, failures(diff));
+    const conf = diff.json.hosts[0]!.steps.flatMap((s) => s.changes).find((c) => c.summary.includes('/etc/st2/st2.conf'));
+    assert.ok(conf?.diff, failures(diff));
+    assert.match(conf.diff, /^\+backend = ldap$/m);
+    assert.match(conf.diff, /^\+backend_kwargs = \{"bind_password":"\*{8}","bind_dn":"CN=st2 bind,OU=svc,DC=example,DC=com",/m);
+    const r = await apply(...LDAP);
+    assert.equal(r.code, 0, failures(r));
+    // as st2auth reads it: oslo.config turns $$ into $, then JSON; the lab's st2auth exits on anything else, and apply checks it stays up
+    const read = "python3 -c \"import configparser, hashlib, json; p = configparser.ConfigParser(interpolation=None); p.read('/etc/st2/st2.conf'); k = json.loads(p.get('auth', 'backend_kwargs').replace('\\$\\$', '\\$')); print(p.get('auth', 'backend'), hashlib.sha256(k.pop('bind_password').encode()).hexdigest(), json.dumps(k, sort_keys=True))\"; systemctl is-active st2auth";
+    const expected = ['ldap', createHash('sha256').update(LDAP_PW).digest('hex'), JSON.stringify({ base_ou: 'OU=people,DC=example,DC=com', bind_dn: 'CN=st2 bind,OU=svc,DC=example,DC=com', group_dns: ['CN=st2users,OU=groups,DC=example,DC=com'], group_dns_check: 'and', host: 'ldap1.example.com,ldap2.example.com', port: 389, use_ssl: false, use_tls: false }).replace(/":/g, '": ').replace(/,"/g, ', "')].join(' ');
+    for (const b of [bp(1), bp(2)]) assert.equal(ssh(lab(), b.address, read).stdout, `${expected}\nactive\n`, b.name);
+    assert.equal((await login(lab().hosts[0]!.address, 'st2admin', JSON.parse(readFileSync(join(dirname(lab().inventory), 'inventory.st2prov/secrets.json'), 'utf8')).st2_auth_password)).status, 401, 'no LDAP server in the lab: refused');
+    const back = await apply();
+    assert.equal(back.code, 0, failures(back));
+    assert.equal((await login(lab().hosts[0]!.address, 'bob', BOB_PW)).status, 201);
+    const escaped = JSON.stringify(LDAP_PW).slice(1, -1);
+    for (const out of [diff, r, back]) assert.ok(![LDAP_PW, escaped, escaped.replaceAll('$', '$$')].some((v) => (out.stdout + out.stderr).includes(v)), 'the bind password leaked');
   });
 
   it('each node runs its components and has the others off and disabled', () => {

@@ -34,3 +34,20 @@ describe('the controller count, refused before any host is contacted', () => {
     assert.match(run.stderr, /lb_vip is not set, and the inventory has three controllers \(c1, c2, c3\)/);
   });
 });
+
+describe('st2auth users and backend, refused before any host is contacted', () => {
+  for (const [vars, message] of [
+    ['st2_auth_users=alice:s3cret-pw,bad/name', /^st2prov: .*inventory\.ini:6: st2_auth_users: entry 2 is not an st2auth user name \(use letters, digits/],
+    ['st2_auth_backend=ldap\nst2_auth_ldap_host=ldap.example.com\nst2_auth_ldap_bind_dn=CN=st2\nst2_auth_ldap_base_ou=OU=people\nst2_auth_ldap_group_dns=CN=st2users', /^st2prov: .*inventory\.ini:6: st2_auth_backend is ldap, but st2_auth_ldap_bind_password is not set \(set them/],
+  ] as const) {
+    it(`apply: ${message.source.slice(0, 60)}…`, async () => {
+      const { dir, file } = inventory(1, vars);
+      const run = await st2prov(['apply', file, '--timeout', '30']);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, '');
+      assert.doesNotMatch(run.stderr, /unreachable|s3cret-pw/i);
+      assert.ok(!existsSync(join(dir, 'inventory.st2prov')), 'no state folder made');
+    });
+  }
+});

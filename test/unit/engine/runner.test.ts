@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { HostContext } from '../../../src/core/context.js';
-import { PlaybookError } from '../../../src/core/errors.js';
+import { MissingInput, PlaybookError } from '../../../src/core/errors.js';
 import { fact } from '../../../src/core/fact.js';
 import type { Operation, Play } from '../../../src/core/operation.js';
 import type { Transport } from '../../../src/engine/engineHost.js';
@@ -73,6 +73,24 @@ describe('the engine', () => {
     assert.deepEqual(report.results.filter((r) => r.host === 'h1').map((r) => [r.step, r.status]), [['first', 'changed'], ['second', 'failed']], JSON.stringify(report.results.map((r) => r.reason)));
     assert.match(report.recap[0]!.reason!, /second: second cannot plan/);
     assert.ok(existsSync(join(dir, 'h1.first')), 'the step before ran');
+  });
+
+  it('a handler whose service comes with a package not installed yet is pending in a dry run, a failure in an apply', async () => {
+    const dir = tempDir('engine');
+    const notInstalled: Operation = { title: 'reload a service', plan: async () => { throw new MissingInput('a unit or init script for svc'); } };
+    const plays: Play[] = [{
+      name: 'handled',
+      hosts: 'all',
+      steps: [{ name: 'config', run: (h) => ops.file({ path: join(dir, `${h.name}.conf`), content: 'x\n', notify: ['reload svc'] }) }],
+      handlers: { 'reload svc': () => notInstalled },
+    }];
+    const diff = await run('diff', plays, dir);
+    assert.deepEqual(diff.recap.map((r) => r.failed), [0, 0], JSON.stringify(diff.results.map((r) => r.reason)));
+    const handler = diff.results.find((r) => r.host === 'h1' && r.step === 'handler: reload svc')!;
+    assert.equal(handler.status, 'pending');
+    assert.match(handler.reason!, /^pending, after "config" \(a unit or init script for svc does not exist yet\)$/);
+    const applied = await run('apply', plays, dir);
+    assert.deepEqual(applied.results.filter((r) => r.host === 'h1').map((r) => [r.step, r.status]), [['config', 'changed'], ['handler: reload svc', 'failed']]);
   });
 });
 

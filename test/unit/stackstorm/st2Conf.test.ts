@@ -12,6 +12,7 @@ describe('the shared st2.conf template', () => {
     return renderTemplate('st2.conf.ejs', {
       features: st2Features(version), node: { name: node.name, ...nodeRoles(c, node) }, controller: '10.0.3.10', lb_url: 'https://10.0.3.10',
       messaging_url: 'amqp://st2:p%40ss@10.0.3.10:5672/', coordination_url: 'redis://:x@10.0.3.10:6379',
+      auth: { backend: 'flat_file', kwargs: '{"file_path": "/etc/st2/htpasswd"}' },
     });
   };
 
