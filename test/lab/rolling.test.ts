@@ -143,8 +143,8 @@ describe('rolling upgrades and restarts behind the load balancer, with zero fail
     const read = on(ctl.name, `sh -c '. ${env} && printf "%s|" "$ST2_API_URL" "$ST2_AUTH_URL" "$ST2_STREAM_URL" "$HUBOT_ADAPTER" "$HUBOT_ALIAS" "$HUBOT_SLACK_TOKEN" "$ST2_API_KEY"'`);
     assert.equal(read.stdout, [`https://${ctl.address}/api`, `https://${ctl.address}/auth`, `https://${ctl.address}/stream`, 'slack', ALIAS, TOKEN, key, ''].join('|'), read.stderr);
     for (const b of BLUEPRINTS) assert.notEqual(on(b, 'dpkg -s st2chatops >/dev/null 2>&1').code, 0, `no st2chatops on ${b}`);
-    // the lab keeps API keys per blueprint (not in MongoDB): asked of the content node, where it was registered
-    const asked = (k: string) => on(content.name, `curl -sk -o /dev/null -w '%{http_code}' -H 'St2-Api-Key: ${k}' https://${content.address}/api/v1/actions`).stdout;
+    // the lab keeps API keys per blueprint (not in MongoDB): asked (from the controller) of the content node, where it was registered
+    const asked = (k: string) => on(ctl.name, `curl -sk -o /dev/null -w '%{http_code}' -H 'St2-Api-Key: ${k}' https://${content.address}/api/v1/actions`).stdout;
     assert.equal(asked(key), '200');
     assert.equal(asked('not-the-key'), '401');
     assert.deepEqual(on(content.name, 'cat /var/lib/st2-lab-auth/apikeys').stdout.trim().split('\n'), [createHash('sha512').update(`saltnpeper${key}`).digest('hex')], 'registered by its hash, once');
