@@ -45,6 +45,9 @@ type Planned =
 export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: readonly Fact<unknown>[], options: HostPlayOptions): Promise<{ outcome: HostOutcome; reason: string; refused?: boolean } | undefined> {
   const host = ctx.name;
   const apply = options.mode === 'apply';
+  /** In a dry run, an input a step or handler needs that an earlier change makes: why it is pending (else it failed). */
+  const pendingReason = (err: unknown, waitsFor: string | undefined): string | undefined =>
+    err instanceof MissingInput && !apply && waitsFor ? `pending, after "${waitsFor}" (${err.what} does not exist yet)` : undefined;
   const notified = new Set<string>(apply ? options.owed.owed(host, play.name) : []);
   let lastChanged: string | undefined;
   const result = (step: string, fields: Omit<StepResult, 'host' | 'play' | 'step'>) => options.record({ host, play: play.name, step, ...fields });
@@ -154,8 +157,11 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
       if (err instanceof StepFailure) return fail(err.message);
       // an input made by an earlier operation of this same step, or by the step named, or by the last step that changed something
       const waitsFor = changes.length ? changes[changes.length - 1]!.summary : p.step.after ?? lastChanged;
-      if (err instanceof MissingInput && !apply && waitsFor) {
-        result(p.step.name, { status: 'pending', changes, reason: `pending, after "${waitsFor}" (${err.what} does not exist yet)`, ms: Date.now() - t0 });
+      const pending = pendingReason(err, waitsFor);
+      if (pending) {
+        result(p.step.name, { status: 'pending', changes, reason: pending, ms: Date.now() - t0 });
+        // what it planned before the missing input still notifies: its handlers wait after it
+        if (changes.length) lastChanged = p.step.name;
         continue;
       }
       const reason = describe(err);
@@ -197,9 +203,9 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     } catch (err) {
       if (err instanceof StepFailure) return fail(err.message);
       // a dry run on a fresh host: the service the handler reloads comes with a package not installed yet
-      if (err instanceof MissingInput && !apply) {
-        const after = lastChanged ? `after "${lastChanged}" ` : '';
-        result(step, { status: 'pending', changes: [], reason: `pending, ${after}(${err.what} does not exist yet)`, ms: Date.now() - t0 });
+      const pending = pendingReason(err, lastChanged);
+      if (pending) {
+        result(step, { status: 'pending', changes: [], reason: pending, ms: Date.now() - t0 });
         continue;
       }
       const reason = describe(err);
