@@ -4,7 +4,7 @@ import { isSecret } from '../src/core/secret.js';
 import { ENV_STYLE, REDIS_STYLE } from '../src/edit/confKey.js';
 import * as ops from '../src/ops/index.js';
 import { CHATOPS_ENV, chatopsController, chatopsEnvOf } from '../src/stackstorm/chatops.js';
-import { mongodbLayout } from '../src/stackstorm/controller.js';
+import { CONTROLLER_INSTALL_STEP, mongodbLayout } from '../src/stackstorm/controller.js';
 import { answering, listenerOf } from '../src/stackstorm/listeners.js';
 import { BLUEPRINT_TLS_NAME, clusterCaCertificate, tierName, tierNames, tlsPair } from '../src/stackstorm/material.js';
 import { st2Repository } from '../src/stackstorm/repository.js';
@@ -34,7 +34,7 @@ const sentinel = (h: HostContext) => tier(h) && h.settings.coordination_backend 
 /** ZooKeeper on the controllers when it coordinates and no ensemble of your own is given */
 const zookeeper = (h: HostContext) => h.settings.coordination_backend === 'zookeeper' && !h.settings.coordination_url;
 
-const INSTALL = 'install MongoDB, PostgreSQL, RabbitMQ and Redis';
+const INSTALL = CONTROLLER_INSTALL_STEP;
 const CLUSTER_CA_PATH = '/etc/ssl/st2/cluster-ca.crt';
 
 export const controllerPlay: Play = {

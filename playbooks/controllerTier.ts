@@ -6,6 +6,7 @@ import { REDIS_PORT, SENTINEL_PORT } from '../src/stackstorm/sentinel.js';
 import { REPLICATION_USER, mongoMember, rabbitNode, rabbitNodes } from '../src/stackstorm/tier.js';
 import { controllers, isTier, postgresPair } from '../src/stackstorm/topology.js';
 import { st2Features } from '../src/stackstorm/versions.js';
+import { CONTROLLER_INSTALL_STEP } from '../src/stackstorm/controller.js';
 
 /**
  * The controller tier, once each controller runs its services: they become one cluster each.
@@ -23,16 +24,16 @@ export const controllerTierPlay: Play = {
   when: isTier,
   together: true,
   steps: [
-    { name: 'RabbitMQ: the controllers are one cluster', tags: ['rabbitmq'], run: (h) =>
+    { name: 'RabbitMQ: the controllers are one cluster', after: CONTROLLER_INSTALL_STEP, tags: ['rabbitmq'], run: (h) =>
       ops.rabbitmqCluster({ self: rabbitNode(h.host), nodes: rabbitNodes(h.cluster) }) },
-    { name: 'RabbitMQ: queues survive losing a node', tags: ['rabbitmq'], run: () => ops.rabbitmqHaQueues() },
-    { name: 'RabbitMQ user for st2 on the cluster (guest is refused over the network)', tags: ['rabbitmq'], run: (h) =>
+    { name: 'RabbitMQ: queues survive losing a node', after: CONTROLLER_INSTALL_STEP, tags: ['rabbitmq'], run: () => ops.rabbitmqHaQueues() },
+    { name: 'RabbitMQ user for st2 on the cluster (guest is refused over the network)', after: CONTROLLER_INSTALL_STEP, tags: ['rabbitmq'], run: (h) =>
       ops.rabbitmqUser({ user: h.settings.rabbitmq_user, password: h.secret('rabbitmq_password'), address: h.host.address }) },
-    { name: 'Redis: a replica of the master Sentinel watches, unless it is that master', tags: ['redis'], run: (h) => redisTier(h) &&
+    { name: 'Redis: a replica of the master Sentinel watches, unless it is that master', after: CONTROLLER_INSTALL_STEP, tags: ['redis'], run: (h) => redisTier(h) &&
       ops.redisFollowsSentinel({ master: tierName(h, 'sentinelMaster'), address: h.host.address, redisPort: REDIS_PORT, sentinelPort: SENTINEL_PORT, password: h.secret('redis_password') }) },
-    { name: 'PostgreSQL: the standby streams from the primary', tags: ['postgresql'], run: (h) => mistral(h) && postgresPair(h.cluster).standby === h.host &&
+    { name: 'PostgreSQL: the standby streams from the primary', after: CONTROLLER_INSTALL_STEP, tags: ['postgresql'], run: (h) => mistral(h) && postgresPair(h.cluster).standby === h.host &&
       ops.postgresStandby({ primary: postgresPair(h.cluster).primary.address, user: REPLICATION_USER, password: h.secret('postgresql_replication_password') }) },
-    { name: 'MongoDB: a replica set of the controllers', tags: ['mongodb'], run: (h) =>
+    { name: 'MongoDB: a replica set of the controllers', after: CONTROLLER_INSTALL_STEP, tags: ['mongodb'], run: (h) =>
       ops.mongoReplicaSet({ name: tierName(h, 'replicaSet'), members: controllers(h.cluster).map(mongoMember), self: mongoMember(h.host) }) },
   ],
 };

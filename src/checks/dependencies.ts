@@ -75,57 +75,67 @@ export interface TierDependencies {
 export function tierReached(d: TierDependencies): Check {
   return {
     title: 'controller tier reached',
-    async verify(host) {
-      const verdicts: Verdict[] = [];
-      if (d.postgres) verdicts.push({ check: `reaches PostgreSQL's primary at ${d.postgres}:5432`, ok: await tcpOpen(host, d.postgres, 5432) });
-
-      const states = await Promise.all(d.controllers.map(async (c) => {
-        try {
-          const { hello } = await mongoCommands(host, c.address, MONGODB_PORT, []);
-          return `${c.address}=${hello.ismaster === true ? 'PRIMARY' : hello.secondary === true ? 'SECONDARY' : 'other'}`;
-        } catch {
-          return `${c.address}=unreachable`;
-        }
-      }));
-      const primaries = states.filter((s) => s.endsWith('=PRIMARY'));
-      verdicts.push({ check: 'reaches a MongoDB primary', ok: primaries.length === 1, detail: states.join(', ') });
-
-      const user = host.settings.rabbitmq_user;
-      const rabbit = knownSecret(host, 'rabbitmq_password');
-      const logins = rabbit ? await Promise.all(d.controllers.map(async (c) => `${c.address}=${await amqpLogin(host, c.address, AMQP_PORT, user, rabbit.reveal())}`)) : ['rabbitmq_password is unknown: never applied?'];
-      verdicts.push({ check: `logs in to RabbitMQ as ${user}`, ok: logins.some((l) => l.endsWith('=ok')), detail: logins.join(', ') });
-
-      if (d.sentinelMaster) {
-        const check = 'reaches the Redis master through Sentinel, with its password';
-        const redis = knownSecret(host, 'redis_password');
-        let detail = 'no Sentinel answered';
-        let ok = false;
-        for (const c of d.controllers) {
-          try {
-            const [addr] = await redisCommands(host, c.address, SENTINEL_PORT, [['SENTINEL', 'get-master-addr-by-name', d.sentinelMaster]]);
-            if (!Array.isArray(addr)) continue;
-            const [ip, port] = addr.map(String) as [string, string];
-            if (!redis) {
-              detail = 'redis_password is unknown: never applied?';
-              break;
-            }
-            const [auth, pong, role] = await redisCommands(host, ip, Number(port), [['AUTH', redis.reveal()], ['PING'], ['ROLE']]);
-            ok = auth === 'OK' && pong === 'PONG' && Array.isArray(role) && role[0] === 'master';
-            detail = `Sentinel at ${c.address} names ${ip}:${port}; it answers ${String(pong)} as ${Array.isArray(role) ? String(role[0]) : JSON.stringify(role)}`;
-            break;
-          } catch (err) {
-            detail = `${c.address}: ${(err as Error).message}`;
-          }
-        }
-        verdicts.push({ check, ok, detail });
-      }
-
-      if (d.zookeeper) {
-        const modes = await Promise.all(d.controllers.map(async (c) => `${c.address}=${await zookeeperMode(host, c.address, ZOOKEEPER_PORT).catch((err: Error) => `unreachable (${err.message})`)}`));
-        const serving = modes.filter((m) => /=(leader|follower)$/.test(m)).length;
-        verdicts.push({ check: 'reaches a ZooKeeper quorum', ok: serving >= Math.floor(d.controllers.length / 2) + 1, detail: modes.join(', ') });
-      }
-      return verdicts;
-    },
+    // each dependency at once: a controller that is down costs its connect bound once, not once per dependency
+    verify: async (host) => (await Promise.all([
+      d.postgres ? postgresPrimary(host, d.postgres) : undefined,
+      mongoPrimary(host, d.controllers),
+      rabbitLogin(host, d.controllers),
+      d.sentinelMaster ? redisMaster(host, d.controllers, d.sentinelMaster) : undefined,
+      d.zookeeper ? zookeeperQuorum(host, d.controllers) : undefined,
+    ])).filter((v): v is Verdict => v !== undefined),
   };
+}
+
+type Controllers = TierDependencies['controllers'];
+
+async function postgresPrimary(host: HostContext, address: string): Promise<Verdict> {
+  return { check: `reaches PostgreSQL's primary at ${address}:5432`, ok: await tcpOpen(host, address, 5432) };
+}
+
+async function mongoPrimary(host: HostContext, controllers: Controllers): Promise<Verdict> {
+  const states = await Promise.all(controllers.map(async (c) => {
+    try {
+      const { hello } = await mongoCommands(host, c.address, MONGODB_PORT, []);
+      return `${c.address}=${hello.ismaster === true ? 'PRIMARY' : hello.secondary === true ? 'SECONDARY' : 'other'}`;
+    } catch {
+      return `${c.address}=unreachable`;
+    }
+  }));
+  const primaries = states.filter((s) => s.endsWith('=PRIMARY'));
+  return { check: 'reaches a MongoDB primary', ok: primaries.length === 1, detail: states.join(', ') };
+}
+
+async function rabbitLogin(host: HostContext, controllers: Controllers): Promise<Verdict> {
+  const user = host.settings.rabbitmq_user;
+  const rabbit = knownSecret(host, 'rabbitmq_password');
+  const logins = rabbit ? await Promise.all(controllers.map(async (c) => `${c.address}=${await amqpLogin(host, c.address, AMQP_PORT, user, rabbit.reveal())}`)) : ['rabbitmq_password is unknown: never applied?'];
+  return { check: `logs in to RabbitMQ as ${user}`, ok: logins.some((l) => l.endsWith('=ok')), detail: logins.join(', ') };
+}
+
+/** The master as the first Sentinel (in inventory order) that answers names it; every Sentinel asked at once. */
+async function redisMaster(host: HostContext, controllers: Controllers, master: string): Promise<Verdict> {
+  const check = 'reaches the Redis master through Sentinel, with its password';
+  const redis = knownSecret(host, 'redis_password');
+  const answers = await Promise.all(controllers.map((c) => redisCommands(host, c.address, SENTINEL_PORT, [['SENTINEL', 'get-master-addr-by-name', master]])
+    .then(([addr]) => (Array.isArray(addr) ? addr.map(String) : undefined), (err: Error) => err)));
+  const named = answers.findIndex((a) => Array.isArray(a));
+  if (named < 0) {
+    const errors = answers.map((a, i) => (a instanceof Error ? `${controllers[i]!.address}: ${a.message}` : undefined)).filter(Boolean);
+    return { check, ok: false, detail: errors.at(-1) ?? 'no Sentinel answered' };
+  }
+  if (!redis) return { check, ok: false, detail: 'redis_password is unknown: never applied?' };
+  const [ip, port] = answers[named] as [string, string];
+  try {
+    const [auth, pong, role] = await redisCommands(host, ip, Number(port), [['AUTH', redis.reveal()], ['PING'], ['ROLE']]);
+    const ok = auth === 'OK' && pong === 'PONG' && Array.isArray(role) && role[0] === 'master';
+    return { check, ok, detail: `Sentinel at ${controllers[named]!.address} names ${ip}:${port}; it answers ${String(pong)} as ${Array.isArray(role) ? String(role[0]) : JSON.stringify(role)}` };
+  } catch (err) {
+    return { check, ok: false, detail: `${ip}:${port}: ${(err as Error).message}` };
+  }
+}
+
+async function zookeeperQuorum(host: HostContext, controllers: Controllers): Promise<Verdict> {
+  const modes = await Promise.all(controllers.map(async (c) => `${c.address}=${await zookeeperMode(host, c.address, ZOOKEEPER_PORT).catch((err: Error) => `unreachable (${err.message})`)}`));
+  const serving = modes.filter((m) => /=(leader|follower)$/.test(m)).length;
+  return { check: 'reaches a ZooKeeper quorum', ok: serving >= Math.floor(controllers.length / 2) + 1, detail: modes.join(', ') };
 }

@@ -54,9 +54,15 @@ interface MongoMemberView {
   state: string;
 }
 
-const RABBIT = `rabbitmqctl -q cluster_status --formatter json || exit
+// both at once: each rabbitmqctl boots an Erlang VM of its own (seconds each)
+const RABBIT = `queues=$(mktemp /tmp/.st2prov-rabbitmq.XXXXXX) || exit
+trap 'rm -f "$queues"' EXIT
+rabbitmqctl -q list_queues -p / name exclusive policy type pid synchronised_slave_pids online --formatter json >"$queues" &
+listing=$!
+rabbitmqctl -q cluster_status --formatter json || exit
+wait "$listing" || exit
 echo @@queues
-rabbitmqctl -q list_queues -p / name exclusive policy type pid synchronised_slave_pids online --formatter json`;
+cat "$queues"`;
 
 /** A node named in an Erlang pid ("<rabbit@10.0.3.10.1700000000.123.0>"), among the known nodes. */
 function nodeOfPid(pid: unknown, nodes: readonly string[]): string | undefined {

@@ -15,9 +15,34 @@ export interface ExecResult {
   stderr: string;
 }
 
-/** Whatever opens TCP connections from a host: the bytes stay inside its SSH connection. */
+/**
+ * Whatever opens TCP connections from a host: the bytes stay inside its SSH connection. A
+ * connection not made within TCP_CONNECT_MS fails: a peer that is down whole (no RST, no ICMP)
+ * would otherwise hold a probe for the kernel's SYN retries, minutes.
+ */
 export interface TcpOpener {
   withTcp<T>(host: string, port: number, use: (stream: Duplex) => Promise<T>): Promise<T>;
+}
+
+export const TCP_CONNECT_MS = 5000;
+
+/** `opening`, or an error naming host:port once TCP_CONNECT_MS pass; a connection made too late is closed by `late`. */
+export function connectWithin<S>(host: string, port: number, opening: Promise<S>, late: (stream: S) => void): Promise<S> {
+  return new Promise<S>((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      reject(new Error(`no TCP connection to ${host}:${port} within ${TCP_CONNECT_MS / 1000} s`));
+    }, TCP_CONNECT_MS);
+    opening.then((stream) => {
+      clearTimeout(timer);
+      if (timedOut) late(stream);
+      else resolve(stream);
+    }, (err: unknown) => {
+      clearTimeout(timer);
+      if (!timedOut) reject(err);
+    });
+  });
 }
 
 /** POSIX shell quoting: every argument becomes one word, whatever it contains. */

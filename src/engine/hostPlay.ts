@@ -27,6 +27,8 @@ export interface HostPlayOptions {
   rolls: 'whole play' | 'rolling steps' | 'no';
   /** whether the host serves now (Play.serving): only a host that serves is drained in its turn */
   serves: boolean;
+  /** the last step of this host's earlier plays that changed: in a dry run, a later play's missing input may come from it */
+  changedBefore?: string;
 }
 
 /** What a step will do on this host, planned when the play starts there. */
@@ -49,7 +51,7 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
   const pendingReason = (err: unknown, waitsFor: string | undefined): string | undefined =>
     err instanceof MissingInput && !apply && waitsFor ? `pending, after "${waitsFor}" (${err.what} does not exist yet)` : undefined;
   const notified = new Set<string>(apply ? options.owed.owed(host, play.name) : []);
-  let lastChanged: string | undefined;
+  let lastChanged = options.changedBefore;
   const result = (step: string, fields: Omit<StepResult, 'host' | 'play' | 'step'>) => options.record({ host, play: play.name, step, ...fields });
   const remember = () => {
     if (apply) options.owed.set(host, play.name, [...notified]);

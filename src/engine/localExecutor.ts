@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ExecRequest, ExecResult } from '../core/command.js';
+import { connectWithin, type ExecRequest, type ExecResult } from '../core/command.js';
 import type { Executor } from './engineHost.js';
 
 /** Commands and connections of the control machine itself, for plays on "localhost". */
@@ -20,12 +20,15 @@ export const localExecutor: Executor = {
       child.stdin.end(request.stdin ?? '');
     });
   },
-  withTcp<T>(host: string, port: number, use: (stream: Duplex) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const socket = connect({ host, port }, () => {
-        use(socket).then(resolve, reject).finally(() => socket.destroy());
-      });
-      socket.once('error', reject);
-    });
+  async withTcp<T>(host: string, port: number, use: (stream: Duplex) => Promise<T>): Promise<T> {
+    const socket = await connectWithin(host, port, new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host, port }, () => resolve(s));
+      s.on('error', reject);
+    }), (late) => late.destroy());
+    try {
+      return await use(socket);
+    } finally {
+      socket.destroy();
+    }
   },
 };

@@ -76,6 +76,12 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     options.events.stepFinished?.(result);
   };
 
+  /** the last step that changed on a host so far in this run */
+  const lastChangedOn = (host: string) => {
+    for (let i = results.length - 1; i >= 0; i--) if (results[i]!.host === host && results[i]!.status === 'changed') return results[i]!.step;
+    return undefined;
+  };
+
   const active = plays.filter((p) => !p.when || p.when(options.cluster));
   const localPlays = active.filter((p) => p.hosts === LOCALHOST);
   const remotePlays = active.filter((p) => p.hosts !== LOCALHOST);
@@ -186,6 +192,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       turn,
       rolls: rolls.takes,
       serves: rolls.serves,
+      changedBefore: lastChangedOn(host.name),
     });
     if (failure?.outcome === 'unreachable') r.unreachable = 1;
     if (failure?.refused) refused ??= mask(failure.reason);
@@ -279,28 +286,29 @@ async function verifyAcross(check: ClusterCheck, play: Play, cluster: ClusterVie
   const order = (name: string) => all.indexOf(name);
   const failure = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
   const sorted = [...reached].sort((a, b) => order(a.name) - order(b.name));
-  // a probe of the cluster: one host after another until one answers
-  const shared = new Map<string, unknown>();
-  for (const ctx of sorted) {
-    for (const p of check.probes?.(ctx) ?? []) {
-      if (!p.once || shared.has(p.key)) continue;
-      const reasons: string[] = [];
-      for (const other of sorted) {
-        const value = await p.read(other).catch(failure);
-        if (!(value instanceof Error)) {
-          shared.set(p.key, value);
-          break;
-        }
-        reasons.push(`${other.name}: ${value.message}`);
-      }
-      if (!shared.has(p.key)) shared.set(p.key, new Error(reasons.join('; ')));
+  // a probe of the cluster: one host after another until one answers; each such probe, and
+  // every host's own facts and probes, all at once (any of them may take seconds)
+  const onceProbes = new Map(sorted.flatMap((ctx) => (check.probes?.(ctx) ?? []).filter((p) => p.once).map((p) => [p.key, p] as const)));
+  const sharedReads = Promise.all([...onceProbes.values()].map(async (p): Promise<[string, unknown]> => {
+    const reasons: string[] = [];
+    for (const other of sorted) {
+      const value = await p.read(other).catch(failure);
+      if (!(value instanceof Error)) return [p.key, value];
+      reasons.push(`${other.name}: ${value.message}`);
     }
-  }
-  // every host read at once: a fact or probe may take seconds
-  const facts = await Promise.all(sorted.map(async (ctx): Promise<HostFacts> => {
-    const values = new Map<string, unknown>(shared);
-    for (const f of check.facts(ctx)) values.set(f.key, await ctx.fact(f).catch(failure));
-    await Promise.all((check.probes?.(ctx) ?? []).filter((p) => !p.once).map(async (p) => values.set(p.key, await p.read(ctx).catch(failure))));
+    return [p.key, new Error(reasons.join('; '))];
+  }));
+  const ownReads = Promise.all(sorted.map(async (ctx) => {
+    const values = new Map<string, unknown>();
+    await Promise.all([
+      ...check.facts(ctx).map(async (f) => values.set(f.key, await ctx.fact(f).catch(failure))),
+      ...(check.probes?.(ctx) ?? []).filter((p) => !p.once).map(async (p) => values.set(p.key, await p.read(ctx).catch(failure))),
+    ]);
+    return values;
+  }));
+  const [shared, own] = await Promise.all([sharedReads, ownReads]);
+  const facts = sorted.map((ctx, i): HostFacts => {
+    const values = new Map([...own[i]!, ...shared]);
     return {
       name: ctx.name,
       get<T>(f: Fact<T> | Probe<T>): T {
@@ -309,7 +317,7 @@ async function verifyAcross(check: ClusterCheck, play: Play, cluster: ClusterVie
         return value as T;
       },
     };
-  }));
+  });
   try {
     return check.verify(facts, cluster, missing);
   } catch (err) {

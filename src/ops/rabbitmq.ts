@@ -3,7 +3,7 @@ import { change } from '../core/change.js';
 import type { Operation } from '../core/operation.js';
 import { amqpLogin } from '../probes/amqp.js';
 import type { Secret } from '../core/secret.js';
-import { shellScript } from '../core/command.js';
+import { shellScript, type ExecResult } from '../core/command.js';
 import { fact, type Fact } from '../core/fact.js';
 
 /*
@@ -60,7 +60,12 @@ export interface RabbitCluster {
   partitions: Record<string, string[]>;
 }
 
-const NOT_RUNNING = /unable to perform an operation on node|nodedown|not running|could not connect|Error: unable to connect|command not found/i;
+const NOT_RUNNING = /unable to perform an operation on node|nodedown|not running|could not connect|Error: unable to connect|command not found|is not installed/i;
+
+/** RabbitMQ is not installed yet (the shell's 127: no rabbitmqctl) or its node does not run: nothing to read, not a failure. */
+function notRunning(r: ExecResult): boolean {
+  return r.code === 127 || NOT_RUNNING.test(r.stderr + r.stdout);
+}
 
 function clusterOf(stdout: string): RabbitCluster {
   const doc = JSON.parse(stdout) as { disk_nodes?: string[]; ram_nodes?: string[]; running_nodes?: string[]; partitions?: Record<string, string[]> | unknown[] };
@@ -75,7 +80,7 @@ function clusterOf(stdout: string): RabbitCluster {
 export function rabbitCluster(node?: string): Fact<RabbitCluster | null> {
   return fact(`rabbitmq-cluster:${node ?? 'local'}`, ['rabbitmqctl', '-q', ...(node ? ['-n', node] : []), 'cluster_status', '--formatter', 'json'], (r) => {
     if (r.code !== 0) {
-      if (NOT_RUNNING.test(r.stderr + r.stdout)) return null;
+      if (notRunning(r)) return null;
       throw new RemoteCommandError(`reading the RabbitMQ cluster of ${node ?? 'this node'}`, r.code, r.stderr);
     }
     return clusterOf(r.stdout);
@@ -151,10 +156,15 @@ export function rabbitmqCluster(spec: RabbitClusterSpec): Operation {
 
 /** The installed RabbitMQ's version and the policies of a vhost. */
 function rabbitPolicies(vhost: string): Fact<{ major: number; policies: { name: string; pattern: string; applyTo: string; definition: Record<string, unknown> }[] } | null> {
-  const script = 'rabbitmqctl -q version && rabbitmqctl -q list_policies -p "$1" --formatter json';
+  // the version from the package, not `rabbitmqctl version`: every rabbitmqctl boots an Erlang VM (seconds)
+  const script = `v=$(dpkg-query -W -f '\${db:Status-Abbrev} \${Version}' rabbitmq-server 2>/dev/null)
+case "$v" in ii*) ;; *) echo 'rabbitmqctl: rabbitmq-server is not installed' >&2; exit 127 ;; esac
+v=\${v##* }
+echo "\${v#*:}"
+rabbitmqctl -q list_policies -p "$1" --formatter json`;
   return fact(`rabbitmq-policies:${vhost}`, shellScript(script, [vhost]), (r) => {
     if (r.code !== 0) {
-      if (NOT_RUNNING.test(r.stderr + r.stdout)) return null;
+      if (notRunning(r)) return null;
       throw new RemoteCommandError('reading RabbitMQ policies', r.code, r.stderr);
     }
     const [version, ...rest] = r.stdout.split('\n');

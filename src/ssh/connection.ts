@@ -6,7 +6,7 @@ import { UnreachableError } from '../core/errors.js';
 import type { ClusterHost } from '../core/context.js';
 import type { Secret } from '../core/secret.js';
 import { KnownHosts, fingerprint } from './knownHosts.js';
-import { commandLine, type ExecRequest, type ExecResult } from '../core/command.js';
+import { commandLine, connectWithin, type ExecRequest, type ExecResult } from '../core/command.js';
 import { Semaphore } from '../core/limiter.js';
 import { SshConfig, expandHome } from './sshConfig.js';
 
@@ -209,9 +209,9 @@ export class SshConnection {
     const client = this.connected();
     return this.channels.use(async () => {
       if (this.lost) throw this.lostError();
-      const stream = await new Promise<ClientChannel>((resolve, reject) =>
+      const stream = await connectWithin(host, port, new Promise<ClientChannel>((resolve, reject) =>
         client.forwardOut('127.0.0.1', 0, host, port, (err, s) => (err ? reject(err) : resolve(s))),
-      );
+      ), (late) => late.destroy());
       try {
         return await use(stream);
       } finally {

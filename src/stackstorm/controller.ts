@@ -7,3 +7,6 @@ export function mongodbLayout(settings: Settings): { package: string; service: s
     ? { package: pkg, service: 'mongod', config: '/etc/mongod.conf', yaml: true }
     : { package: pkg, service: 'mongodb', config: '/etc/mongodb.conf', yaml: false };
 }
+
+/** The controller play's step that installs its services: the steps that need them running (the tier's too) wait after it. */
+export const CONTROLLER_INSTALL_STEP = 'install MongoDB, PostgreSQL, RabbitMQ and Redis';

@@ -72,8 +72,14 @@ describe('the controller tier: 3 controllers + 2 blueprints survive losing any o
     if ('diagnostic' in t) diagnostic = (message) => t.diagnostic(message);
   });
 
-  it('apply converges the tier; a second apply changes nothing; check passes', async () => {
+  it('diff on fresh hosts plans the whole tier (what needs running services pending); apply converges it; a second apply changes nothing; check passes', async () => {
     appendFileSync(lab().inventory, `\n${Object.keys(SECRETS).map((k) => `${k}=env:TIER_${k.toUpperCase()}`).join('\n')}\n`);
+    const plan = await run('diff', '--json');
+    assert.equal(plan.code, 0, failures(plan));
+    for (const c of controllers()) {
+      const joins = plan.json.hosts.find((h) => h.host === c.name)!.steps.find((s) => s.step === 'RabbitMQ: the controllers are one cluster');
+      assert.equal(joins?.status, 'pending', `${c.name}: ${JSON.stringify(joins)}`);
+    }
     const first = await run('apply', '--json');
     assert.equal(first.code, 0, failures(first));
     const again = await run('apply', '--json');
@@ -123,7 +129,7 @@ describe('the controller tier: 3 controllers + 2 blueprints survive losing any o
   }
 
   it('no secret appears in any output', () => {
-    assert.ok(outputs.length >= 10);
+    assert.ok(outputs.length >= 11);
     for (const out of outputs) {
       const text = out.stdout + out.stderr;
       for (const v of Object.values(SECRETS)) {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { st2prov } from '../../harness/cli.js';
+import { tempDir } from '../../harness/tempDir.js';
 
 /** An inventory of hosts on TEST-NET-1 (192.0.2.0/24), which nothing answers: a run that contacted one would hang or say unreachable. */
 const inventory = (controllers: number, vars = '') => {
-  const dir = mkdtempSync(join(tmpdir(), 'st2prov-count-'));
+  const dir = tempDir('count');
   const file = join(dir, 'inventory.ini');
   writeFileSync(file, `[controller]\n${Array.from({ length: controllers }, (_, i) => `c${i + 1} ansible_host=192.0.2.${i + 1}`).join('\n')}\n[blueprint]\nb1 ansible_host=192.0.2.11\n[all:vars]\n${vars}\n`);
   return { dir, file };

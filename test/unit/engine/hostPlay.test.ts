@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { tempDir } from '../../harness/tempDir.js';
 import { change } from '../../../src/core/change.js';
 import type { HostContext } from '../../../src/core/context.js';
 import { fact } from '../../../src/core/fact.js';
@@ -67,7 +67,7 @@ const drainedPlay = (dir: string, steps: { disrupts?: boolean; failOn?: string; 
 
 describe('a play that drains its hosts in their turns', () => {
   it('takes a host out just before its first disruptive change, puts it back after its handlers, one host at a time in inventory order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    const dir = tempDir('drain');
     const report = await run('apply', drainedPlay(dir, { restart: true }), dir, '[bp]\nh1\nh2\nh3\n');
     assert.deepEqual(report.recap.map((r) => r.failed), [0, 0, 0]);
     const turns = order(dir).filter((l) => !l.startsWith('config'));
@@ -77,33 +77,33 @@ describe('a play that drains its hosts in their turns', () => {
   });
 
   it('drains nothing when nothing in the turn disrupts', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    const dir = tempDir('drain');
     const report = await run('apply', drainedPlay(dir, { disrupts: false }), dir, '[bp]\nh1\nh2\n');
     assert.ok(!order(dir).some((l) => l.startsWith('out') || l.startsWith('back')), order(dir).join('\n'));
     assert.deepEqual(report.results.filter((r) => r.step === 'undrain: back').map((r) => r.status), ['ok', 'ok'], 'the way back is looked at, and finds nothing');
   });
 
   it('a host that fails in its turn stays out; the hosts after it are not touched', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    const dir = tempDir('drain');
     const report = await run('apply', drainedPlay(dir, { failOn: 'h2' }), dir, '[bp]\nh1\nh2\nh3\n');
     assert.deepEqual(order(dir).filter((l) => !l.startsWith('config')), ['out h1', 'upgrade h1', 'back h1', 'out h2', 'upgrade h2']);
     assert.match(report.recap.find((r) => r.host === 'h3')!.reason!, /not run: h2 failed in its turn/);
   });
 
   it('a host that does not serve yet is not drained', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    const dir = tempDir('drain');
     await run('apply', drainedPlay(dir, { serving: false }), dir, '[bp]\nh1\n');
     assert.deepEqual(order(dir), ['config h1', 'upgrade h1']);
   });
 
   it('a dry run shows the drain and the way back where the apply would do them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    const dir = tempDir('drain');
     const report = await run('diff', drainedPlay(dir), dir, '[bp]\nh1\n');
     assert.deepEqual(report.results.map((r) => [r.step, r.changes.map((c) => c.summary)]), [['config', ['config']], ['drain: out', ['out']], ['upgrade', ['upgrade']], ['undrain: back', ['back']]]);
   });
 
   it('--serial 2: two hosts in their turns at once, still granted in inventory order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'st2prov-drain-'));
+    const dir = tempDir('drain');
     await run('apply', drainedPlay(dir), dir, '[bp]\nh1\nh2\nh3\nh4\n', { count: 2 });
     const outs = order(dir).filter((l) => l.startsWith('out')).map((l) => l.split(' ')[1]);
     assert.deepEqual(outs.slice(0, 2).sort(), ['h1', 'h2']);

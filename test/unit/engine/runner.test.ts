@@ -92,6 +92,24 @@ describe('the engine', () => {
     const applied = await run('apply', plays, dir);
     assert.deepEqual(applied.results.filter((r) => r.host === 'h1').map((r) => [r.step, r.status]), [['config', 'changed'], ['handler: reload svc', 'failed']]);
   });
+
+  it('in a dry run, a later play’s step whose input an earlier play of the host makes is pending after that play’s last change', async () => {
+    const dir = tempDir('engine');
+    const notRunning: Operation = { title: 'join the cluster', plan: async () => { throw new MissingInput('a running broker'); } };
+    const plays: Play[] = [
+      { name: 'install', hosts: 'all', steps: [{ name: 'install the broker', run: (h) => ops.file({ path: join(dir, `${h.name}.installed`), content: 'x\n' }) }] },
+      { name: 'cluster', hosts: 'all', steps: [{ name: 'join', run: () => notRunning }] },
+    ];
+    const diff = await run('diff', plays, dir);
+    assert.deepEqual(diff.recap.map((r) => r.failed), [0, 0], JSON.stringify(diff.results.map((r) => r.reason)));
+    const joined = diff.results.find((r) => r.host === 'h1' && r.step === 'join')!;
+    assert.equal(joined.status, 'pending');
+    assert.equal(joined.reason, 'pending, after "install the broker" (a running broker does not exist yet)');
+    // nothing changed before it (installed already): the missing input is a failure, in a dry run too
+    await run('apply', [plays[0]!], dir);
+    const again = await run('diff', plays, dir);
+    assert.deepEqual(again.results.filter((r) => r.host === 'h1').map((r) => [r.step, r.status]), [['install the broker', 'ok'], ['join', 'failed']]);
+  });
 });
 
 describe('plays that overlap', () => {
