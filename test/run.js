@@ -3,7 +3,8 @@
 //
 // Unit tests run first, in one process. The ssh and lab suites then run in lanes side by
 // side, one test file at a time per lane: each lane owns a lab slot (ST2PROV_TEST_SLOTS, a
-// comma-separated list, default "0,3"; one slot, one lane). The ssh suite's files all go to
+// comma-separated list, default "0,2,3"; one slot, one lane). Three lanes on two cores: much of
+// a lab file is waiting (failovers, services starting, clients sampling), not computing. The ssh suite's files all go to
 // the first lane (they share the machine's PostgreSQL); lab files go to whichever lane is
 // free, the longest first. The labs share one base root and repository, prepared before the
 // lanes start. A file's output is printed whole when it ends; any failure fails the run.
@@ -14,7 +15,7 @@ import { basename, join } from 'node:path';
 const root = new URL('../dist/test/', import.meta.url).pathname;
 const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'ssh', 'lab'];
 /** lab files that take longest, started first so the lanes end together */
-const LONGEST_FIRST = ['cluster', 'rolling', 'tier', 'trust', 'services', 'sysvinit', 'lab'];
+const LONGEST_FIRST = ['tier', 'rolling', 'cluster', 'trust', 'services', 'lab'];
 
 const filesOf = (suite) => {
   const dir = join(root, suite);
@@ -51,7 +52,7 @@ if (labFiles.length) {
   }
 }
 
-const slots = (process.env.ST2PROV_TEST_SLOTS ?? '0,3').split(',').map((s) => s.trim()).filter(Boolean);
+const slots = (process.env.ST2PROV_TEST_SLOTS ?? '0,2,3').split(',').map((s) => s.trim()).filter(Boolean);
 const children = new Set();
 const summary = [];
 const queue = [...labFiles];

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { amqpLoginFrom } from '../harness/amqp.js';
-import { st2prov } from '../harness/cli.js';
+import { failures, st2prov } from '../harness/cli.js';
 import { useLab } from '../harness/lab.js';
 import { ssh } from '../harness/remote.js';
 import { applyKilledAt, assertConverges, assertNothingWasCut, assertPackWhole, describePoint, preparePacks, snapshot, type KillPoint } from './crash.js';
 
 /**
- * Trust on one whole cluster (1 controller + 1 blueprint, systemd hosts):
+ * Trust on one whole cluster (1 controller + 1 blueprint), on hosts without systemd (tini as
+ * PID 1, sysvinit scripts: the guide's 2.x layout with Mistral and PostgreSQL), so the
+ * init-script path of every service st2prov drives stays proven on the same converge:
  *
  * - Secrets made of everything a config file can trip on: spaces, both quotes, $, backtick,
  *   backslash, ;, #, %, @, :, /, non-ASCII, and more than 64 characters. Each file st2prov
@@ -28,12 +30,20 @@ const SECRETS = {
 };
 const ENV = Object.fromEntries(Object.entries(SECRETS).map(([k, v]) => [`HOSTILE_${k.toUpperCase()}`, v]));
 const POINTS: KillPoint[] = [{ kind: 'apt' }, { kind: 'step', after: 10 }, { kind: 'transfer' }];
+const VARS = ['-e', 'st2_version=2.10.4'];
 
-describe('trust: a whole cluster with hostile secrets, killed three times during its first apply (1 controller + 1 blueprint)', () => {
-  const lab = useLab(1);
+describe('trust: a whole cluster with hostile secrets, killed three times during its first apply (1 controller + 1 blueprint, sysvinit hosts)', () => {
+  const lab = useLab(1, { init: 'sysvinit' });
   const outputs: string[] = [];
   const afterKills: ReturnType<typeof snapshot>[] = [];
   const packShas: string[] = [];
+
+  it('the hosts run no systemd: tini is PID 1, services are init scripts', () => {
+    for (const h of lab().hosts) {
+      const r = ssh(lab(), h.address, 'cat /proc/1/comm; test -d /run/systemd/system && echo systemd-running || echo no-systemd');
+      assert.equal(r.stdout, 'tini\nno-systemd\n', `${h.name}: ${r.stdout}${r.stderr}`);
+    }
+  });
 
   for (const point of POINTS) {
     it(`an apply is killed ${describePoint(point)}; no pack file went live half-sent`, async () => {
@@ -52,6 +62,8 @@ describe('trust: a whole cluster with hostile secrets, killed three times during
     assert.equal(afterKills.length, POINTS.length, 'every kill happened');
     const runs = await assertConverges(lab(), ENV);
     outputs.push(...runs.map((r) => r.stdout + r.stderr));
+    const changes = runs.flatMap((r) => r.json.hosts.flatMap((h) => h.steps.flatMap((s) => s.changes)));
+    assert.ok(!changes.some((c) => c.kind === 'systemd'), 'no systemd drop-in on a sysvinit host');
   });
 
   it('no file it manages was live half-written at any of the kills', () => {
@@ -60,7 +72,7 @@ describe('trust: a whole cluster with hostile secrets, killed three times during
   });
 
   it('every service runs and check passes: RabbitMQ and Redis take the hostile passwords', async () => {
-    const check = await st2prov(['check', lab().inventory, '-e', 'st2_version=2.10.4'], ENV);
+    const check = await st2prov(['check', lab().inventory, ...VARS], ENV);
     outputs.push(check.stdout + check.stderr);
     assert.equal(check.code, 0, check.stdout + check.stderr);
     assert.match(check.stdout, /ok\s+st2-multi-node-1\s+logs in to RabbitMQ/);
@@ -68,6 +80,11 @@ describe('trust: a whole cluster with hostile secrets, killed three times during
     const controller = lab().hosts[0]!.address;
     assert.equal(await amqpLoginFrom(lab(), lab().hosts[1]!.address, controller, 'st2', SECRETS.rabbitmq_password), 'ok');
     assert.equal(await amqpLoginFrom(lab(), lab().hosts[1]!.address, controller, 'st2', `${SECRETS.rabbitmq_password}x`), 'refused');
+  });
+
+  it('the services run from their init scripts (pidfiles), enabled by rc links', () => {
+    const r = ssh(lab(), lab().hosts[1]!.address, 'for s in st2api mistral-api; do start-stop-daemon --status --pidfile /run/$s.pid && echo $s; done; ls /etc/rc2.d | grep -c -E "^S[0-9]+(st2api|mistral-api)$"');
+    assert.equal(r.stdout, 'st2api\nmistral-api\n2\n', r.stderr);
   });
 
   it('PostgreSQL takes the mistral password from a blueprint, as mistral.conf has it', () => {
@@ -81,8 +98,28 @@ describe('trust: a whole cluster with hostile secrets, killed three times during
     assert.match(wrong.stderr, /password authentication failed/, 'another password is refused');
   });
 
+  it('a service that dies right after its init script started it fails the apply, with its log', async () => {
+    const bp = lab().hosts[1]!;
+    // st2stream's address is taken: its daemon exits at once, though start-stop-daemon said "started"
+    const block = ssh(lab(), bp.address, 'service st2stream stop >/dev/null; python3 -m http.server --bind 127.0.0.1 9102 </dev/null >/dev/null 2>&1 & echo $! > /run/st2lab-blocker.pid; sleep 0.5; echo blocked');
+    assert.equal(block.stdout, 'blocked\n', block.stderr);
+    try {
+      const r = await st2prov(['apply', lab().inventory, ...VARS, '--json', '--limit', bp.name], ENV);
+      outputs.push(r.stdout + r.stderr);
+      assert.equal(r.code, 2, failures(r));
+      const failed = r.json.hosts[0]!.steps.find((s) => s.status === 'failed');
+      assert.match(failed!.reason!, /^st2stream: did not stay up: it is not running after its init script returned\n  tail -n 20 \/var\/log\/st2\/st2stream\.log:\n/);
+      assert.match(failed!.reason!, /st2stream: cannot listen on 127\.0\.0\.1:9102: Address already in use/);
+    } finally {
+      ssh(lab(), bp.address, 'kill "$(cat /run/st2lab-blocker.pid)"');
+    }
+    const r = await st2prov(['apply', lab().inventory, ...VARS, '--json', '--limit', bp.name], ENV);
+    outputs.push(r.stdout + r.stderr);
+    assert.equal(r.code, 0, failures(r));
+  });
+
   it('no secret appears in any output, the killed runs’ included', () => {
-    assert.equal(outputs.length, POINTS.length + 3);
+    assert.equal(outputs.length, POINTS.length + 5);
     for (const text of outputs) {
       for (const v of Object.values(SECRETS)) assert.ok(!text.includes(v) && !text.includes(encodeURIComponent(v)), 'a secret leaked');
       const at = text.indexOf('zzzzzzzzzzzzzzzz');
