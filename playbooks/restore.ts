@@ -61,7 +61,8 @@ function databaseRestored(dump: Buffer, taken: string): Operation {
         answered ||= await answers(ctx);
       }
       if (!primary) {
-        if (!answered) throw new MissingInput('MongoDB answering on the controllers (installed and started by the controller play)');
+        if (!answered) throw new MissingInput('MongoDB and its tools on the controllers (installed and started by the controller play)');
+        if (ctls.length === 1) throw new RemoteCommandError('restoring the database', null, `MongoDB on ${host.name} does not answer on 127.0.0.1:27017: start it (st2prov apply), then restore again`);
         throw new RemoteCommandError('finding the MongoDB primary', null, `no controller's MongoDB is the primary (${ctls.map((c) => c.name).join(', ')}): restore once the replica set has one (st2prov check shows it)`);
       }
       if (primary !== host.name) return [];
@@ -74,6 +75,7 @@ function databaseRestored(dump: Buffer, taken: string): Operation {
   };
 }
 
+/** Whether MongoDB's tools are installed there (the controller play has run). */
 async function answers(host: HostContext): Promise<boolean> {
   const r = await host.exec({ argv: ['sh', '-c', 'command -v mongorestore >/dev/null'] });
   return r.code === 0;
