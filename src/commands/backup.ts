@@ -78,7 +78,7 @@ export async function backupCommand(options: BackupOptions, io = { out: process.
     const blueprint = await firstOf(bps, async (h) => (await installedSt2Version(h)) !== '');
     if (!blueprint) return fail(io, 4, `no blueprint could be reached for the cluster's material:\n  ${unreachable.join('\n  ')}`);
     const st2Version = await installedSt2Version(blueprint);
-    if (!st2Version) throw new RemoteCommandError(`reading the cluster's material on ${blueprint.name}`, null, 'st2 is not installed on any blueprint that answered: deploy it first (st2prov apply)');
+    if (!st2Version) return fail(io, 2, `st2 is not installed on any blueprint that answered (${blueprint.name} the first): deploy the cluster first (st2prov apply)`);
     io.err.write(`${blueprint.name}: the cluster's material\n`);
     const material = await readMaterial(blueprint);
     const manifest: Manifest = {

@@ -5,7 +5,8 @@ import { restorePlays } from '../../playbooks/restore.js';
 import { manifestDifferences, readBackupFile, type Entry } from '../backup/archive.js';
 import { DUMP_ENTRY } from '../backup/cluster.js';
 import { UsageError } from '../core/errors.js';
-import { selectRun } from '../inventory/selection.js';
+import type { Secret } from '../core/secret.js';
+import { givenSecret, selectRun } from '../inventory/selection.js';
 import { StateFolder } from '../state/stateFolder.js';
 import { loadPlaybook } from './playbook.js';
 import { runCommand, type RunCommandOptions } from './run.js';
@@ -34,6 +35,10 @@ export async function restoreCommand(options: RestoreOptions, io = { out: proces
   }
   if (!backup.entries.some((e) => e.name === DUMP_ENTRY)) throw new UsageError(`${options.backup} holds no MongoDB dump`, 'nothing was changed; use a file written by st2prov backup');
   for (const play of await loadPlaybook(options.playbook)) play.validate?.(selection.cluster);
+  const overridden = givenOtherwise(backup.entries, (name) => givenSecret(selection, name));
+  if (overridden.length) {
+    io.err.write(`st2prov: warning: the inventory gives ${overridden.join(', ')} another value than the backup's; apply uses the inventory's, so what is made from it (RabbitMQ's and Redis' passwords, htpasswd) is not the backup's. Give the values of when the backup was taken to restore those too\n`);
+  }
   const state = backup.entries.filter((e) => e.name.startsWith('state/'));
   const dryRun = options.mode === 'diff';
   const dir = dryRun ? mkdtempSync(join(tmpdir(), 'st2prov-restore-')) : selection.inventory.stateDir;
@@ -65,4 +70,20 @@ function putBack(folder: StateFolder, entries: readonly Entry[]): void {
       }
     });
   }
+}
+
+/** The backup's kept secrets that the inventory gives with another value (by name only). */
+function givenOtherwise(entries: readonly Entry[], given: (name: string) => Secret | undefined): string[] {
+  const secrets = entries.find((e) => e.name === 'state/secrets.json');
+  if (!secrets) return [];
+  let kept: Record<string, unknown>;
+  try {
+    kept = JSON.parse(secrets.data.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new UsageError('the backup\'s state/secrets.json does not parse', 'nothing was changed; use another copy of the backup');
+  }
+  return Object.entries(kept).filter(([name, value]) => {
+    const g = given(name);
+    return g !== undefined && g.reveal() !== value;
+  }).map(([name]) => name);
 }

@@ -98,6 +98,16 @@ describe('st2prov restore puts the state folder back first', () => {
     assert.ok(!run.stdout.includes(SECRET) && !run.stderr.includes(SECRET), 'nothing of the backup is shown');
   });
 
+  it('a secret the inventory gives otherwise than the backup is named in a warning, its values never shown', async () => {
+    const { dir, file } = inventory();
+    writeFileSync(file, `${readFileSync(file, 'utf8')}[all:vars]\nrabbitmq_password=given-OTHER-value\nredis_password=env:ST2PROV_TEST_REDIS\n`);
+    writeFileSync(join(dir, 'b.st2backup'), backupOf(HOSTS));
+    const run = await st2prov(['restore', file, join(dir, 'b.st2backup'), '--dry-run', '--timeout', '1', '--retries', '0'], { ST2PROV_TEST_REDIS: 'whatever' });
+    assert.equal(run.code, 4, run.stdout + run.stderr);
+    assert.match(run.stderr, /warning: the inventory gives rabbitmq_password another value than the backup's; apply uses the inventory's/);
+    for (const value of [SECRET, 'given-OTHER-value']) assert.ok(!run.stdout.includes(value) && !run.stderr.includes(value));
+  });
+
   it("restore --dry-run writes no state folder (it reads the backup's from a private copy)", async () => {
     const { dir, file } = inventory();
     writeFileSync(join(dir, 'b.st2backup'), backupOf(HOSTS));
