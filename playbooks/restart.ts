@@ -13,7 +13,7 @@ import { st2Features } from '../src/stackstorm/versions.js';
  * finished, its singletons handed to another blueprint — and put back once its services
  * answer again. The singletons restart on their way back.
  */
-function restarted(h: HostContext): Operation {
+export function restarted(h: HostContext): Operation {
   const services = [...componentsButSingletons(h), ...(st2Features(h.settings.st2_version).mistral ? ['mistral-api', 'mistral-server'] : [])];
   const restart = ops.services(services.map((name) => answering(h, { name, state: 'restarted' as const })));
   return {

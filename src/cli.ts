@@ -12,7 +12,8 @@ packs_delete=true, and diff shows each one first; a downgrade is refused.
 
 Exit codes:
   0  success
-  1  usage, inventory or playbook error, or a refused version change (no host touched)
+  1  usage, inventory or playbook error, a refused version change, or a backup file
+     that is not ours, is damaged or is of another cluster (no host touched)
   2  one or more hosts failed (check: a check failed)
   4  one or more hosts unreachable (2 and 4 add up: 6)
   8  diff --exit-code only: changes are pending
@@ -29,7 +30,12 @@ function selection<T>(y: Argv<T>) {
 
 /** What every command that contacts hosts takes: how many at once, and how to reach them. */
 function connecting<T>(y: Argv<T>) {
-  return selection(y)
+  return reaching(selection(y));
+}
+
+/** How to reach the hosts (backup and restore take the whole inventory: no --limit or --role). */
+function reaching<T>(y: Argv<T>) {
+  return y
     .option('forks', { alias: 'f', type: 'number', default: 25, describe: 'hosts worked on at once' })
     .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'append unknown host keys to known_hosts (a changed key still fails)' })
     .option('known-hosts', { type: 'string', describe: 'known_hosts file (default ~/.ssh/known_hosts, or UserKnownHostsFile in ansible_ssh_common_args)' })
@@ -56,6 +62,33 @@ function runOptions<T>(y: Argv<T>) {
 /** What a rolling restart takes: the hosts, how many at once, and the failure policy. */
 function restartOptions<T>(y: Argv<T>) {
   return turnsAndFailures(connecting(y), 'N or N%: blueprints restarted at once (default 1)');
+}
+
+/** The inventory and -e, for the commands that work on the whole cluster. */
+function wholeCluster<T>(y: Argv<T>) {
+  return y
+    .positional('inventory', { type: 'string', describe: 'the Ansible-style inventory of the cluster (INI or YAML)' })
+    .option('extra-vars', { alias: 'e', type: 'string', array: true, default: [] as string[], describe: 'key=value, over every inventory variable (repeatable)' });
+}
+
+/** What a backup takes: where to write it, and how to reach the hosts. */
+function backupOptions<T>(y: Argv<T>) {
+  return reaching(wholeCluster(y))
+    .option('output', { alias: 'o', type: 'string', describe: 'the backup file to write (never replaced; default st2prov-backup-INVENTORY-TIME.st2backup here)' })
+    .option('lock-wait', { type: 'number', default: 60, describe: 'seconds to wait for another st2prov run on a host' })
+    .check((a) => {
+      atLeastZero('--lock-wait', a.lockWait);
+      return true;
+    });
+}
+
+/** What a restore takes: an apply's policy, its own dry run, on the whole cluster. */
+function restoreOptions<T>(y: Argv<T>) {
+  return turnsAndFailures(reaching(wholeCluster(y))
+    .positional('backup', { type: 'string', describe: 'the file st2prov backup wrote' })
+    .option('json', { type: 'boolean', default: false, describe: 'one JSON document on stdout' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'show what restore would change, as diff does; writes nothing (the backup\'s secrets are read from a private copy)' }),
+  'N or N%: blueprints restarted at once after the restore (default 1)');
 }
 
 /** How many hosts take their turn at once, when a run stops for failures, how long it waits for a host's lock. */
@@ -152,6 +185,26 @@ export async function main(argv: string[]): Promise<number> {
       runOptions(y).option('exit-code', { type: 'boolean', default: false, describe: 'exit 8 when changes are pending' }), run('diff'))
     .command('restart [inventory]', 'rolling restart of st2 on the blueprints: each drained from the load balancer (singletons handed over), restarted, put back', (y) => restartOptions(y), run('apply', 'restart'))
     .command('check [inventory]', 'read-only health of a deployed cluster: components, load balancer, dependencies, HA rules', (y) => connecting(y), run('check'))
+    .command('backup <inventory>', 'one file (0600) with st2\'s MongoDB database, the cluster\'s material and the state folder\'s secrets', (y) => backupOptions(y), async (args) => {
+      const a = lastValues(args);
+      const { backupCommand } = await import('./commands/backup.js');
+      code = await backupCommand({
+        inventory: a.inventory as string,
+        extraVars: a.extraVars as string[],
+        ...(a.output !== undefined ? { output: a.output as string } : {}),
+        lockWaitSeconds: a.lockWait as number,
+        acceptNewHostKeys: a.acceptNewHostKeys as boolean,
+        knownHostsFile: a.knownHosts as string | undefined,
+        sshConfigFile: a.sshConfig as string | undefined,
+        connectTimeoutMs: (a.timeout as number) * 1000,
+        retries: a.retries as number,
+      });
+    })
+    .command('restore <inventory> <backup>', 'put a backup back on the cluster of the same inventory: state folder, apply, MongoDB, blueprint files, st2 restarted', (y) => restoreOptions(y), async (args) => {
+      const a = lastValues(args);
+      const { restoreCommand } = await import('./commands/restore.js');
+      code = await restoreCommand({ ...runArgs(a.dryRun ? 'diff' : 'apply', { ...a, playbook: 'site' }), backup: a.backup as string });
+    })
     .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), async (args) => {
       const a = lastValues(args);
       const { hostsCommand } = await import('./commands/hosts.js');
@@ -163,9 +216,11 @@ export async function main(argv: string[]): Promise<number> {
     .example('$0 apply inventory.ini -e st2_version=3.8.1', 'rolling upgrade: one blueprint at a time, drained, no failed request')
     .example('$0 restart inventory.ini --serial 2', 'rolling restart of st2, two blueprints at a time')
     .example('$0 check inventory.ini', 'is the deployed cluster healthy?')
+    .example('$0 backup inventory.ini -o cluster.st2backup', 'MongoDB, the cluster\'s material and secrets in one file')
+    .example('$0 restore inventory.ini cluster.st2backup --dry-run', 'what restoring it would change')
     .example('$0 hosts inventory.ini --json', 'the resolved inventory')
     .epilogue(EXIT_CODES)
-    .demandCommand(1, 'name a command: apply, diff, restart, check or hosts')
+    .demandCommand(1, 'name a command: apply, diff, restart, check, backup, restore or hosts')
     .completion('completion', 'print a bash/zsh completion script (add its output to ~/.bashrc or ~/.zshrc)')
     .strict()
     .version(version)

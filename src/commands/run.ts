@@ -1,3 +1,4 @@
+import type { Play } from '../core/operation.js';
 import type { Mode, RunEvents, RunReport } from '../core/results.js';
 import { runPlays, type RunOptions } from '../engine/runner.js';
 import { givenSecret, selectRun, type SelectionOptions } from '../inventory/selection.js';
@@ -24,6 +25,10 @@ export interface RunCommandOptions
   json: boolean;
   verbose: boolean;
   exitCode: boolean;
+  /** plays run after the playbook's (restore's) */
+  morePlays?: Play[];
+  /** another state folder than the inventory's (restore's dry run reads the backup's secrets from a private copy) */
+  stateDir?: string;
 }
 
 /**
@@ -31,12 +36,11 @@ export interface RunCommandOptions
  * (inventory, settings, the playbook's own rules) is refused before any host is contacted.
  * Returns the exit code.
  */
-export async function runCommand(options: RunCommandOptions, io = { out: process.stdout, err: process.stderr }): Promise<number> {
-  const selection = selectRun(options);
+export async function runCommand(options: RunCommandOptions, io = { out: process.stdout, err: process.stderr }, selection = selectRun(options)): Promise<number> {
   for (const warning of selection.settled.warnings) io.err.write(`st2prov: warning: ${warning}\n`);
-  const plays = await loadPlaybook(options.playbook);
+  const plays = [...(await loadPlaybook(options.playbook)), ...(options.morePlays ?? [])];
   for (const play of plays) play.validate?.(selection.cluster);
-  const folder = new StateFolder(selection.inventory.stateDir, options.mode === 'apply');
+  const folder = new StateFolder(options.stateDir ?? selection.inventory.stateDir, options.mode === 'apply');
   const vault = new SecretStore(folder, (name) => givenSecret(selection, name));
   const owed = new OwedHandlers(folder);
   // what the state folder holds is read now: a folder or file st2prov cannot trust or read stops the run before any host

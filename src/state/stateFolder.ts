@@ -35,6 +35,24 @@ export class StateFolder {
     return existsSync(join(this.dir, name));
   }
 
+  /**
+   * Every file of the folder, by its path inside it (`secrets.json`, `datastore/datastore_key.json`),
+   * but what a killed run left half made (names starting with a dot); a link is refused.
+   */
+  files(): string[] {
+    this.verify();
+    if (!existsSync(this.dir)) return [];
+    const walk = (rel: string): string[] => readdirSync(join(this.dir, rel), { withFileTypes: true })
+      .filter((e) => !e.name.startsWith('.'))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .flatMap((e) => {
+        const path = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isSymbolicLink()) this.refuseLink(join(this.dir, path));
+        return e.isDirectory() ? walk(path) : e.isFile() ? [path] : [];
+      });
+    return walk('');
+  }
+
   /** Replaces a file atomically, mode 0600. */
   write(name: string, content: string): void {
     this.ensure();

@@ -244,22 +244,64 @@ echo "$(date +%s.%N) ${name} $(hostname) ${version}" >> /var/log/st2/migrations.
 echo "${name}: done"
 `;
 
-/* MongoDB's mongodump (mongodb-clients, mongodb-database-tools): a gzip archive naming what it dumped. */
-const MONGODUMP = `#!/usr/bin/python3
-# st2prov lab stand-in for mongodump: --host H --port P --gzip --archive=FILE
-import gzip, socket, sys, time
+/*
+ * MongoDB's mongodump and mongorestore (mongodb-clients, mongodb-database-tools), imitated: the
+ * lab's mongod keeps no data, so a "database" here is the folder of that name in its data
+ * directory (dbpath from the config), one file per collection, written by tests. mongodump puts
+ * those folders (--db: that one) in a gzip tar archive; mongorestore --drop replaces each folder
+ * the archive holds (--nsInclude DB.*: that one) with the archive's. Both refuse when mongod does
+ * not answer on --host/--port, as the real tools do.
+ */
+const MONGO_TOOLS_COMMON = `import os, re, socket, sys, tarfile
 argv = sys.argv[1:]
-host = argv[argv.index("--host") + 1] if "--host" in argv else "127.0.0.1"
-port = int(argv[argv.index("--port") + 1]) if "--port" in argv else 27017
-archive = next((a.split("=", 1)[1] for a in argv if a.startswith("--archive=")), None)
+def opt(name, default=None):
+    if name in argv:
+        return argv[argv.index(name) + 1]
+    return next((a.split("=", 1)[1] for a in argv if a.startswith(name + "=")), default)
+host, port, archive = opt("--host", "127.0.0.1"), int(opt("--port", "27017")), opt("--archive")
 if not archive:
-    sys.exit("mongodump: the lab stand-in needs --archive=FILE")
+    sys.exit(f"{TOOL}: the lab stand-in needs --archive=FILE")
 try:
     socket.create_connection((host, port), timeout=5).close()
 except OSError as err:
-    sys.exit(f"mongodump: cannot reach {host}:{port}: {err}")
-with gzip.open(archive, "wt") as out:
-    out.write(f"st2prov lab mongodump of {host}:{port} at {time.time()}\\n")
+    sys.exit(f"{TOOL}: cannot reach {host}:{port}: {err}")
+def dbpath():
+    for conf, pattern in (("/etc/mongod.conf", r"^\\s*dbPath:\\s*(\\S+)"), ("/etc/mongodb.conf", r"^\\s*dbpath\\s*=\\s*(\\S+)")):
+        if os.path.exists(conf):
+            m = re.search(pattern, open(conf).read(), re.M)
+            if m:
+                return m.group(1)
+    return "/var/lib/mongodb"
+DATA = dbpath()
+`;
+
+const MONGODUMP = `#!/usr/bin/python3
+# st2prov lab stand-in for mongodump: [--host H] [--port P] [--db NAME] --gzip --archive=FILE
+TOOL = "mongodump"
+${MONGO_TOOLS_COMMON}
+db = opt("--db")
+names = [db] if db else sorted(n for n in os.listdir(DATA) if os.path.isdir(os.path.join(DATA, n)))
+with tarfile.open(archive, "w:gz") as out:
+    for name in names:
+        if os.path.isdir(os.path.join(DATA, name)):
+            out.add(os.path.join(DATA, name), arcname=name)
+`;
+
+const MONGORESTORE = `#!/usr/bin/python3
+# st2prov lab stand-in for mongorestore: [--host H] [--port P] [--nsInclude DB.*] [--drop] --gzip --archive=FILE
+import shutil
+TOOL = "mongorestore"
+${MONGO_TOOLS_COMMON}
+only = (opt("--nsInclude") or "").split(".")[0] or None
+with tarfile.open(archive, "r:gz") as dump:
+    members = [m for m in dump.getmembers() if only is None or m.name.split("/")[0] == only]
+    for name in sorted({m.name.split("/")[0] for m in members}):
+        if "--drop" in argv:
+            shutil.rmtree(os.path.join(DATA, name), ignore_errors=True)
+    try:
+        dump.extractall(DATA, members=members, filter="data")
+    except TypeError:  # a Python without extraction filters (before 3.11.4): the archive is our own mongodump's
+        dump.extractall(DATA, members=members)
 `;
 
 function st2Package(version: string): PackageSpec {
@@ -444,6 +486,7 @@ export function testPackages(): PackageSpec[] {
         [MONGODB_DAEMON]: { content: readFileSync(join(sources, 'st2-lab-daemon'), 'utf8'), mode: 0o755 },
         // Debian's mongodb-server depends on mongodb-clients, which has it
         '/usr/bin/mongodump': { content: MONGODUMP, mode: 0o755 },
+        '/usr/bin/mongorestore': { content: MONGORESTORE, mode: 0o755 },
       },
       // like Debian's package: enabled and started on install
       postinst: SERVICE_POSTINST(['mongodb'], true, MONGODB_USER),
@@ -464,6 +507,7 @@ export function testPackages(): PackageSpec[] {
         [MONGOD_DAEMON]: { content: readFileSync(join(sources, 'st2-lab-daemon'), 'utf8'), mode: 0o755 },
         // mongodb-org depends on mongodb-database-tools, which has it
         '/usr/bin/mongodump': { content: MONGODUMP, mode: 0o755 },
+        '/usr/bin/mongorestore': { content: MONGORESTORE, mode: 0o755 },
       },
       postinst: `#!/bin/sh\nset -e\n${MONGODB_USER}if [ -d /run/systemd/system ]; then systemctl --system daemon-reload >/dev/null || true; fi\n`,
     },

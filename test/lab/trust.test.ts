@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { amqpLoginFrom } from '../harness/amqp.js';
 import { failures, st2prov } from '../harness/cli.js';
 import { useLab } from '../harness/lab.js';
 import { ssh } from '../harness/remote.js';
+import { tempDir } from '../harness/tempDir.js';
+import { labDown, labUp, type Lab } from './lab.js';
 import { applyKilledAt, assertConverges, assertNothingWasCut, assertPackWhole, describePoint, preparePacks, snapshot, type KillPoint } from './crash.js';
 
 /**
@@ -20,6 +23,8 @@ import { applyKilledAt, assertConverges, assertNothingWasCut, assertPackWhole, d
  *   next after its 10th step, the next in the middle of a file transfer; then an apply
  *   converges, the one after changes nothing, no handler is owed, nothing is left, and no
  *   file st2prov manages was live half-written at any of the kills.
+ * - Last, backup and restore: the converged cluster is backed up, the lab torn down and built
+ *   again from nothing (same inventory), and the backup restored onto it.
  */
 const HOSTILE = (what: string) => `${what} 'single' "double" $HOME \`id\` back\\slash ;semi #hash 100% user@host:port/path é中 ${'z'.repeat(64)}`;
 const SECRETS = {
@@ -29,6 +34,7 @@ const SECRETS = {
   st2_auth_password: HOSTILE('auth'),
 };
 const ENV = Object.fromEntries(Object.entries(SECRETS).map(([k, v]) => [`HOSTILE_${k.toUpperCase()}`, v]));
+const INVENTORY_SECRETS = `\n${Object.keys(SECRETS).map((k) => `${k}=env:HOSTILE_${k.toUpperCase()}`).join('\n')}\n`;
 const POINTS: KillPoint[] = [{ kind: 'apt' }, { kind: 'step', after: 10 }, { kind: 'transfer' }];
 const VARS = ['-e', 'st2_version=2.10.4'];
 
@@ -47,7 +53,7 @@ describe('trust: a whole cluster with hostile secrets, killed three times during
 
   for (const point of POINTS) {
     it(`an apply is killed ${describePoint(point)}; no pack file went live half-sent`, async () => {
-      if (!packShas.length) appendFileSync(lab().inventory, `\n${Object.keys(SECRETS).map((k) => `${k}=env:HOSTILE_${k.toUpperCase()}`).join('\n')}\n`);
+      if (!packShas.length) appendFileSync(lab().inventory, INVENTORY_SECRETS);
       // new content before the transfer kill, so that run has a big file to send
       packShas.push(preparePacks(lab(), point.kind === 'transfer'));
       const { killed, output } = await applyKilledAt(lab(), point, ENV);
@@ -124,6 +130,59 @@ describe('trust: a whole cluster with hostile secrets, killed three times during
       for (const v of Object.values(SECRETS)) assert.ok(!text.includes(v) && !text.includes(encodeURIComponent(v)), 'a secret leaked');
       const at = text.indexOf('zzzzzzzzzzzzzzzz');
       assert.ok(at < 0, `no part of a secret leaked: …${text.slice(Math.max(0, at - 120), at + 20)}`);
+    }
+  });
+
+  it('backup, a lab rebuilt from nothing, restore: keys, htpasswd, a pack config, RBAC and a MongoDB record are back; check passes; no secret shown', async () => {
+    const packSecret = HOSTILE('pack-config');
+    // what only the old cluster has: a pack config and an RBAC role on the blueprint, a record in the lab mongod's st2 "database"
+    const put = (address: string, path: string, content: string, mode: string) =>
+      assert.equal(ssh(lab(), address, `mkdir -p "$(dirname ${path})" && printf '%s' '${Buffer.from(content).toString('base64')}' | base64 -d > ${path} && chmod ${mode} ${path}`).code, 0);
+    put(lab().hosts[1]!.address, '/opt/stackstorm/configs/labpack.yaml', `api_token: "${packSecret}"\n`, '0640');
+    put(lab().hosts[1]!.address, '/opt/stackstorm/rbac/roles/observer.yaml', 'name: observer\npermission_grants: []\n', '0644');
+    put(lab().hosts[0]!.address, '/var/lib/mongodb/st2/key_value_pair.json', '{"name": "lab.record", "value": "kept across a rebuild"}\n', '0644');
+    const MATERIAL = ['/etc/st2/keys/datastore_key.json', '/etc/st2/htpasswd', '/home/stanley/.ssh/stanley_rsa', '/home/stanley/.ssh/stanley_rsa.pub', '/opt/stackstorm/configs/labpack.yaml', '/opt/stackstorm/rbac/roles/observer.yaml'];
+    const state = (l: Lab) => ({
+      blueprint: ssh(l, l.hosts[1]!.address, `stat -c '%n %a %U:%G' ${MATERIAL.join(' ')} && sha256sum ${MATERIAL.join(' ')}`).stdout,
+      record: ssh(l, l.hosts[0]!.address, 'cat /var/lib/mongodb/st2/key_value_pair.json').stdout,
+    });
+    const before = state(lab());
+    assert.match(before.record, /kept across a rebuild/);
+    const key = ssh(lab(), lab().hosts[1]!.address, 'cat /etc/st2/keys/datastore_key.json').stdout;
+    const stanley = ssh(lab(), lab().hosts[1]!.address, 'sed -n 2p /home/stanley/.ssh/stanley_rsa').stdout.trim();
+    assert.ok(key.length > 20 && stanley.length > 20);
+    const shown: string[] = [];
+
+    const file = join(tempDir('backup'), 'cluster.st2backup');
+    const backup = await st2prov(['backup', lab().inventory, '-o', file, '-e', 'st2_version=2.10.4'], ENV);
+    shown.push(backup.stdout + backup.stderr);
+    assert.equal(backup.code, 0, backup.stdout + backup.stderr);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+
+    // the whole lab goes: hosts, inventory, state folder; then the same inventory on fresh hosts
+    const init = lab().init;
+    labDown();
+    const fresh = await labUp(1, { init });
+    appendFileSync(fresh.inventory, INVENTORY_SECRETS);
+    assert.notEqual(ssh(fresh, fresh.hosts[1]!.address, 'test -e /etc/st2/keys/datastore_key.json').code, 0, 'the rebuilt blueprint starts without st2');
+
+    const restore = await st2prov(['restore', fresh.inventory, file, '-e', 'st2_version=2.10.4'], ENV);
+    shown.push(restore.stdout + restore.stderr);
+    assert.equal(restore.code, 0, restore.stdout + restore.stderr);
+    const after = state(fresh);
+    assert.equal(after.blueprint, before.blueprint, 'the same files, bytes, modes and owners');
+    assert.equal(after.record, before.record, 'the MongoDB record is back');
+    const check = await st2prov(['check', fresh.inventory, '-e', 'st2_version=2.10.4'], ENV);
+    shown.push(check.stdout + check.stderr);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    const again = await st2prov(['apply', fresh.inventory, '-e', 'st2_version=2.10.4'], ENV);
+    shown.push(again.stdout + again.stderr);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, / 0 step\(s\) changed/, 'an apply after the restore changes nothing: the restored state is what apply makes');
+
+    for (const text of shown) {
+      for (const secret of [...Object.values(SECRETS), packSecret, key.trim(), JSON.parse(key).aesKeyString as string, stanley]) assert.ok(!text.includes(secret), `a secret leaked: ${text.slice(0, 300)}`);
+      assert.ok(!text.includes('zzzzzzzzzzzzzzzz'), 'no part of a secret leaked');
     }
   });
 });

@@ -22,7 +22,7 @@ describe('the command line asks nothing and has no --yes', () => {
   }
 
   it('--help of every command and the README offer no --yes, and the README says why', async () => {
-    for (const command of [[], ['apply'], ['diff'], ['restart'], ['check']]) {
+    for (const command of [[], ['apply'], ['diff'], ['restart'], ['check'], ['backup'], ['restore']]) {
       const help = await st2prov([...command, '--help']);
       assert.equal(help.code, 0);
       assert.doesNotMatch(help.stdout.replace('(there is no --yes)', ''), /--yes|\s-y\b/, `st2prov ${command.join(' ')} --help`);

@@ -56,3 +56,19 @@ describe('the state folder', () => {
     assert.throws(() => new OwedHandlers(new StateFolder(dir, true)).owed('host', 'play'), /cannot read .*owed-handlers\.json.*restart the services yourself|owed-handlers\.json: not a map/);
   });
 });
+
+describe("the state folder's files, for a backup", () => {
+  it('lists every file by its path inside, but half-made ones, and refuses a link', async () => {
+    const { symlinkSync: link, writeFileSync: write, mkdirSync: mkdir } = await import('node:fs');
+    const dir = join(tempDir('state'), 'inv.st2prov');
+    const folder = new StateFolder(dir, true);
+    assert.deepEqual(new StateFolder(dir, false).files(), []);
+    folder.write('secrets.json', '{}');
+    folder.writeFolder('datastore', (tmp) => write(join(tmp, 'datastore_key.json'), 'k', { mode: 0o600 }));
+    write(join(dir, '.secrets.json.abc.tmp'), 'half');
+    mkdir(join(dir, '.tls.x'));
+    assert.deepEqual(folder.files(), ['datastore/datastore_key.json', 'secrets.json']);
+    link('/etc/passwd', join(dir, 'planted'));
+    assert.throws(() => folder.files(), /planted is a symbolic link/);
+  });
+});
