@@ -27,6 +27,12 @@ export const MATERIAL_PATHS = [
   '/opt/stackstorm/rbac',
 ];
 
+/** Entries of a backup's files/ and dirs/ that are not material st2prov backs up: a restore writes nothing else on a host, as root. */
+export function outsideMaterial(entries: readonly { name: string }[]): string[] {
+  return entries.filter((e) => /^(files|dirs)\//.test(e.name)).map((e) => e.name.slice(e.name.indexOf('/')))
+    .filter((path) => !MATERIAL_PATHS.some((m) => path === m || path.startsWith(`${m}/`)));
+}
+
 /**
  * Kept for reference, not written back: apply makes it from the inventory (and the restored
  * secrets), and restore runs apply first, so writing the old bytes would only undo that.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restorePlays } from '../../playbooks/restore.js';
 import { manifestDifferences, readBackupFile, type Entry } from '../backup/archive.js';
-import { DUMP_ENTRY } from '../backup/cluster.js';
+import { DUMP_ENTRY, outsideMaterial } from '../backup/cluster.js';
 import { UsageError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import { givenSecret, selectRun } from '../inventory/selection.js';
@@ -33,6 +33,8 @@ export async function restoreCommand(options: RestoreOptions, io = { out: proces
     throw new UsageError(`${options.backup} is not a backup of this inventory's cluster (${options.inventory}): ${differences.join('; ')}`,
       'restore onto the inventory the backup was taken with (the same host names and roles, st2_version as the backup\'s, -e st2_version=X), nothing was changed');
   }
+  const foreign = outsideMaterial(backup.entries);
+  if (foreign.length) throw new UsageError(`${options.backup} holds files that st2prov does not back up: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}`, 'nothing was changed; restore only a file written by st2prov backup');
   if (!backup.entries.some((e) => e.name === DUMP_ENTRY)) throw new UsageError(`${options.backup} holds no MongoDB dump`, 'nothing was changed; use a file written by st2prov backup');
   for (const play of await loadPlaybook(options.playbook)) play.validate?.(selection.cluster);
   const overridden = givenOtherwise(backup.entries, (name) => givenSecret(selection, name));

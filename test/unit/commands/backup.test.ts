@@ -1,26 +1,27 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { encodeBackup, type Backup } from '../../../src/backup/archive.js';
 import { st2prov } from '../../harness/cli.js';
+import { tempDir } from '../../harness/tempDir.js';
 
 /** An inventory of hosts on TEST-NET-1 (192.0.2.0/24), which nothing answers: a run that contacted one would say unreachable. */
 const inventory = (blueprints = ['b1']) => {
-  const dir = mkdtempSync(join(tmpdir(), 'st2prov-backup-'));
+  const dir = tempDir('backup');
   const file = join(dir, 'inventory.ini');
   writeFileSync(file, `[controller]\nc1 ansible_host=192.0.2.1\n[blueprint]\n${blueprints.map((b, i) => `${b} ansible_host=192.0.2.${11 + i}`).join('\n')}\n`);
   return { dir, file };
 };
 
 const SECRET = 'kept-SECRET-value-9f3a';
-const backupOf = (hosts: Backup['manifest']['hosts'], st2Version = '3.8.1'): Buffer => encodeBackup({
+const backupOf = (hosts: Backup['manifest']['hosts'], st2Version = '3.8.1', more: Backup['entries'] = []): Buffer => encodeBackup({
   manifest: { st2provVersion: '0.1.0', st2Version, hosts, createdAt: '2026-11-26T00:00:00.000Z', mongodbFrom: 'c1', materialFrom: 'b1' },
   entries: [
     { name: 'state/secrets.json', data: Buffer.from(`{"rabbitmq_password":"${SECRET}"}\n`) },
     { name: 'mongodb/st2.archive.gz', data: Buffer.from('dump') },
     { name: 'files/opt/stackstorm/configs/aws.yaml', data: Buffer.from(`secret_key: ${SECRET}\n`), mode: '0640', owner: 'root', group: 'root' },
+    ...more,
   ],
 });
 const HOSTS: Backup['manifest']['hosts'] = [{ name: 'c1', role: 'controller' }, { name: 'b1', role: 'blueprint' }];
@@ -69,6 +70,11 @@ describe('st2prov restore, refused before anything is written or any host contac
     refused(backupOf(HOSTS), /is not a backup of this inventory's cluster \(.*inventory\.ini\): the backup's hosts b1 are not in the inventory; the inventory's hosts b2, b3 are not in the backup/, ['b2', 'b3']));
   it('a backup of another st2 version', () => refused(backupOf(HOSTS, '3.4.1'), /the backup is of st2 3\.4\.1, the inventory's st2_version is 3\.8\.1/));
   it('a role that changed', () => refused(backupOf([{ name: 'c1', role: 'blueprint' }, { name: 'b1', role: 'blueprint' }]), /c1 is a blueprint in the backup, a controller in the inventory/));
+  it('a backup holding files st2prov does not back up (a root write anywhere): each named', () => refused(backupOf(HOSTS, '3.8.1', [
+    { name: 'files/root/.ssh/authorized_keys', data: Buffer.from('ssh-ed25519 AAAA x\n') },
+    { name: 'dirs/etc/cron.d', data: Buffer.alloc(0) },
+    { name: 'files/opt/stackstorm/configsX/a.yaml', data: Buffer.from('a: 1\n') },
+  ]), /holds files that st2prov does not back up: \/root\/\.ssh\/authorized_keys, \/etc\/cron\.d, \/opt\/stackstorm\/configsX\/a\.yaml/));
   it('the same, in a dry run', () => refused(backupOf(HOSTS, '3.4.1'), /the backup is of st2 3\.4\.1/, undefined, ['--dry-run']));
 
   it('a state folder st2prov cannot trust is refused before it is written', async () => {
