@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBase } from './base.js';
+import { withBuildLock } from './buildLock.js';
 import { cgroupProcesses, ensureInotifyInstances, labCgroups, labMachines, nspawnRuntimeLeft, removeCgroups, removeNspawnRuntime, requireCgroups } from './cgroups.js';
 import { BRIDGE, BRIDGE_ADDRESS, DEFAULT_INIT, LB_VIP, NETNS_PREFIX, REPO_PORT, REPO_URL, VETH_PREFIX, hostSpecs, runDir, stateFile, type LabHostSpec, type LabInit } from './config.js';
 import { prepareHost, startHost, type RunningHost } from './hosts.js';
@@ -85,7 +86,7 @@ export interface LabOptions {
 export function labPrepare(): void {
   requireLabPrivileges();
   ensureTools();
-  ensureRepo(ensureBase());
+  withBuildLock(() => ensureRepo(ensureBase()));
 }
 
 /** One controller (or three) and `blueprints` blueprint hosts, fresh; a stale lab is removed first. */
@@ -95,8 +96,10 @@ export async function labUp(blueprints: number, options: LabOptions = {}): Promi
   ensureTools();
   if (init === 'systemd') requireCgroups();
   labDown();
-  const base = ensureBase();
-  const repo = ensureRepo(base);
+  const { base, repo } = withBuildLock(() => {
+    const base = ensureBase();
+    return { base, repo: ensureRepo(base) };
+  });
   try {
     return await startLab(base, repo, hostSpecs(blueprints, options.controllers), init);
   } catch (err) {
