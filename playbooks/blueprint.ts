@@ -123,7 +123,7 @@ export const blueprintPlay: Play = {
     'restart st2': (h) => ops.services(componentsButSingletons(h).map((name) => answering(h, { name, state: 'restarted' as const }))),
     'reload nginx': (h) => ops.service(answering(h, { name: 'nginx', state: 'reloaded' })),
     'register content': () => ops.command({ summary: 'st2ctl reload --register-all (once for the cluster)', argv: ['st2ctl', 'reload', '--register-all'] }),
-    // after the content is registered: the sensor container then loads the new sensors' code
+    // after 'register content': on the content node its sensors restart once the new content is registered
     'restart sensors': (h) => ops.service(answering(h, { name: 'st2sensorcontainer', state: 'restarted' })),
   },
 };
