@@ -90,7 +90,10 @@ export const blueprintPlay: Play = {
       node(h).partitionProvider?.startsWith('name:file') && ops.copy(h.settings.sensor_partitions_file!, { path: SENSOR_PARTITIONS_FILE, mode: '0644', owner: 'root:root', notify: ['restart st2'] }),
     ] },
     { name: 'packs synced from the control machine', independent: true, after: INSTALL, tags: ['packs'], run: (h) =>
-      ops.dirSync({ source: h.settings.packs_dir, optional: true, dest: '/opt/stackstorm/packs', delete: h.settings.packs_delete, notify: node(h).registersContent ? ['register content'] : [] }) },
+      ops.dirSync({ source: h.settings.packs_dir, optional: true, dest: '/opt/stackstorm/packs', delete: h.settings.packs_delete, keep: h.settings.st2_packs.map((p) => p.name), notify: node(h).registersContent ? ['register content'] : [] }) },
+    // the same code and virtualenv on every blueprint; registered once; each sensor node runs the new sensors' code
+    { name: 'packs installed with st2-pack-install', independent: true, after: INSTALL, tags: ['packs'], run: (h) =>
+      ops.packInstall({ packs: h.settings.st2_packs, notify: [...(node(h).registersContent ? ['register content'] : []), ...(node(h).sensors ? ['restart sensors'] : [])] }) },
     { name: 'systemd: st2 gets the time it needs to stop gracefully', independent: true, after: INSTALL, tags: ['services'], run: (h) =>
       gracefulStopUnits(features(h)).map((unit) => ops.systemdDropIn({ unit, name: 'st2prov-graceful-stop.conf', content: GRACEFUL_STOP_DROP_IN })) },
     // from here on a blueprint that serves takes its turn: drained before what disrupts it, put back after its handlers
@@ -120,6 +123,8 @@ export const blueprintPlay: Play = {
     'restart st2': (h) => ops.services(componentsButSingletons(h).map((name) => answering(h, { name, state: 'restarted' as const }))),
     'reload nginx': (h) => ops.service(answering(h, { name: 'nginx', state: 'reloaded' })),
     'register content': () => ops.command({ summary: 'st2ctl reload --register-all (once for the cluster)', argv: ['st2ctl', 'reload', '--register-all'] }),
+    // after 'register content': on the content node its sensors restart once the new content is registered
+    'restart sensors': (h) => ops.service(answering(h, { name: 'st2sensorcontainer', state: 'restarted' })),
   },
 };
 

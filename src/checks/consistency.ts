@@ -4,18 +4,21 @@ import type { ClusterCheck } from '../core/operation.js';
 import type { Verdict } from '../core/results.js';
 import { iniEntries } from '../edit/iniFile.js';
 import { st2NodeConfig } from '../facts/st2Config.js';
+import type { DeclaredPack } from '../inventory/variables.js';
 import { PER_NODE_ST2_KEYS } from '../stackstorm/haRules.js';
+import { PACK_DIGEST, PACK_LINES, parsePackLines, reinstallReason, type InstalledPack } from '../stackstorm/packs.js';
 
 /**
  * What every blueprint must hold the same, compared across them: the datastore key,
  * htpasswd, the stanley key pair and its known_hosts, st2.conf but for each node's own keys,
  * the packs and the installed st2. Files are compared by digest and st2.conf key by key, so a
- * difference names the hosts and the file, key or pack, never a value.
+ * difference names the hosts and the file, key or pack, never a value. The packs of st2_packs
+ * are also held to what st2-pack-install left: declared, with their virtualenv, unchanged since.
  */
 export const consistencyCheck: ClusterCheck = {
   title: 'the blueprints agree',
   facts: () => [st2NodeConfig(), nodeDigests()],
-  verify: (hosts) => compareNodes(hosts.map((h) => ({ name: h.name, st2conf: h.get(st2NodeConfig()).st2conf, ...h.get(nodeDigests()) }))),
+  verify: (hosts, cluster) => compareNodes(hosts.map((h) => ({ name: h.name, st2conf: h.get(st2NodeConfig()).st2conf, ...h.get(nodeDigests()) })), cluster.settings.st2_packs),
 };
 
 /** One blueprint as the comparison sees it. */
@@ -26,6 +29,8 @@ export interface NodeDigests {
   st2Version: string;
   /** pack folder → sha256 of its files (paths and contents; Python caches left out) */
   packs: Map<string, string>;
+  /** pack folder → its version, virtualenv and st2prov's record of installing it */
+  installed: Map<string, InstalledPack>;
 }
 
 export const SHARED_FILES: readonly (readonly [label: string, path: string])[] = [
@@ -40,10 +45,11 @@ const DIGESTS = `digest() { if [ -f "$2" ]; then printf 'file\\t%s\\t%s\\n' "$1"
 ${SHARED_FILES.map(([label, path]) => `digest '${label}' ${path}`).join('\n')}
 printf 'st2\\t%s\\n' "$(dpkg-query -W -f '\${Version}' st2 2>/dev/null || echo absent)"
 cd /opt/stackstorm/packs 2>/dev/null || exit 0
-for p in */; do
-  [ -d "$p" ] || continue
-  p=\${p%/}
-  printf 'pack\\t%s\\t%s\\n' "$p" "$(find "$p" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum | sha256sum | cut -d' ' -f1)"
+${PACK_DIGEST}
+for n in */; do
+  [ -d "$n" ] || continue
+  n=\${n%/}
+  ${PACK_LINES}
 done`;
 
 export function nodeDigests(): Fact<NodeDigests> {
@@ -52,15 +58,14 @@ export function nodeDigests(): Fact<NodeDigests> {
 
 export function parseDigests(out: string): NodeDigests {
   const files = new Map<string, string>();
-  const packs = new Map<string, string>();
   let st2Version = 'absent';
   for (const line of out.split('\n')) {
     const [kind, name, value] = line.split('\t');
     if (kind === 'file' && name !== undefined && value !== undefined) files.set(name, value);
-    else if (kind === 'pack' && name !== undefined && value !== undefined) packs.set(name, value);
     else if (kind === 'st2' && name) st2Version = name;
   }
-  return { files, st2Version, packs };
+  const installed = parsePackLines(out);
+  return { files, st2Version, packs: new Map([...installed].map(([name, p]) => [name, p.digest])), installed };
 }
 
 export interface NodeState extends NodeDigests {
@@ -69,7 +74,7 @@ export interface NodeState extends NodeDigests {
 }
 
 /** The verdicts of the comparison; one blueprint agrees with itself. */
-export function compareNodes(nodes: readonly NodeState[]): Verdict[] {
+export function compareNodes(nodes: readonly NodeState[], declared: readonly DeclaredPack[] = []): Verdict[] {
   const verdicts: Verdict[] = [];
   for (const [label] of SHARED_FILES) {
     const split = groupsOf(nodes, (n) => n.files.get(label) ?? 'absent');
@@ -94,7 +99,25 @@ export function compareNodes(nodes: readonly NodeState[]): Verdict[] {
     return [`${p} ${hostGroups(split)}${missing.length ? ` (missing on ${missing.join(', ')})` : ''}`];
   });
   verdicts.push({ check: 'the same packs on every blueprint', ok: !packDiffs.length, detail: packDiffs.length ? `differs: ${listed(packDiffs)}` : `${packNames.length} pack(s) alike on ${nodes.length} blueprint(s)` });
+  if (declared.length) verdicts.push(declaredPacksVerdict(nodes, declared));
   return verdicts;
+}
+
+/** Each declared pack as st2-pack-install left it on every blueprint: what apply would install again, and where. */
+function declaredPacksVerdict(nodes: readonly NodeState[], declared: readonly DeclaredPack[]): Verdict {
+  const problems = declared.flatMap((pack) => {
+    const reasons = groupsOf(nodes.filter((n) => reinstallReason(pack, n.installed.get(pack.name))), (n) => reinstallReason(pack, n.installed.get(pack.name))!);
+    const versions = groupsOf(nodes.filter((n) => n.installed.has(pack.name)), (n) => n.installed.get(pack.name)!.version ?? '\0none');
+    return [
+      ...reasons.map(([reason, hosts]) => `${pack.name}: ${reason} on ${hosts.join(', ')}`),
+      ...(versions.length > 1 ? [`${pack.name} version ${hostGroups(versions)}`] : []),
+    ];
+  });
+  return {
+    check: 'the declared packs (st2_packs) as installed on every blueprint',
+    ok: !problems.length,
+    detail: problems.length ? listed(problems) : `${declared.length} pack(s) with their virtualenv, unchanged since installed, on ${nodes.length} blueprint(s)`,
+  };
 }
 
 /** Hosts grouped by a value, the largest group first (then by first host), values kept. */

@@ -1,4 +1,5 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ClusterHost } from '../core/context.js';
 import { InventoryError, UsageError } from '../core/errors.js';
 import { isSecret } from '../core/secret.js';
@@ -98,6 +99,9 @@ function agree(s: Settings, origins: Record<VariableName, string>): void {
   if (s.st2_auth_users.some((u) => u.name === s.st2_auth_username)) {
     throw problemAt(at('st2_auth_users')!, `st2_auth_users lists "${s.st2_auth_username}", the user st2_auth_username already is (its password is st2_auth_password)`, 'leave it out of st2_auth_users');
   }
+  // the sync would overwrite what st2-pack-install put there, and the reinstall the sync's files, run after run
+  const synced = s.st2_packs.find((p) => existsSync(join(s.packs_dir, p.name)));
+  if (synced) throw problemAt(origins.st2_packs, `st2_packs declares ${synced.name}, which ${join(s.packs_dir, synced.name)} also holds: one pack from two sources`, 'keep it in one place: the folder in packs_dir, or the entry in st2_packs');
   if (s.st2_auth_backend !== 'ldap') return;
   const missing = ([
     ['st2_auth_ldap_host', s.st2_auth_ldap_host.length > 0],

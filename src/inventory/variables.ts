@@ -276,6 +276,72 @@ const chatAdapter = (fallback: string): Variable<string> => ({
   },
 });
 
+/**
+ * A pack st2-pack-install installs on every blueprint: from the StackStorm Exchange by name
+ * (the newest, or `name=version`), or from a git repository (`URL`, or `URL=ref` for a tag,
+ * branch or commit). `spec` is what st2-pack-install is given, as written.
+ */
+export interface DeclaredPack {
+  /** the folder under /opt/stackstorm/packs: the name, or the repository's last path segment without ".git" and "stackstorm-" */
+  readonly name: string;
+  /** `name=version`: the version pack.yaml must say */
+  readonly version?: string;
+  /** a git repository's URL */
+  readonly url?: string;
+  /** `URL=ref`: the tag, branch or commit checked out */
+  readonly ref?: string;
+  readonly spec: string;
+}
+
+/** StackStorm's pack refs: lower-case letters, digits and "_" (st2common's PACK_REF_WHITELIST). */
+const PACK_NAME = /^[a-z0-9_]+$/;
+/** The packs st2 itself ships in /opt/stackstorm/packs: its package owns them. */
+export const ST2_OWN_PACKS = ['chatops', 'core', 'default', 'linux', 'packs'] as const;
+const GIT_URL = /^(?:(?:https?|git|ssh|file):\/\/[^\s=]+|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[^\s=]+)$/;
+const PACK_VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
+const GIT_REF = /^[A-Za-z0-9._][A-Za-z0-9._/+-]*$/;
+
+/** One entry of st2_packs, or a SettingProblem naming the entry by its place (never its URL's credentials). */
+export function parsePackEntry(entry: string, place: string): DeclaredPack {
+  const eq = entry.lastIndexOf('=');
+  const [source, pin] = eq < 0 ? [entry, undefined] : [entry.slice(0, eq), entry.slice(eq + 1)];
+  if (/^[a-z][a-z0-9+.-]*:\/\/|@/.test(source)) {
+    if (!GIT_URL.test(source)) throw new SettingProblem(`${place} is not a git URL`, 'write https://host/path/name.git, ssh://…, git@host:path/name.git or file:///path, optionally =REF');
+    // a token in the URL (https://TOKEN@host/…) would be on the hosts' command lines and in every output
+    if (/^(?:https?|git|file):\/\/[^/]*@/.test(source) || /^ssh:\/\/[^/@]*:[^/@]*@/.test(source)) throw new SettingProblem(`${place} holds credentials in its URL, which would show in every output and on the hosts' command lines`, 'give the blueprints a deploy key (ssh://git@host/… or git@host:…) or a git credential helper, and the URL without them');
+    if (pin !== undefined && !GIT_REF.test(pin)) throw new SettingProblem(`${place} has "${pin}" after "=", which is not a git ref`, 'write URL=TAG, URL=BRANCH or URL=COMMIT, or the URL alone');
+    const last = source.replace(/\/+$/, '').split(/[/:]/).pop()!.replace(/\.git$/, '').replace(/^stackstorm-/, '');
+    const name = last.replace(/-/g, '_');
+    if (!PACK_NAME.test(name)) throw new SettingProblem(`${place}: its repository's name "${last}" does not give a pack name (lower-case letters, digits and "_")`, 'install it from a repository named after the pack (its pack.yaml ref), or put the pack in packs_dir');
+    return { name, url: source, ...(pin !== undefined ? { ref: pin } : {}), spec: entry };
+  }
+  if (!PACK_NAME.test(source)) throw new SettingProblem(`${place} ("${source}") is not a pack name`, 'a pack name is lower-case letters, digits and "_"; a git repository is a URL');
+  if (pin !== undefined && !PACK_VERSION.test(pin)) throw new SettingProblem(`${place} asks for version "${pin}" of ${source}, which is not a pack version`, `write ${source}=1.2.0 (a pack's version, as its pack.yaml has it), or ${source} alone for the newest`);
+  return { name: source, ...(pin !== undefined ? { version: pin } : {}), spec: entry };
+}
+
+/**
+ * st2_packs: packs by name (`name`, `name=1.2.0`) or git URL (`URL`, `URL=ref`), comma- or
+ * space-separated, or a YAML list; each pack once, none of st2's own.
+ */
+const declaredPacks = (): Variable<DeclaredPack[]> => ({
+  scope: 'cluster',
+  fallback: [],
+  parse(raw) {
+    const items = Array.isArray(raw) ? raw : oneLine(raw).split(/[\s,]+/).filter(Boolean);
+    const packs: DeclaredPack[] = [];
+    for (const [i, item] of items.entries()) {
+      if (typeof item !== 'string' && typeof item !== 'number') throw new SettingProblem(`entry ${i + 1} is a list or mapping`, 'write each pack as text: name, name=1.2.0, URL or URL=ref');
+      const pack = parsePackEntry(oneLine(item).trim(), `entry ${i + 1}`);
+      if ((ST2_OWN_PACKS as readonly string[]).includes(pack.name)) throw new SettingProblem(`entry ${i + 1} is ${pack.name}, a pack st2 itself ships and its package updates`, 'leave it out: it comes with st2');
+      const before = packs.findIndex((p) => p.name === pack.name);
+      if (before >= 0) throw new SettingProblem(`entries ${before + 1} and ${i + 1} are both the pack ${pack.name}`, 'declare each pack once');
+      packs.push(pack);
+    }
+    return packs;
+  },
+});
+
 /** A file or folder on the control machine; settings.ts resolves it against the inventory's folder. */
 const localPath = (scope: Scope = 'cluster'): Variable<string | undefined> => ({ scope, fallback: undefined, parse: (raw) => oneLine(raw) || undefined });
 const localFolder = (fallback: string): Variable<string> => ({ scope: 'cluster', fallback, parse: (raw) => oneLine(raw) || fallback });
@@ -342,6 +408,7 @@ export const VARIABLES = {
   st2_content_node: address(),
   packs_dir: localFolder('packs'),
   packs_delete: bool(false),
+  st2_packs: declaredPacks(),
   st2_chatops: bool(false),
   st2_chatops_adapter: chatAdapter('slack'),
   st2_chatops_bot_name: text('hubot'),

@@ -21,6 +21,8 @@ export interface DirSyncSpec {
   optional?: boolean;
   /** remove files on the host that the source does not have */
   delete?: boolean;
+  /** top-level folders of dest that are not the sync's (packs st2-pack-install put there): never deleted */
+  keep?: readonly string[];
   /** "user:group" for the files written */
   owner?: string;
   notify?: string[];
@@ -79,7 +81,8 @@ export function dirSync(spec: DirSyncSpec): Operation {
         const r = remote.get(path);
         return !r || r.sha256 !== l.sha256 || r.executable !== l.executable;
       }).map(([path]) => path).sort();
-      const remove = spec.delete ? [...remote.keys()].filter((p) => !local!.has(p)).sort() : [];
+      const kept = (path: string) => (spec.keep ?? []).some((k) => path.startsWith(`${k}/`));
+      const remove = spec.delete ? [...remote.keys()].filter((p) => !local!.has(p) && !kept(p)).sort() : [];
       if (send.length === 0 && remove.length === 0) return [];
       const diff = await describeDiff(host, spec, send, remove, remote);
       const parts = [send.length ? `${send.length} file(s) to send` : '', remove.length ? `${remove.length} to delete` : ''].filter(Boolean);

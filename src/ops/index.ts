@@ -22,3 +22,4 @@ export { keepalivedConfig } from './keepalived.js';
 export { onHosts } from './delegate.js';
 export { upstreamMember, upstreamMemberFiles } from './upstream.js';
 export { st2ApiKey } from './st2ApiKey.js';
+export { packInstall } from './packInstall.js';

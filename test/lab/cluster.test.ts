@@ -6,7 +6,7 @@ import { amqpLoginFrom } from '../harness/amqp.js';
 import { changeLines, failures, st2prov, type CliRun, type JsonReport } from '../harness/cli.js';
 import { useLab } from '../harness/lab.js';
 import { ssh } from '../harness/remote.js';
-import { address } from '../lab/config.js';
+import { REPO_URL, address } from '../lab/config.js';
 
 /**
  * The whole cluster on 1 controller + 3 blueprints in the guide's layout (2.x, Mistral, so
@@ -326,6 +326,61 @@ describe('the whole HA cluster on the lab: controller playbook, then site playbo
     const after = registrations();
     assert.deepEqual(after.map((n, i) => n - before[i]!), [1, 0, 0]);
     assert.equal(ssh(lab(), bp(3).address, 'cat /opt/stackstorm/packs/hello_st2/pack.yaml').stdout, 'name: hello_st2\nversion: 1.0.1\n');
+  });
+
+  it('declared packs: st2-pack-install puts one pack and its virtualenv on every blueprint, registers once; check holds them to it; apply puts a changed one back', async () => {
+    const url = `${REPO_URL}/packs/hello_lab.git`;
+    const packs = ['-e', `st2_packs=${url}=v1.0.0`];
+    const STEP = 'packs installed with st2-pack-install';
+    const registrations = () => [1, 2, 3].map((i) => Number(ssh(lab(), bp(i).address, 'cat /var/log/st2/register.log 2>/dev/null | wc -l').stdout.trim()));
+    const handled = (r: JsonReport, handler: string) => r.hosts.filter((h) => h.steps.some((s) => s.step === `handler: ${handler}`)).map((h) => h.host);
+    const failedLines = (r: CliRun) => r.stdout.split('\n').filter((l) => l.startsWith('FAIL')).map((l) => l.replace(/\s+/g, ' '));
+    const before = registrations();
+
+    const diff = await site('diff', three, ...packs, '--json');
+    const planned = diff.json.hosts.flatMap((h) => h.steps.filter((s) => s.step === STEP).flatMap((s) => s.changes.map((c) => `${h.host}: ${c.summary}\n${c.diff}`)));
+    assert.deepEqual(planned, [1, 2, 3].map((i) => `${bp(i).name}: st2-pack-install ${url}=v1.0.0: not installed
+create /opt/stackstorm/packs/hello_lab: from ${url} at v1.0.0
+create /opt/stackstorm/virtualenvs/hello_lab
+create /var/lib/st2prov/packs/hello_lab`));
+    // besides the installs: the handlers, and each blueprint's turn out of the load balancer for them (a rolling play's handlers roll)
+    const steps = (r: JsonReport) => changeLines(r).filter((l) => !/ \| (handler: [^|]+|drain: [^|]+|undrain: [^|]+) \| /.test(l));
+    assert.deepEqual(steps(diff.json).filter((l) => !l.includes(STEP)), []);
+    assert.deepEqual([...new Set(changeLines(diff.json).filter((l) => / \| drain: /.test(l)).map((l) => l.split(' | ')[0]))], [1, 2, 3].map((i) => bp(i).name));
+
+    const apply = await site('apply', three, ...packs, '--json');
+    outputs.push(apply);
+    assert.equal(apply.code, 0, failures(apply));
+    assert.deepEqual(steps(apply.json), [1, 2, 3].map((i) => `${bp(i).name} | ${STEP} | st2-pack-install ${url}=v1.0.0: not installed`));
+    assert.deepEqual(registrations().map((n, i) => n - before[i]!), [1, 0, 0], 'content registered once, on the content node');
+    assert.deepEqual(handled(apply.json, 'register content'), ['st2-multi-node-1']);
+    assert.deepEqual(handled(apply.json, 'restart sensors'), ['st2-multi-node-1', 'st2-multi-node-2', 'st2-multi-node-3'], 'hash partitioning: every blueprint runs sensors');
+    for (const i of [1, 2, 3]) {
+      const r = ssh(lab(), bp(i).address, 'grep ^version: /opt/stackstorm/packs/hello_lab/pack.yaml && test -L /opt/stackstorm/virtualenvs/hello_lab/bin/python && cut -f2 /var/lib/st2prov/packs/hello_lab');
+      assert.equal(r.stdout, `version: 1.0.0\n${url}=v1.0.0\n`, r.stderr);
+    }
+
+    const again = await site('apply', three, ...packs, '--json');
+    assert.equal(again.code, 0, failures(again));
+    assert.deepEqual(changeLines(again.json), []);
+    const check = await st2prov(['check', inventory, ...VARS, ...packs]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /ok {3}cluster +the declared packs \(st2_packs\) as installed on every blueprint — 1 pack\(s\) with their virtualenv, unchanged since installed, on 3 blueprint\(s\)/);
+
+    const edit = ssh(lab(), bp(3).address, 'echo "# changed by hand" >> /opt/stackstorm/packs/hello_lab/actions/greet.py');
+    assert.equal(edit.code, 0, edit.stderr);
+    const drift = await st2prov(['check', inventory, ...VARS, ...packs]);
+    assert.equal(drift.code, 2, drift.stdout + drift.stderr);
+    assert.deepEqual(failedLines(drift), [
+      'FAIL cluster the same packs on every blueprint — differs: hello_lab [st2-multi-node-1, st2-multi-node-2] vs [st2-multi-node-3]',
+      'FAIL cluster the declared packs (st2_packs) as installed on every blueprint — hello_lab: its files changed since it was installed on st2-multi-node-3',
+    ], drift.stdout);
+    const back = await site('apply', three, ...packs, '--json');
+    assert.equal(back.code, 0, failures(back));
+    assert.deepEqual(steps(back.json), [`st2-multi-node-3 | ${STEP} | st2-pack-install ${url}=v1.0.0: its files changed since it was installed`]);
+    assert.deepEqual([handled(back.json, 'register content'), handled(back.json, 'restart sensors')], [[], ['st2-multi-node-3']]);
+    const fixed = await st2prov(['check', inventory, ...VARS, ...packs]);
+    assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
   });
 
   it('--role blueprint and --limit touch only those hosts', async () => {

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDir } from './config.js';
 import { log, run, runBuffer } from './sh.js';
-import { buildPackage, testPackages } from './testPackages.js';
+import { buildLabPacks, buildPackage, testPackages } from './testPackages.js';
 
 /** Debian packages the playbooks install; everything they depend on beyond the base comes along. */
 // python3-psycopg2, python3-apt and acl: what Ansible's modules and become need (the benchmark)
 // zookeeperd: coordination_backend=zookeeper (brings a Java runtime along)
 export const DEBIAN_PACKAGES = ['postgresql', 'postgresql-client', 'rabbitmq-server', 'redis-server', 'redis-sentinel', 'redis-tools', 'keepalived', 'zookeeperd', 'nginx', 'openssl', 'ssl-cert', 'curl', 'python3-psycopg2', 'python3-apt', 'acl'];
-const REPO_RECIPE = 2;
+const REPO_RECIPE = 3;
 
 export interface Repo {
   dir: string;
@@ -21,7 +21,9 @@ export interface Repo {
 function repoHash(base: string): string {
   const packageSources = fileURLToPath(new URL('../../../test/lab/', import.meta.url));
   const h = createHash('sha256').update(JSON.stringify({ DEBIAN_PACKAGES, REPO_RECIPE, base }));
-  for (const f of ['packages/st2-lab-daemon', 'packages/st2ctl', 'testPackages.ts']) h.update(readFileSync(join(packageSources, f)));
+  // every file the packages are made of: a new one counts without being listed here
+  const files = [...readdirSync(join(packageSources, 'packages')).sort().map((f) => `packages/${f}`), 'testPackages.ts'];
+  for (const f of files) h.update(f).update(readFileSync(join(packageSources, f)));
   h.update(readFileSync(fileURLToPath(new URL('../../../test/fixtures/mistral.conf', import.meta.url))));
   return h.digest('hex').slice(0, 12);
 }
@@ -29,7 +31,8 @@ function repoHash(base: string): string {
 /**
  * A flat, signed apt repository in two parts: debian/ (the real Debian packages, resolved
  * against the base's dpkg status so exactly what the base lacks is there) and stackstorm/
- * (the project's test packages). Built once and cached until its inputs change.
+ * (the project's test packages), and packs/ (the packs st2-pack-install's stand-in fetches, one
+ * tarball per git ref). Built once and cached until its inputs change.
  */
 export function ensureRepo(base: string): Repo {
   const dir = join(labDir, `repo-${repoHash(base)}`);
@@ -54,6 +57,7 @@ export function ensureRepo(base: string): Repo {
   rmSync(join(building, 'debian/lock'), { force: true });
 
   for (const spec of testPackages()) buildPackage(spec, join(building, spec.part));
+  buildLabPacks(building);
 
   const gnupg = join(building, 'gnupg');
   mkdirSync(gnupg, { mode: 0o700 });

@@ -313,6 +313,7 @@ function st2Package(version: string): PackageSpec {
     '/etc/default/st2ctl': { content: '# Components st2ctl starts and stops; st2prov sets this per node.\n#COMPONENTS="st2api st2auth st2stream"\n', conffile: true },
     '/usr/bin/st2ctl': { content: readFileSync(join(sources, 'st2ctl'), 'utf8'), mode: 0o755 },
     [DAEMON]: { content: readFileSync(join(sources, 'st2-lab-daemon'), 'utf8'), mode: 0o755 },
+    '/opt/stackstorm/st2/bin/st2-pack-install': { content: readFileSync(join(sources, 'st2-pack-install'), 'utf8'), mode: 0o755 },
     '/opt/stackstorm/packs/core/pack.yaml': { content: `name: core\ndescription: Basic core actions.\nversion: ${version}\n` },
     '/opt/stackstorm/packs/core/actions/local.yaml': { content: 'name: local\nrunner_type: local-shell-cmd\nenabled: true\n' },
     '/opt/stackstorm/packs/linux/pack.yaml': { content: `name: linux\ndescription: Generic Linux actions.\nversion: ${version}\n` },
@@ -512,6 +513,48 @@ export function testPackages(): PackageSpec[] {
       postinst: `#!/bin/sh\nset -e\n${MONGODB_USER}if [ -d /run/systemd/system ]; then systemctl --system daemon-reload >/dev/null || true; fi\n`,
     },
   ];
+}
+
+/**
+ * A pack the lab serves as a git repository would be, for the st2-pack-install stand-in:
+ * one tarball per ref, at packs/REPOSITORY/REF.tar.gz in the lab repository.
+ */
+export interface LabPack {
+  repository: string;
+  ref: string;
+  files: Record<string, string>;
+}
+
+export function labPacks(): LabPack[] {
+  return [{
+    repository: 'hello_lab.git',
+    ref: 'v1.0.0',
+    files: {
+      'pack.yaml': 'ref: hello_lab\nname: hello_lab\ndescription: a pack the lab serves for st2-pack-install\nversion: 1.0.0\nauthor: st2prov lab\n',
+      'requirements.txt': 'six\n',
+      'actions/greet.yaml': 'name: greet\nrunner_type: python-script\nentry_point: greet.py\n',
+      'actions/greet.py': 'from st2common.runners.base_action import Action\n\n\nclass Greet(Action):\n    def run(self):\n        return "hello from the lab"\n',
+      'sensors/tick.yaml': 'class_name: Tick\nentry_point: tick.py\npoll_interval: 60\n',
+      'sensors/tick.py': 'from st2reactor.sensor.base import PollingSensor\n\n\nclass Tick(PollingSensor):\n    def poll(self):\n        pass\n',
+    },
+  }];
+}
+
+/** Writes each lab pack's tarball under `outDir`/packs. */
+export function buildLabPacks(outDir: string): void {
+  for (const pack of labPacks()) {
+    const root = mkdtempSync(join(tmpdir(), 'st2lab-pack-'));
+    try {
+      for (const [path, content] of Object.entries(pack.files)) {
+        mkdirSync(join(root, dirname(path)), { recursive: true });
+        writeFileSync(join(root, path), content);
+      }
+      mkdirSync(join(outDir, 'packs', pack.repository), { recursive: true });
+      run('tar', ['-czf', join(outDir, 'packs', pack.repository, `${pack.ref}.tar.gz`), '--owner=0', '--group=0', '-C', root, '.']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
 }
 
 /** Builds one .deb with dpkg-deb into `outDir`; returns its file name. */

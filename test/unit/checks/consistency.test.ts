@@ -59,4 +59,18 @@ describe('the blueprints agree', () => {
   it('one blueprint agrees with itself', () => {
     assert.deepEqual(failed(compareNodes([node('bp1')])), []);
   });
+
+  it('declared packs: one not as installed is named with its hosts and why, and differing versions with who agrees', () => {
+    const pack = (name: string, lines: string[]): NodeState => ({ ...node(name), ...parseDigests(lines.join('\n')) });
+    const ok = ['pack\thello\td1\tversion: 1.0.0', 'venv\thello', 'record\thello\td1\thello=1.0.0'];
+    const declared = [{ name: 'hello', version: '1.0.0', spec: 'hello=1.0.0' }];
+    const all = [pack('bp1', ok), pack('bp2', ok), pack('bp3', ok)];
+    const last = (nodes: NodeState[]) => compareNodes(nodes, declared).at(-1)!;
+    assert.deepEqual(last(all), { check: 'the declared packs (st2_packs) as installed on every blueprint', ok: true, detail: '1 pack(s) with their virtualenv, unchanged since installed, on 3 blueprint(s)' });
+    assert.equal(compareNodes(all).length, 8, 'no declared pack, no verdict about them');
+    const drifted = [pack('bp1', ok), pack('bp2', ['pack\thello\td2\tversion: 1.0.0', 'venv\thello', 'record\thello\td1\thello=1.0.0']), pack('bp3', ['pack\thello\td1\tversion: 1.0.0', 'record\thello\td1\thello=1.0.0'])];
+    assert.deepEqual(last(drifted), { check: 'the declared packs (st2_packs) as installed on every blueprint', ok: false, detail: 'hello: its files changed since it was installed on bp2; hello: its virtualenv /opt/stackstorm/virtualenvs/hello is missing on bp3' });
+    const versions = [pack('bp1', ok), pack('bp2', ['pack\thello\td3\tversion: 1.1.0', 'venv\thello', 'record\thello\td3\thello=1.0.0']), pack('bp3', [])];
+    assert.deepEqual(last(versions).detail, 'hello: its pack.yaml says version 1.1.0, declared 1.0.0 on bp2; hello: not installed on bp3; hello version [bp1] vs [bp2]');
+  });
 });

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InventoryError, UsageError } from '../../../src/core/errors.js';
 import { isSecret } from '../../../src/core/secret.js';
 import { resolveInventory } from '../../../src/inventory/inventory.js';
 import { parseInventory } from '../../../src/inventory/parse.js';
 import { oneEditApart, settle } from '../../../src/inventory/settings.js';
-import { isSecretName, parseBoolean } from '../../../src/inventory/variables.js';
+import { VARIABLES, isSecretName, parseBoolean } from '../../../src/inventory/variables.js';
 
 const settled = (text: string, extraVars: Record<string, string> = {}) => settle(resolveInventory(parseInventory(text, 'inv.ini'), { extraVars }));
 const CLUSTER = '[controller]\nc ansible_host=10.0.3.10\n[blueprint]\nb1 ansible_host=10.0.3.11\nb2 ansible_host=10.0.3.12\n';
@@ -96,5 +99,54 @@ describe('typed settings', () => {
     assert.ok(isSecret(s.settings.rabbitmq_password));
     for (const name of ['mistral_db_password', 'ansible_ssh_pass', 'ansible_become_password', 'api_key', 'st2_tls_key', 'vault_anything', 'my_secret', 'slack_token', 'db_passwd']) assert.ok(isSecretName(name), name);
     for (const name of ['st2_version', 'packs_dir', 'keyring', 'passage']) assert.ok(!isSecretName(name), name);
+  });
+});
+
+describe('st2_packs', () => {
+  it('reads names, name=version, git URLs and URL=ref, comma- or space-separated or a YAML list', () => {
+    const s = settled(`${CLUSTER}[all:vars]\nst2_packs=aws=1.2.0, jira https://git.example.com/ops/stackstorm-my-pack.git=release/2 git@github.com:acme/st2_hello=0a1b2c\n`).settings;
+    assert.deepEqual(s.st2_packs, [
+      { name: 'aws', version: '1.2.0', spec: 'aws=1.2.0' },
+      { name: 'jira', spec: 'jira' },
+      { name: 'my_pack', url: 'https://git.example.com/ops/stackstorm-my-pack.git', ref: 'release/2', spec: 'https://git.example.com/ops/stackstorm-my-pack.git=release/2' },
+      { name: 'st2_hello', url: 'git@github.com:acme/st2_hello', ref: '0a1b2c', spec: 'git@github.com:acme/st2_hello=0a1b2c' },
+    ]);
+    assert.deepEqual(VARIABLES.st2_packs.parse(['slack', 'file:///srv/packs/hello.git']).map((p) => p.name), ['slack', 'hello']);
+    assert.deepEqual(settled(CLUSTER).settings.st2_packs, [], 'none by default');
+  });
+
+  it('refuses a malformed entry with the file:line that wrote it, before any host is contacted', () => {
+    const cases: [string, RegExp][] = [
+      ['AWS', /^inv\.ini:7: st2_packs: entry 1 \("AWS"\) is not a pack name/],
+      ['aws=latest', /^inv\.ini:7: st2_packs: entry 1 asks for version "latest" of aws, which is not a pack version/],
+      ['aws jira=1.0.0 aws=2.0.0', /^inv\.ini:7: st2_packs: entries 1 and 3 are both the pack aws/],
+      ['core', /^inv\.ini:7: st2_packs: entry 1 is core, a pack st2 itself ships/],
+      ['https://host/x.git=bad~ref', /^inv\.ini:7: st2_packs: entry 1 has "bad~ref" after "=", which is not a git ref/],
+      ['https://host/My.Pack.git', /^inv\.ini:7: st2_packs: entry 1: its repository's name "My\.Pack" does not give a pack name/],
+      ['ftp://host/x.git', /^inv\.ini:7: st2_packs: entry 1 is not a git URL/],
+    ];
+    for (const [value, message] of cases) {
+      assert.throws(() => settled(`${CLUSTER}[all:vars]\nst2_packs=${value}\n`), (err: unknown) => err instanceof InventoryError && message.test(err.message), String(message));
+    }
+  });
+
+  it('refuses credentials in a URL without repeating them', () => {
+    for (const url of ['https://ghp_T0KEN@github.com/acme/hello.git', 'https://bob:hunter2@git.example.com/hello.git', 'ssh://bob:hunter2@git.example.com/hello.git']) {
+      assert.throws(() => settled(`${CLUSTER}[all:vars]\nst2_packs=${url}\n`), (err: unknown) => err instanceof InventoryError
+        && /^inv\.ini:7: st2_packs: entry 1 holds credentials in its URL/.test(err.message) && !/T0KEN|hunter2/.test(err.message), url);
+    }
+    assert.equal(settled(CLUSTER, { st2_packs: 'ssh://git@github.com/acme/hello.git' }).settings.st2_packs[0]!.name, 'hello', 'a deploy key\'s user is no credential');
+  });
+
+  it('refuses a pack that packs_dir also holds: one pack, two sources', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-packs-'));
+    try {
+      mkdirSync(join(dir, 'hello'));
+      assert.throws(() => settled(`${CLUSTER}[all:vars]\nst2_packs=aws hello=1.0.0\n`, { packs_dir: dir }),
+        (err: unknown) => err instanceof InventoryError && err.message.startsWith(`inv.ini:7: st2_packs declares hello, which ${join(dir, 'hello')} also holds`));
+      assert.equal(settled(`${CLUSTER}[all:vars]\nst2_packs=aws\n`, { packs_dir: dir }).settings.st2_packs.length, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
