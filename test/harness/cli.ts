@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { tracked } from './children.js';
 
 export const projectDir = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = `${projectDir}bin/st2prov.js`;
@@ -29,7 +30,7 @@ export interface JsonReport {
 /** Runs the real command line, as an operator would, with a plain (non-TTY) output. */
 export function st2prov(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = tracked(spawn(process.execPath, [bin, ...args], { env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -1,5 +1,6 @@
 import { after, before } from 'node:test';
 import { labDown, labUp, type Lab, type LabOptions } from '../lab/lab.js';
+import { stopTracked } from './children.js';
 
 /**
  * Gives a test file a fresh lab (1 controller + `blueprints`), always torn down: after the
@@ -13,6 +14,7 @@ export function useLab(blueprints: number, options: LabOptions = {}): () => Lab 
     return left;
   };
   const onSignal = (signal: NodeJS.Signals) => {
+    stopTracked();
     teardown();
     process.kill(process.pid, signal);
   };

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { changeLines, failures, projectDir, st2prov, type CliRun } from '../harness/cli.js';
 import { ssh } from '../harness/remote.js';
+import { tracked } from '../harness/children.js';
 import type { Lab } from './lab.js';
 
 /**
@@ -60,7 +61,7 @@ export function preparePacks(lab: Lab, fresh = false): string {
  * finished first), with what it printed on stderr.
  */
 export async function applyKilledAt(lab: Lab, point: KillPoint, env: NodeJS.ProcessEnv = {}): Promise<{ killed: boolean; output: string }> {
-  const child = spawn(process.execPath, [`${projectDir}bin/st2prov.js`, 'apply', lab.inventory, ...VERSION, '-v'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', ...env } });
+  const child = tracked(spawn(process.execPath, [`${projectDir}bin/st2prov.js`, 'apply', lab.inventory, ...VERSION, '-v'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', ...env } }));
   let finishedSteps = 0;
   let stderr = '';
   let output = '';

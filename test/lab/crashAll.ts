@@ -1,3 +1,4 @@
+import { stopTracked } from '../harness/children.js';
 import { labDown, labUp } from './lab.js';
 import { applyKilledAt, assertConverges, assertNothingWasCut, assertPackWhole, describePoint, preparePacks, snapshot, type KillPoint } from './crash.js';
 
@@ -15,6 +16,15 @@ const option = (name: string, fallback: number) => {
 };
 const points: KillPoint[] = [{ kind: 'apt' }, { kind: 'transfer' }];
 for (let n = option('from', 1); n <= option('to', 200); n++) points.push({ kind: 'step', after: n });
+
+// stopped by a signal: the killed apply's run and the lab go too
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stopTracked();
+    labDown();
+    process.kill(process.pid, signal);
+  });
+}
 
 let failed = 0;
 for (const point of points) {
