@@ -4,6 +4,7 @@ import type { ClusterHost, ClusterView, HostContext, Material, MaterialSpec, Vau
 import { RemoteCommandError } from '../core/errors.js';
 import type { Fact } from '../core/fact.js';
 import type { Secret } from '../core/secret.js';
+import { timed } from '../core/timings.js';
 import type { Settings } from '../inventory/variables.js';
 import { batchScript } from './factBatch.js';
 import { factReads, memberValues, type FactRead } from './factFamilies.js';
@@ -86,11 +87,11 @@ export class EngineHost implements HostContext {
     if (missing.length === 0) return;
     const reads = factReads(missing);
     if (reads.length === 1) {
-      this.store(reads[0]!, await this.executor.exec({ argv: reads[0]!.fact.argv }));
+      this.store(reads[0]!, await timed(this.name, 'probe', () => this.executor.exec({ argv: reads[0]!.fact.argv })));
       return;
     }
     const batch = batchScript(reads.map((r) => r.fact));
-    const result = await this.executor.exec({ argv: batch.argv });
+    const result = await timed(this.name, 'probe', () => this.executor.exec({ argv: batch.argv }));
     if (result.code !== 0) throw new RemoteCommandError('reading facts', result.code, result.stderr);
     batch.split(result.stdout).forEach((r, i) => this.store(reads[i]!, r));
   }
