@@ -126,7 +126,7 @@ async function scale(tool: Tool, toolSizes: readonly number[]): Promise<void> {
     for (const size of toolSizes) {
       const inventory = inventoryOf(lab, size);
       const converge = run(inventory, 'apply');
-      record(tool, size, previous ? `apply adding ${size - previous} blueprint${size - previous === 1 ? "" : "s"}` : 'first apply', converge);
+      record(tool, size, previous ? `apply adding ${size - previous} blueprint${size - previous === 1 ? '' : 's'}` : 'first apply', converge);
       previous = size;
       if (!converge.ok) return;
       for (let r = 0; r < repeats; r++) {
