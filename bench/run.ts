@@ -1,17 +1,26 @@
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_INIT, PREFIX_LENGTH, REPO_URL, SUBNET } from '../test/lab/config.js';
 import { labDown, labUp, type Lab } from '../test/lab/lab.js';
+import { lineChart } from './chart.js';
+import { fit, median, parseTimings, type Timings } from './stats.js';
 
 /**
- * `npm run bench`: st2prov against Ansible (Debian's, with pipelining) on lab hosts of the
- * same size, each tool on its own fresh hosts, blocks alternated: first apply, no-op apply,
- * dry run; then a 5,000-file packs sync. Writes bench/RESULTS.md and bench/results.json.
- * Not a test: CI does not run it. Options: --sizes 2,20  --repeats 3
+ * `npm run bench`: st2prov against Ansible (Debian's, with pipelining) on lab hosts.
+ * - start-up: `node -e 0`, `st2prov --help`, `st2prov hosts` (runs alternated);
+ * - how cost grows: each tool on its own fresh hosts, the cluster grown through the sizes
+ *   (1 controller + 2, 10, 20, 50 blueprints): the first apply at the smallest size, then at
+ *   each size an apply that adds the new blueprints, and no-op applies and dry runs, alternated;
+ *   Ansible only up to --ansible-sizes (its runs at 1+20 and more take many minutes each);
+ * - st2prov's floor from its own timings (ST2PROV_TIMINGS): start, SSH handshake, one round
+ *   trip, the remote probe;
+ * - a 5,000-file packs sync (1+1).
+ * Writes bench/RESULTS.md, bench/results.json, bench/scaling.svg and bench/memory.svg.
+ * Not a test: CI does not run it. Options: --sizes 2,10,20,50 --ansible-sizes 2,10 --repeats 5 --no-packs
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
@@ -19,12 +28,16 @@ const option = (name: string, fallback: string) => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? args[at + 1]! : fallback;
 };
-const sizes = option('sizes', '2,20').split(',').map(Number);
-const repeats = Number(option('repeats', '3'));
+const numbers = (text: string) => text.split(',').filter(Boolean).map(Number).sort((a, b) => a - b);
+const sizes = numbers(option('sizes', '2,10,20,50'));
+const ansibleSizes = numbers(option('ansible-sizes', '2,10'));
+const repeats = Number(option('repeats', '5'));
+const packs = !args.includes('--no-packs');
 const VERSION = ['-e', 'st2_version=2.10.4'];
+const ST2PROV = [process.execPath, join(root, 'bin/st2prov.js')];
 
 type Tool = 'st2prov' | 'ansible';
-interface Sample { tool: Tool; size: number; run: string; seconds: number; peakKb?: number; ok: boolean }
+interface Sample { tool: Tool; size: number; run: string; seconds: number; peakKb?: number; ok: boolean; load: number; timings?: Timings }
 const samples: Sample[] = [];
 
 function log(text: string): void {
@@ -40,18 +53,37 @@ function ensureTools(): void {
   }
 }
 
-/** Runs a command under /usr/bin/time; returns wall seconds and peak resident memory. */
-function timed(cmd: string[], env: NodeJS.ProcessEnv = {}, cwd = root): { seconds: number; peakKb: number; ok: boolean; output: string } {
-  const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %M', ...cmd], { cwd, env: { ...process.env, CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
-  const m = /@@time ([\d.]+) (\d+)/.exec(r.stderr);
-  return { seconds: Number(m?.[1] ?? NaN), peakKb: Number(m?.[2] ?? NaN), ok: r.status === 0, output: r.stdout + r.stderr };
+interface Timed { seconds: number; peakKb: number; ok: boolean; output: string; stderr: string }
+
+/** Runs a command under /usr/bin/time: wall seconds (the clock around it), peak resident memory. */
+function timed(cmd: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Timed {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '@@time %M', ...cmd], { cwd, env: { ...process.env, CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const m = /@@time (\d+)/.exec(r.stderr);
+  return { seconds, peakKb: Number(m?.[1] ?? NaN), ok: r.status === 0, output: r.stdout + r.stderr, stderr: r.stderr };
 }
 
-function st2prov(lab: Lab, command: string, ...extra: string[]) {
-  return timed([process.execPath, join(root, 'bin/st2prov.js'), command, lab.inventory, ...VERSION, ...extra]);
+/** Wall seconds of a command started directly (start-up times are too short for /usr/bin/time's 10 ms). */
+function wall(cmd: string[]): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: root, stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed`);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-/** The material the Ansible playbook copies: made once per block, as st2prov makes its own. */
+/** The lab's inventory with only its first `size` blueprints (the lab has hosts for the largest size). */
+function inventoryOf(lab: Lab, size: number): string {
+  const file = join(dirname(lab.inventory), `bench-1+${size}.ini`);
+  const keep = (line: string) => {
+    const m = /^st2-multi-node-(\d+)\s/.exec(line);
+    return !m || Number(m[1]) <= size;
+  };
+  writeFileSync(file, readFileSync(lab.inventory, 'utf8').split('\n').filter(keep).join('\n'));
+  return file;
+}
+
+/** The material the Ansible playbook copies: made once per lab, as st2prov makes its own. */
 function ansibleVars(lab: Lab): string {
   const dir = mkdtempSync(join(tmpdir(), 'st2prov-bench-'));
   spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=st2', '-keyout', join(dir, 'st2.key'), '-out', join(dir, 'st2.crt')], { stdio: 'ignore' });
@@ -66,86 +98,152 @@ function ansibleVars(lab: Lab): string {
   return join(dir, 'vars.json');
 }
 
-function ansible(lab: Lab, varsFile: string, ...extra: string[]) {
-  return timed(['ansible-playbook', '-i', lab.inventory, 'site.yml', '-e', `@${varsFile}`, ...extra], { ANSIBLE_PIPELINING: '1', ANSIBLE_CONFIG: join(root, 'bench/ansible/ansible.cfg') }, join(root, 'bench/ansible'));
+function startUp(): void {
+  const commands: [string, string[]][] = [
+    ['node -e 0', [process.execPath, '-e', '0']],
+    ['st2prov --help', [...ST2PROV, '--help']],
+    ['st2prov hosts', [...ST2PROV, 'hosts', join(root, 'inventory/reference.ini')]],
+  ];
+  for (const [, cmd] of commands) wall(cmd); // warm the page cache
+  for (let r = 0; r < repeats * 4; r++) {
+    for (const [run, cmd] of commands) samples.push({ tool: 'st2prov', size: 0, run, seconds: wall(cmd), ok: true, load: loadavg()[0]! });
+  }
+  for (const [run] of commands) log(`${run}: ${median(samples.filter((s) => s.run === run).map((s) => s.seconds)).toFixed(3)} s`);
 }
 
-async function block(tool: Tool, size: number): Promise<void> {
-  const lab = await labUp(size);
+/** One tool on its own fresh hosts, the cluster grown through the sizes. */
+async function scale(tool: Tool, toolSizes: readonly number[]): Promise<void> {
+  if (!toolSizes.length) return;
+  const lab = await labUp(Math.max(...toolSizes));
+  const vars = tool === 'ansible' ? ansibleVars(lab) : undefined;
   try {
-    const record = (run: string, r: { seconds: number; peakKb: number; ok: boolean; output: string }) => {
-      samples.push({ tool, size, run, seconds: r.seconds, ...(tool === 'st2prov' ? { peakKb: r.peakKb } : {}), ok: r.ok });
-      log(`${tool} 1+${size} ${run}: ${r.seconds.toFixed(2)} s${r.ok ? '' : ' (FAILED)'}`);
-      if (!r.ok) log(r.output.split('\n').slice(-15).join('\n'));
+    const run = (inventory: string, kind: 'apply' | 'no-op' | 'diff'): Timed => {
+      if (tool === 'st2prov') return timed([...ST2PROV, kind === 'diff' ? 'diff' : 'apply', inventory, ...VERSION], { ST2PROV_TIMINGS: '1' });
+      const env = { ANSIBLE_PIPELINING: '1', ANSIBLE_CONFIG: join(root, 'bench/ansible/ansible.cfg') };
+      return timed(['ansible-playbook', '-i', inventory, 'site.yml', '-e', `@${vars}`, ...(kind === 'diff' ? ['--check', '--diff'] : [])], env, join(root, 'bench/ansible'));
     };
-    if (tool === 'st2prov') {
-      record('first apply', st2prov(lab, 'apply'));
-      record('no-op apply', st2prov(lab, 'apply'));
-      record('diff', st2prov(lab, 'diff'));
-    } else {
-      const vars = ansibleVars(lab);
-      record('first apply', ansible(lab, vars));
-      record('no-op apply', ansible(lab, vars));
-      record('diff', ansible(lab, vars, '--check', '--diff'));
-      rmSync(dirname(vars), { recursive: true, force: true });
+    let previous = 0;
+    for (const size of toolSizes) {
+      const inventory = inventoryOf(lab, size);
+      const converge = run(inventory, 'apply');
+      record(tool, size, previous ? `apply adding ${size - previous} blueprint${size - previous === 1 ? '' : 's'}` : 'first apply', converge);
+      previous = size;
+      if (!converge.ok) return;
+      for (let r = 0; r < repeats; r++) {
+        record(tool, size, 'no-op apply', run(inventory, 'no-op'));
+        record(tool, size, 'diff', run(inventory, 'diff'));
+      }
     }
   } finally {
+    if (vars) rmSync(dirname(vars), { recursive: true, force: true });
     labDown();
   }
+}
+
+function record(tool: Tool, size: number, run: string, r: Timed): void {
+  samples.push({
+    tool, size, run, seconds: r.seconds, ok: r.ok, load: loadavg()[0]!,
+    ...(tool === 'st2prov' ? { peakKb: r.peakKb, timings: parseTimings(r.stderr) } : {}),
+  });
+  log(`${tool} 1+${size} ${run}: ${r.seconds.toFixed(2)} s${r.ok ? '' : ' (FAILED)'}`);
+  if (!r.ok) log(r.output.split('\n').slice(-15).join('\n'));
 }
 
 async function packsBench(): Promise<void> {
   const lab = await labUp(1);
-  const packs = mkdtempSync(join(tmpdir(), 'st2prov-bench-packs-'));
+  const dir = mkdtempSync(join(tmpdir(), 'st2prov-bench-packs-'));
   try {
     for (let p = 0; p < 50; p++) {
       for (let a = 0; a < 100; a++) {
-        const dir = join(packs, `pack${p}`, 'actions');
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, `action${a}.yaml`), `name: action${a}\npack: pack${p}\nrunner_type: local-shell-cmd\nparameters:\n  cmd:\n    default: echo ${p}-${a}\n`);
+        const actions = join(dir, `pack${p}`, 'actions');
+        mkdirSync(actions, { recursive: true });
+        writeFileSync(join(actions, `action${a}.yaml`), `name: action${a}\npack: pack${p}\nrunner_type: local-shell-cmd\nparameters:\n  cmd:\n    default: echo ${p}-${a}\n`);
       }
     }
-    const sync = () => timed([process.execPath, join(root, 'bin/st2prov.js'), 'apply', lab.inventory, '--playbook', join(root, 'dist/bench/playbooks/packs.js'), '-e', `bench_packs=${packs}`]);
-    const first = sync();
-    log(`packs first sync of 5000 files to 2 hosts: ${first.seconds} s`);
-    samples.push({ tool: 'st2prov', size: 1, run: 'packs: first sync (5,000 files)', seconds: first.seconds, ok: first.ok });
+    const sync = () => timed([...ST2PROV, 'apply', lab.inventory, '--playbook', join(root, 'dist/bench/playbooks/packs.js'), '-e', `bench_packs=${dir}`]);
+    record('st2prov', 1, 'packs: first sync (5,000 files)', sync());
     for (let i = 0; i < repeats; i++) {
-      const noop = sync();
-      samples.push({ tool: 'st2prov', size: 1, run: 'packs: no-op (5,000 files)', seconds: noop.seconds, ok: noop.ok });
-      writeFileSync(join(packs, 'pack7/actions/action42.yaml'), `name: action42\nchanged: ${i}\n`);
-      const one = sync();
-      samples.push({ tool: 'st2prov', size: 1, run: 'packs: one file changed', seconds: one.seconds, ok: one.ok });
-      log(`packs no-op ${noop.seconds} s, one changed ${one.seconds} s`);
+      record('st2prov', 1, 'packs: no-op (5,000 files)', sync());
+      writeFileSync(join(dir, 'pack7/actions/action42.yaml'), `name: action42\nchanged: ${i}\n`);
+      record('st2prov', 1, 'packs: one file changed', sync());
     }
   } finally {
-    rmSync(packs, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
     labDown();
   }
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+const ok = (tool: Tool, size: number, run: string) => samples.filter((x) => x.tool === tool && x.size === size && x.run === run && x.ok);
+const secondsOf = (tool: Tool, size: number, run: string) => ok(tool, size, run).map((x) => x.seconds);
+const cell = (xs: number[]) => (xs.length ? `${median(xs).toFixed(2)} s (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}, n=${xs.length})` : '—');
+const allSizes = () => [...new Set(samples.filter((s) => s.size > 1).map((s) => s.size))].sort((a, b) => a - b);
+
+function charts(): void {
+  const curve = (tool: Tool, run: string) => allSizes().filter((n) => secondsOf(tool, n, run).length).map((n) => [n, Number(median(secondsOf(tool, n, run)).toFixed(3))] as const);
+  writeFileSync(join(root, 'bench/scaling.svg'), lineChart({
+    title: 'No-op apply and dry run against cluster size',
+    xLabel: 'blueprints (plus one controller)',
+    yLabel: 'wall seconds (median, log scale)',
+    logY: true,
+    series: [
+      { name: 'st2prov apply', color: '#1f77b4', points: curve('st2prov', 'no-op apply') },
+      { name: 'st2prov diff', color: '#1f77b4', dashed: true, points: curve('st2prov', 'diff') },
+      { name: 'Ansible apply', color: '#d62728', points: curve('ansible', 'no-op apply') },
+      { name: 'Ansible --check', color: '#d62728', dashed: true, points: curve('ansible', 'diff') },
+    ].filter((s) => s.points.length),
+  }));
+  const peak = allSizes().map((n) => {
+    const kb = samples.filter((s) => s.tool === 'st2prov' && s.size === n && s.peakKb).map((s) => s.peakKb!);
+    return [n, kb.length ? Number((Math.max(...kb) / 1024).toFixed(1)) : 0] as const;
+  }).filter((p) => p[1] > 0);
+  writeFileSync(join(root, 'bench/memory.svg'), lineChart({
+    title: 'st2prov peak resident memory (control side)',
+    xLabel: 'blueprints (plus one controller)',
+    yLabel: 'MB (largest of its runs)',
+    series: [{ name: 'st2prov', color: '#1f77b4', points: peak }],
+  }));
+}
+
+/** st2prov's own account of a no-op at this size: medians over its runs. */
+function floorAt(size: number): { start: number; connect: number; lock: number; probe: number; probes: number } | undefined {
+  const runs = ok('st2prov', size, 'no-op apply').map((s) => s.timings).filter((t): t is Timings => Boolean(t?.hosts.size));
+  if (!runs.length) return undefined;
+  const perHost = (phase: string, pick: (xs: number[]) => number) => median(runs.flatMap((t) => [...t.hosts.values()].map((h) => pick(h.get(phase) ?? [0]))));
+  return {
+    start: median(runs.map((t) => t.start ?? 0)) / 1000,
+    connect: perHost('connect', (xs) => xs[0]!) / 1000,
+    lock: perHost('lock', (xs) => xs[0]!) / 1000,
+    probe: perHost('probe', (xs) => Math.max(...xs)) / 1000,
+    probes: perHost('probe', (xs) => xs.length),
+  };
 }
 
 function report(): string {
   const version = (cmd: string[]) => spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' }).stdout.split('\n')[0]!.trim();
+  const loads = samples.map((s) => s.load);
   const lines = [
     '# st2prov benchmark',
     '',
-    `Measured ${new Date().toISOString().slice(0, 16)}Z by \`npm run bench -- --sizes ${sizes.join(',')} --repeats ${repeats}\` on ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB.`,
+    `Measured ${new Date().toISOString().slice(0, 16)}Z by \`npm run bench -- --sizes ${sizes.join(',')} --ansible-sizes ${ansibleSizes.join(',')} --repeats ${repeats}\` on ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average (1 min) while measuring ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}.`,
     `st2prov ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version} on Node ${process.version}; ${version(['ansible', '--version'])} (Debian's), pipelining on, forks 25.`,
-    `Each tool on its own fresh lab hosts (the lab of test/lab, hosts booting ${DEFAULT_INIT === 'systemd' ? 'systemd as PID 1 (systemd-nspawn)' : 'tini with sysvinit scripts'}), blocks alternated; the same steps (bench/ansible/site.yml mirrors playbooks/); StackStorm 2.10.4 layout.`,
-    'The machine was shared with other work while measuring: compare the two tools within one run, not runs with each other.',
+    `Lab hosts boot ${DEFAULT_INIT === 'systemd' ? 'systemd as PID 1 (systemd-nspawn)' : 'tini with sysvinit scripts'}; every blueprint is a full one (the lab's st2, Mistral and nginx) and every host shares this machine's cores with st2prov itself. Each tool on its own fresh hosts; the same steps (bench/ansible/site.yml mirrors playbooks/); StackStorm 2.10.4 layout.`,
+    '',
+    '## Start-up',
+    '',
+    '| command | median (min–max) |',
+    '|---|---|',
+    ...['node -e 0', 'st2prov --help', 'st2prov hosts'].map((run) => `| \`${run}\` | ${cell(samples.filter((s) => s.run === run).map((s) => s.seconds))} |`),
+    '',
+    '## Runs',
     '',
     '| run | hosts | st2prov median (min–max) | Ansible median (min–max) | Ansible ÷ st2prov |',
     '|---|---|---|---|---|',
   ];
-  const cell = (xs: number[]) => (xs.length ? `${median(xs).toFixed(2)} s (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}, n=${xs.length})` : '—');
-  for (const size of sizes) {
-    for (const run of ['first apply', 'no-op apply', 'diff']) {
-      const s = samples.filter((x) => x.tool === 'st2prov' && x.size === size && x.run === run && x.ok).map((x) => x.seconds);
-      const a = samples.filter((x) => x.tool === 'ansible' && x.size === size && x.run === run && x.ok).map((x) => x.seconds);
+  for (const size of allSizes()) {
+    const runs = [...new Set(samples.filter((s) => s.size === size && !s.run.startsWith('packs')).map((s) => s.run))];
+    for (const run of runs) {
+      const s = secondsOf('st2prov', size, run);
+      const a = secondsOf('ansible', size, run);
       const ratio = s.length && a.length ? `${(median(a) / median(s)).toFixed(1)}×` : '—';
       lines.push(`| ${run === 'diff' ? 'diff (Ansible: --check --diff)' : run} | 1+${size} | ${cell(s)} | ${cell(a)} | ${ratio} |`);
     }
@@ -154,23 +252,47 @@ function report(): string {
     const s = samples.filter((x) => x.run === run && x.ok).map((x) => x.seconds);
     if (s.length) lines.push(`| ${run} | 1+1 | ${cell(s)} | — | — |`);
   }
-  const peaks = samples.filter((x) => x.peakKb && x.size === Math.max(...sizes)).map((x) => x.peakKb!);
-  if (peaks.length) lines.push('', `st2prov peak resident memory at 1+${Math.max(...sizes)}: ${(Math.max(...peaks) / 1024).toFixed(0)} MB (largest of its runs).`);
+  lines.push('', '## How cost grows', '', '![no-op apply and dry run against cluster size](scaling.svg)', '');
+  const grow: string[] = [];
+  for (const tool of ['st2prov', 'ansible'] as const) {
+    for (const run of ['no-op apply', 'diff']) {
+      const pts = allSizes().filter((n) => secondsOf(tool, n, run).length).map((n) => [n, median(secondsOf(tool, n, run))] as const);
+      if (pts.length < 2) continue;
+      const f = fit(pts);
+      grow.push(`| ${tool === 'ansible' ? 'Ansible' : 'st2prov'} | ${run} | ${(f.slope * 1000).toFixed(0)} ms | ${f.intercept.toFixed(2)} s | 1+${pts[0]![0]} to 1+${pts.at(-1)![0]} |`);
+    }
+  }
+  if (grow.length) lines.push('Least-squares line through the medians: what one more blueprint costs, and the fixed part.', '', '| tool | run | per blueprint | fixed | sizes |', '|---|---|---|---|---|', ...grow, '');
+  const floors = allSizes().map((n) => [n, floorAt(n)] as const).filter((x): x is [number, NonNullable<ReturnType<typeof floorAt>>] => Boolean(x[1]));
+  if (floors.length) {
+    lines.push(
+      'The floor, from st2prov\'s own timings of its no-op applies (`ST2PROV_TIMINGS=1`; medians over runs and hosts): *start* is the process up to its first connection (Node, modules, inventory, settings); *handshake* an SSH connection and login; *round trip* the host lock (one channel, a few shell builtins and flock); *probe* the largest fact batch (one channel, the probe script on the host, its output back); *probes* how many fact round trips a host takes.',
+      '',
+      '| hosts | start | handshake | round trip | probe | probes per host | no-op wall |',
+      '|---|---|---|---|---|---|---|',
+      ...floors.map(([n, f]) => `| 1+${n} | ${f.start.toFixed(3)} s | ${f.connect.toFixed(3)} s | ${f.lock.toFixed(3)} s | ${f.probe.toFixed(3)} s | ${f.probes} | ${median(secondsOf('st2prov', n, 'no-op apply')).toFixed(3)} s |`),
+      '',
+    );
+  }
+  lines.push('![st2prov peak resident memory against cluster size](memory.svg)', '', '| hosts | st2prov peak resident memory |', '|---|---|');
+  for (const n of allSizes()) {
+    const kb = samples.filter((s) => s.tool === 'st2prov' && s.size === n && s.peakKb).map((s) => s.peakKb!);
+    if (kb.length) lines.push(`| 1+${n} | ${(Math.max(...kb) / 1024).toFixed(0)} MB |`);
+  }
   const failed = samples.filter((x) => !x.ok);
-  if (failed.length) lines.push('', `Failed runs (left out of the table): ${failed.map((f) => `${f.tool} 1+${f.size} ${f.run}`).join(', ')}.`);
+  if (failed.length) lines.push('', `Failed runs (left out of the tables): ${failed.map((f) => `${f.tool} 1+${f.size} ${f.run}`).join(', ')}.`);
   return `${lines.join('\n')}\n`;
 }
 
 if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (it builds the lab)');
 ensureTools();
-for (const size of sizes) {
-  for (let r = 0; r < repeats; r++) {
-    const order: Tool[] = r % 2 === 0 ? ['st2prov', 'ansible'] : ['ansible', 'st2prov'];
-    for (const tool of order) await block(tool, size);
-  }
-}
-await packsBench();
+startUp();
+// the tools on their own fresh hosts, one after the other: the lab holds one cluster at a time
+await scale('st2prov', sizes);
+await scale('ansible', ansibleSizes);
+if (packs) await packsBench();
 const text = report();
+charts();
 writeFileSync(join(root, 'bench/RESULTS.md'), text);
-writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify({ sizes, repeats, samples }, null, 2)}\n`);
+writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify({ sizes, ansibleSizes, repeats, samples: samples.map((s) => ({ ...s, timings: s.timings && { start: s.timings.start, hosts: Object.fromEntries([...s.timings.hosts].map(([h, p]) => [h, Object.fromEntries(p)])) } })) }, null, 2)}\n`);
 process.stdout.write(text);

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import type { RunCommandOptions } from './commands/run.js';
 import type { Serial } from './engine/runner.js';
 import type { Mode } from './core/results.js';
 import { mask } from './core/secret.js';
-import { projectRoot } from './paths.js';
+import { st2provVersion } from './paths.js';
 
 const EXIT_CODES = `st2prov asks no questions (there is no --yes): pack files are deleted only with
 packs_delete=true, and diff shows each one first; a downgrade is refused.
@@ -158,6 +157,13 @@ function runArgs(mode: Mode, a: Args): RunCommandOptions {
     json: a.json as boolean,
     verbose: a.verbose as boolean,
     exitCode: Boolean(a.exitCode),
+    ...connectionArgs(a),
+  };
+}
+
+/** How to reach the hosts, as every command that contacts them takes it (see reaching()). */
+function connectionArgs(a: Args) {
+  return {
     acceptNewHostKeys: a.acceptNewHostKeys as boolean,
     knownHostsFile: a.knownHosts as string | undefined,
     sshConfigFile: a.sshConfig as string | undefined,
@@ -171,7 +177,7 @@ const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof import('ya
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
-  const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version;
+  const version = st2provVersion();
   // a command's modules load when it runs: --help and completion load none of them
   const run = (mode: Mode, playbook?: string) => async (a: Args) => {
     const { runCommand } = await import('./commands/run.js');
@@ -193,11 +199,7 @@ export async function main(argv: string[]): Promise<number> {
         extraVars: a.extraVars as string[],
         ...(a.output !== undefined ? { output: a.output as string } : {}),
         lockWaitSeconds: a.lockWait as number,
-        acceptNewHostKeys: a.acceptNewHostKeys as boolean,
-        knownHostsFile: a.knownHosts as string | undefined,
-        sshConfigFile: a.sshConfig as string | undefined,
-        connectTimeoutMs: (a.timeout as number) * 1000,
-        retries: a.retries as number,
+        ...connectionArgs(a),
       });
     })
     .command('restore <inventory> <backup>', 'put a backup back on the cluster of the same inventory: state folder, apply, MongoDB, blueprint files, st2 restarted', (y) => restoreOptions(y), async (args) => {

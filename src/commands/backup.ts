@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { encodeBackup, refuseExisting, writeBackupFile, type Entry, type Manifest } from '../backup/archive.js';
 import { DUMP_ENTRY, dumpDatabase, installedSt2Version, isMongoPrimary, readMaterial } from '../backup/cluster.js';
@@ -8,7 +8,7 @@ import { mask } from '../core/secret.js';
 import { EngineHost } from '../engine/engineHost.js';
 import { Sessions } from '../engine/sessions.js';
 import { givenSecret, selectRun } from '../inventory/selection.js';
-import { projectRoot } from '../paths.js';
+import { st2provVersion } from '../paths.js';
 import { connectionFactory, type ConnectOptions } from '../ssh/hostConnections.js';
 import { SecretStore } from '../state/secretStore.js';
 import { StateFolder } from '../state/stateFolder.js';
@@ -82,7 +82,7 @@ export async function backupCommand(options: BackupOptions, io = { out: process.
     io.err.write(`${blueprint.name}: the cluster's material\n`);
     const material = await readMaterial(blueprint);
     const manifest: Manifest = {
-      st2provVersion: (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version,
+      st2provVersion: st2provVersion(),
       st2Version,
       hosts: selection.settled.hosts.map((h) => ({ name: h.name, role: h.role ?? null })),
       createdAt: new Date().toISOString(),

@@ -9,6 +9,34 @@ export interface Fact<T> {
   key: string;
   argv: readonly string[];
   parse(result: ExecResult): T;
+  /** set when the fact reads one list of names among others of its kind (see Family) */
+  family?: Family<T>;
+}
+
+/**
+ * Facts that read the same thing for different lists of names (the state of units, installed
+ * packages). Asked together, they are read by one command over all their names, and each
+ * takes its own part: a host's probe runs one `systemctl show` instead of one per play step.
+ */
+export interface Family<T> {
+  /** which kind of fact: facts of one id are read together */
+  id: string;
+  names: readonly string[];
+  /** the fact that reads all these names at once */
+  whole(names: readonly string[]): Fact<unknown>;
+  /** the value for `names` out of the value the whole read for `wholeNames` */
+  part(whole: unknown, names: readonly string[], wholeNames: readonly string[]): T;
+}
+
+/** A fact of a family whose whole reads a value of type W. */
+export function familyFact<T, W>(
+  id: string,
+  names: readonly string[],
+  whole: (names: readonly string[]) => Fact<W>,
+  part: (whole: W, names: readonly string[], wholeNames: readonly string[]) => T,
+): Fact<T> {
+  const alone = whole(names);
+  return { key: alone.key, argv: alone.argv, parse: (r) => part(alone.parse(r), names, names), family: { id, names, whole, part: (w, n, all) => part(w as W, n, all) } };
 }
 
 export function fact<T>(key: string, argv: readonly string[], parse: (result: ExecResult) => T): Fact<T> {

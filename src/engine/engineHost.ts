@@ -4,8 +4,10 @@ import type { ClusterHost, ClusterView, HostContext, Material, MaterialSpec, Vau
 import { RemoteCommandError } from '../core/errors.js';
 import type { Fact } from '../core/fact.js';
 import type { Secret } from '../core/secret.js';
+import { timed } from '../core/timings.js';
 import type { Settings } from '../inventory/variables.js';
 import { batchScript } from './factBatch.js';
+import { factReads, memberValues, type FactRead } from './factFamilies.js';
 
 /** Runs commands somewhere: a host over SSH, or the control machine itself. */
 export interface Executor extends TcpOpener {
@@ -83,23 +85,25 @@ export class EngineHost implements HostContext {
   async prefetch(list: readonly Fact<unknown>[]): Promise<void> {
     const missing = [...new Map(list.filter((f) => !this.facts.has(f.key)).map((f) => [f.key, f])).values()];
     if (missing.length === 0) return;
-    if (missing.length === 1) {
-      const f = missing[0]!;
-      this.store(f, await this.executor.exec({ argv: f.argv }));
+    const reads = factReads(missing);
+    if (reads.length === 1) {
+      this.store(reads[0]!, await timed(this.name, 'probe', () => this.executor.exec({ argv: reads[0]!.fact.argv })));
       return;
     }
-    const batch = batchScript(missing);
-    const result = await this.executor.exec({ argv: batch.argv });
+    const batch = batchScript(reads.map((r) => r.fact));
+    const result = await timed(this.name, 'probe', () => this.executor.exec({ argv: batch.argv }));
     if (result.code !== 0) throw new RemoteCommandError('reading facts', result.code, result.stderr);
-    batch.split(result.stdout).forEach((r, i) => this.store(missing[i]!, r));
+    batch.split(result.stdout).forEach((r, i) => this.store(reads[i]!, r));
   }
 
-  private store(f: Fact<unknown>, result: ExecResult): void {
+  private store(read: FactRead, result: ExecResult): void {
+    let value: unknown;
     try {
-      this.facts.set(f.key, f.parse(result));
+      value = read.fact.parse(result);
     } catch (err) {
-      this.facts.set(f.key, err);
+      value = err;
     }
+    for (const [key, v] of memberValues(read, value)) this.facts.set(key, v);
   }
 
   /** After a change is applied, what was read before may be stale. */

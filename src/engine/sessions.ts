@@ -1,6 +1,7 @@
 import type { ClusterHost } from '../core/context.js';
 import { Semaphore } from '../core/limiter.js';
 import type { Transport } from './engineHost.js';
+import { timed } from '../core/timings.js';
 import { lockHost, type HostLock, type LockKind } from './hostLock.js';
 
 export interface SessionOptions {
@@ -43,9 +44,10 @@ export class Sessions {
     if (!s) {
       s = this.opening.use(async () => {
         const connection = this.options.connect(host);
-        await connection.connect();
+        await timed(host.name, 'connect', () => connection.connect());
         try {
-          const lock = this.options.lock === 'none' ? undefined : await lockHost(connection, this.options.lock, this.options.lockWaitSeconds, () => this.options.onLockWait(host.name));
+          const kind = this.options.lock;
+          const lock = kind === 'none' ? undefined : await timed(host.name, 'lock', () => lockHost(connection, kind, this.options.lockWaitSeconds, () => this.options.onLockWait(host.name)));
           return { connection, lock };
         } catch (err) {
           connection.close();

@@ -1,6 +1,6 @@
 import { shellScript } from '../core/command.js';
 import { RemoteCommandError } from '../core/errors.js';
-import { fact, type Fact } from '../core/fact.js';
+import { fact, familyFact, type Fact } from '../core/fact.js';
 
 export type InitSystem = 'systemd' | 'sysvinit';
 
@@ -63,17 +63,19 @@ fi`;
 /** systemctl is-enabled words that mean "starts at boot"; static and generated units cannot be switched. */
 const ENABLED = new Set(['enabled', 'enabled-runtime', 'linked', 'linked-runtime', 'alias', 'static', 'indirect', 'generated', 'transient']);
 
-/** The state of several services in one probe: one `systemctl show` for all of them. */
+/**
+ * The state of several services in one probe: one `systemctl show` for all of them (and for
+ * those of every other step probed with it: see Family).
+ */
 export function serviceStates(names: readonly string[]): Fact<ServiceState[]> {
+  return familyFact('services', names, unitsRead, (whole, mine, all) => mine.map((n) => whole[all.indexOf(n)]!));
+}
+
+function unitsRead(names: readonly string[]): Fact<ServiceState[]> {
   return fact(`services:${names.join(',')}`, shellScript(SERVICES, names), (r) => {
     if (r.code !== 0) throw new RemoteCommandError(`reading the state of ${names.join(', ')}`, r.code, r.stderr);
     return parseServiceStates(names, r.stdout);
   });
-}
-
-export function serviceState(name: string): Fact<ServiceState> {
-  const f = serviceStates([name]);
-  return fact(f.key, f.argv, (r) => f.parse(r)[0]!);
 }
 
 export function parseServiceStates(names: readonly string[], stdout: string): ServiceState[] {

@@ -19,18 +19,12 @@ const ejs = lazy<typeof ejsModule>('ejs');
 export function renderTemplate(name: string, vars: Record<string, unknown>): string {
   const path = isAbsolute(name) ? name : join(templatesDir, name);
   const shown = basename(name);
-  let source: string;
-  try {
-    source = readFileSync(path, 'utf8');
-  } catch {
-    throw new PlaybookError(`template ${name} not found (looked at ${path})`);
-  }
   const unset = Object.entries(vars).find(([, v]) => v === undefined || v === null);
   if (unset) throw new PlaybookError(`template ${shown} is given variable "${unset[0]}" without a value`, `set ${unset[0]} in the inventory or with -e`);
   try {
-    // config files, not HTML: <%= %> writes values as they are
-    return ejs().render(source, reveal(vars) as ejsModule.Data, { filename: path, async: false, rmWhitespace: false, escape: (v: unknown) => String(v) });
+    return compiled(path, name)(reveal(vars) as ejsModule.Data);
   } catch (err) {
+    if (err instanceof PlaybookError) throw err;
     const message = (err as Error).message;
     const undefinedName = /(\S+) is not defined/.exec(message)?.[1];
     if (undefinedName) {
@@ -39,6 +33,25 @@ export function renderTemplate(name: string, vars: Record<string, unknown>): str
     }
     throw new PlaybookError(`template ${shown} failed: ${message}`);
   }
+}
+
+/** Each template is read and compiled once per run: a run renders the same few for every host. */
+const templates = new Map<string, ejsModule.TemplateFunction>();
+
+function compiled(path: string, name: string): ejsModule.TemplateFunction {
+  let render = templates.get(path);
+  if (!render) {
+    let source: string;
+    try {
+      source = readFileSync(path, 'utf8');
+    } catch {
+      throw new PlaybookError(`template ${name} not found (looked at ${path})`);
+    }
+    // config files, not HTML: <%= %> writes values as they are
+    render = ejs().compile(source, { filename: path, async: false, rmWhitespace: false, escape: (v: unknown) => String(v) });
+    templates.set(path, render);
+  }
+  return render;
 }
 
 /** A file rendered from a template: a name in templates/, or the absolute path of one of your own. */

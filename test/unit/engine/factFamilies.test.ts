@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ExecRequest } from '../../../src/core/command.js';
+import type { ClusterHost, ClusterView, Vault } from '../../../src/core/context.js';
+import { fact, type Fact } from '../../../src/core/fact.js';
+import { EngineHost, type Executor } from '../../../src/engine/engineHost.js';
+import { factReads } from '../../../src/engine/factFamilies.js';
+import { localExecutor } from '../../../src/engine/localExecutor.js';
+import { installedPackages } from '../../../src/facts/packages.js';
+import { serviceStates } from '../../../src/facts/services.js';
+
+/** The machine's own shell answers; every command it is given is counted. */
+function countingExecutor(): Executor & { commands: string[] } {
+  const commands: string[] = [];
+  return {
+    commands,
+    exec: (r: ExecRequest) => {
+      commands.push(r.argv.join(' '));
+      return localExecutor.exec(r);
+    },
+    withTcp: localExecutor.withTcp.bind(localExecutor),
+  };
+}
+
+const host = { name: 'h', settings: {} } as unknown as ClusterHost;
+const none = {} as Vault;
+const cluster = {} as ClusterView;
+const occurrences = (text: string, part: string) => text.split(part).length - 1;
+
+describe('fact families', () => {
+  it('facts of one family become one read over all their names, in the order first asked; others stay as they are', () => {
+    const plain = fact('plain', ['true'], () => 1);
+    const reads = factReads([serviceStates(['a', 'b']), plain, installedPackages(['p']), serviceStates(['b', 'c']), installedPackages(['q', 'p'])]);
+    assert.deepEqual(
+      reads.map((r) => [r.fact.key, r.members.length, r.names]),
+      [
+        ['plain', 1, undefined],
+        ['services:a,b,c', 2, ['a', 'b', 'c']],
+        ['dpkg:p,q', 2, ['p', 'q']],
+      ],
+    );
+  });
+
+  it('a family asked once is read as it is', () => {
+    const reads = factReads([serviceStates(['a'])]);
+    assert.deepEqual(reads.map((r) => [r.fact.key, r.names]), [['services:a', undefined]]);
+  });
+
+  it('a host reads its units with one probe and its packages with one dpkg-query, and each fact gets what it would have read alone', async () => {
+    const asked: Fact<unknown>[] = [serviceStates(['cron', 'ssh']), serviceStates(['no-such-unit', 'cron']), installedPackages(['bash', 'no-such-package']), installedPackages(['coreutils', 'bash'])];
+    const together = countingExecutor();
+    const ctx = new EngineHost(host, together, none, cluster);
+    await ctx.prefetch(asked);
+    assert.equal(together.commands.length, 1, 'one batch');
+    assert.equal(occurrences(together.commands[0]!, 'echo init=sysvinit'), 1, 'one service probe in the batch');
+    assert.equal(occurrences(together.commands[0]!, 'dpkg-query'), 1, 'one dpkg-query in the batch');
+
+    for (const f of asked) {
+      const alone = new EngineHost(host, countingExecutor(), none, cluster);
+      assert.deepEqual(await ctx.fact(f), await alone.fact(f), f.key);
+    }
+    const packages = await ctx.fact(installedPackages(['bash', 'no-such-package']));
+    assert.deepEqual([...packages.keys()], ['bash'], 'a member keeps only its own names');
+    assert.equal(together.commands.length, 1, 'every fact was answered by the one batch');
+  });
+});
