@@ -11,6 +11,14 @@ export interface Fact<T> {
   parse(result: ExecResult): T;
   /** set when the fact reads one list of names among others of its kind (see Family) */
   family?: Family<T>;
+  /** set when the fact is worked out from other facts, and has no read of its own (see derivedFact) */
+  derived?: Derived<T>;
+}
+
+/** A fact's value worked out from the values of other facts (none: a value known without asking). */
+export interface Derived<T> {
+  from: readonly Fact<unknown>[];
+  value(values: readonly unknown[]): T;
 }
 
 /**
@@ -37,6 +45,19 @@ export function familyFact<T, W>(
 ): Fact<T> {
   const alone = whole(names);
   return { key: alone.key, argv: alone.argv, parse: (r) => part(alone.parse(r), names, names), family: { id, names, whole, part: (w, n, all) => part(w as W, n, all) } };
+}
+
+/**
+ * A fact worked out from another one's value: asked for, it reads that one (or finds it read by
+ * an earlier probe of the host) and makes no read of its own.
+ */
+export function derivedFact<T, B>(key: string, base: Fact<B>, value: (b: B) => T): Fact<T> {
+  return { key, argv: base.argv, parse: (r) => value(base.parse(r)), derived: { from: [base], value: ([b]) => value(b as B) } };
+}
+
+/** A fact whose value is known without asking the host (a list of no names): no read at all. */
+export function knownFact<T>(key: string, value: T): Fact<T> {
+  return { key, argv: ['true'], parse: () => value, derived: { from: [], value: () => value } };
 }
 
 export function fact<T>(key: string, argv: readonly string[], parse: (result: ExecResult) => T): Fact<T> {

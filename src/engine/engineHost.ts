@@ -26,6 +26,11 @@ export interface Transport extends Executor {
   hold(request: ExecRequest, ready: (line: string) => boolean): Promise<{ acquired: boolean; release: () => void; done: Promise<ExecResult> }>;
 }
 
+/** The facts a host is asked to read for this one: itself, or those a derived fact is worked out from. */
+function readsOf(f: Fact<unknown>): Fact<unknown>[] {
+  return f.derived ? f.derived.from.flatMap(readsOf) : [f];
+}
+
 /**
  * The engine's HostContext: a host's settings, secrets and commands, and its facts, read in
  * one batch and kept until a change is applied there.
@@ -76,6 +81,7 @@ export class EngineHost implements HostContext {
   }
 
   async fact<T>(f: Fact<T>): Promise<T> {
+    if (f.derived) return f.derived.value(await Promise.all(f.derived.from.map((b) => this.fact(b))));
     if (!this.facts.has(f.key)) await this.prefetch([f]);
     const value = this.facts.get(f.key);
     if (value instanceof Error) throw value;
@@ -83,7 +89,7 @@ export class EngineHost implements HostContext {
   }
 
   async prefetch(list: readonly Fact<unknown>[]): Promise<void> {
-    const missing = [...new Map(list.filter((f) => !this.facts.has(f.key)).map((f) => [f.key, f])).values()];
+    const missing = [...new Map(list.flatMap(readsOf).filter((f) => !this.facts.has(f.key)).map((f) => [f.key, f])).values()];
     if (missing.length === 0) return;
     const reads = factReads(missing);
     if (reads.length === 1) {

@@ -1,6 +1,6 @@
 import { shellScript } from '../core/command.js';
 import { RemoteCommandError } from '../core/errors.js';
-import { fact, familyFact, type Fact } from '../core/fact.js';
+import { fact, familyFact, knownFact, type Fact } from '../core/fact.js';
 
 export type InitSystem = 'systemd' | 'sysvinit';
 
@@ -68,6 +68,7 @@ const ENABLED = new Set(['enabled', 'enabled-runtime', 'linked', 'linked-runtime
  * those of every other step probed with it: see Family).
  */
 export function serviceStates(names: readonly string[]): Fact<ServiceState[]> {
+  if (names.length === 0) return knownFact('services:', []);
   return familyFact('services', names, unitsRead, (whole, mine, all) => mine.map((n) => whole[all.indexOf(n)]!));
 }
 

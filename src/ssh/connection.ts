@@ -303,8 +303,6 @@ function dial(s: ConnectionSettings, options: SshOptions, sock: ConnectConfig['s
     let settled = false;
     client.once('ready', () => {
       settled = true;
-      // many small request/response exchanges: Nagle plus delayed ACKs would add ~40 ms to each
-      client.setNoDelay(true);
       resolve(client);
     });
     // ssh2 may emit several errors for one failure (a port that speaks another protocol):
@@ -329,6 +327,9 @@ function dial(s: ConnectionSettings, options: SshOptions, sock: ConnectConfig['s
     });
     try {
       client.connect(config);
+      // the handshake and every command are small request/response exchanges: Nagle plus the
+      // server's delayed ACKs would hold some of them ~40 ms (measured: 106 ms to 65 ms a login)
+      client.setNoDelay(true);
     } catch (err) {
       reject(new UnreachableError(s.name, `cannot connect to ${s.host}:${s.port}: ${(err as Error).message}`));
     }

@@ -2,7 +2,7 @@ import { change, type Change } from '../core/change.js';
 import { shellScript } from '../core/command.js';
 import type { ClusterHost, HostContext } from '../core/context.js';
 import { PlaybookError } from '../core/errors.js';
-import { fact, type Fact } from '../core/fact.js';
+import { derivedFact, fact, knownFact, type Fact } from '../core/fact.js';
 import type { Drain, Operation } from '../core/operation.js';
 import { fileState } from '../facts/files.js';
 import { osFacts } from '../facts/os.js';
@@ -31,9 +31,12 @@ import { st2Features, type St2Features } from './versions.js';
 const features = (h: HostContext): St2Features => st2Features(h.settings.st2_version);
 const packagesOf = (f: St2Features) => ['st2', ...(f.mistral ? ['st2mistral'] : [])];
 
-/** A blueprint serves once st2 is installed on it: from then on it takes turns (a fresh one does not). */
+/**
+ * A blueprint serves once st2 is installed on it: from then on it takes turns (a fresh one does
+ * not). Worked out from the installed packages, which the version gate has read already.
+ */
 export function st2Installed(): Fact<boolean> {
-  return fact('st2-installed', ['dpkg-query', '-W', '-f', '${db:Status-Abbrev}', 'st2'], (r) => r.code === 0 && r.stdout.startsWith('ii'));
+  return derivedFact('st2-installed', installedPackages(['st2']), (installed) => installed.has('st2'));
 }
 
 /** The services of which the cluster runs exactly one, whose node is named by the HA rules. */
@@ -71,6 +74,7 @@ const STAND_IN_GONE = 'if [ -e "$1" ]; then rm -f "$1"; systemctl daemon-reload;
 
 /** Whether a stand-in drop-in is on this host, for each singleton. */
 function standInMarks(services: readonly string[]): Fact<boolean[]> {
+  if (services.length === 0) return knownFact('stand-in:', []);
   return fact(`stand-in:${services.join(',')}`, shellScript('for f; do [ -e "$f" ] && echo yes || echo no; done', services.map(standInDropIn)), (r) => r.stdout.trim().split('\n').map((l) => l === 'yes'));
 }
 

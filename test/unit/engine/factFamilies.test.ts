@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ExecRequest } from '../../../src/core/command.js';
 import type { ClusterHost, ClusterView, Vault } from '../../../src/core/context.js';
-import { fact, type Fact } from '../../../src/core/fact.js';
+import { derivedFact, fact, knownFact, type Fact } from '../../../src/core/fact.js';
 import { EngineHost, type Executor } from '../../../src/engine/engineHost.js';
 import { factReads } from '../../../src/engine/factFamilies.js';
 import { localExecutor } from '../../../src/engine/localExecutor.js';
@@ -62,5 +62,35 @@ describe('fact families', () => {
     const packages = await ctx.fact(installedPackages(['bash', 'no-such-package']));
     assert.deepEqual([...packages.keys()], ['bash'], 'a member keeps only its own names');
     assert.equal(together.commands.length, 1, 'every fact was answered by the one batch');
+  });
+
+  it('a derived fact is worked out from its base: read with it in one probe, or answered by an earlier one, never read on its own', async () => {
+    const bashInstalled = derivedFact('bash-installed', installedPackages(['bash']), (m) => m.has('bash'));
+    const ours = new EngineHost(host, countingExecutor(), none, cluster);
+    const asAlone = bashInstalled.parse(await localExecutor.exec({ argv: installedPackages(['bash']).argv }));
+    assert.equal(await ours.fact(bashInstalled), asAlone, 'the same value as its own read would give');
+
+    const executor = countingExecutor();
+    const ctx = new EngineHost(host, executor, none, cluster);
+    await ctx.prefetch([installedPackages(['bash']), installedPackages(['coreutils']), serviceStates(['cron'])]);
+    assert.equal(executor.commands.length, 1);
+    await ctx.prefetch([bashInstalled, installedPackages(['coreutils'])]);
+    assert.equal(await ctx.fact(bashInstalled), true);
+    assert.equal(executor.commands.length, 1, 'answered by the packages read before: no second round trip');
+
+    const fresh = countingExecutor();
+    const other = new EngineHost(host, fresh, none, cluster);
+    await other.prefetch([bashInstalled, serviceStates(['cron'])]);
+    assert.equal(fresh.commands.length, 1, 'its base joins the probe it is asked in');
+    assert.equal(occurrences(fresh.commands[0]!, 'dpkg-query'), 1);
+  });
+
+  it('a fact known without asking (no names to read) makes no round trip', async () => {
+    const executor = countingExecutor();
+    const ctx = new EngineHost(host, executor, none, cluster);
+    await ctx.prefetch([serviceStates([]), knownFact('k', 7)]);
+    assert.deepEqual(await ctx.fact(serviceStates([])), []);
+    assert.equal(await ctx.fact(knownFact('k', 7)), 7);
+    assert.equal(executor.commands.length, 0);
   });
 });
