@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { commandLine, type ExecResult } from '../core/command.js';
-import { RemoteCommandError } from '../core/errors.js';
 import type { Fact } from '../core/fact.js';
+import { nonce as newNonce, splitFramed } from '../core/framing.js';
 
 /**
  * One shell script that runs several fact commands at once (each in the background, its
@@ -11,7 +10,7 @@ import type { Fact } from '../core/fact.js';
  * a subshell, as it would alone, but without starting a shell per fact.
  */
 export function batchScript(facts: readonly Fact<unknown>[]): { argv: string[]; split(stdout: string): ExecResult[] } {
-  const nonce = randomBytes(8).toString('hex');
+  const nonce = newNonce();
   const parts = [`st2prov_d=$(mktemp -d /tmp/.st2prov-${nonce}.XXXXXX) || exit 70`, `trap 'rm -rf "$st2prov_d"' EXIT`];
   const functions = new Map<string, string>();
   const commandOf = (argv: readonly string[]): string => {
@@ -34,28 +33,7 @@ export function batchScript(facts: readonly Fact<unknown>[]): { argv: string[]; 
   parts.push(`printf '\\n@@${nonce}-end\\n'`);
   return {
     argv: ['sh', '-c', parts.join('\n')],
-    split(stdout: string): ExecResult[] {
-      const end = stdout.lastIndexOf(`\n@@${nonce}-end\n`);
-      if (end < 0) throw new RemoteCommandError('reading facts', null, 'probe output was cut short');
-      const body = stdout.slice(0, end);
-      const results: ExecResult[] = [];
-      const open = `\n@@${nonce}\n`;
-      let at = body.indexOf(open);
-      while (at >= 0) {
-        const start = at + open.length;
-        const close = body.indexOf(`\n@@${nonce} `, start);
-        const next = body.indexOf(open, close);
-        const trailer = body.slice(close + `\n@@${nonce} `.length, next < 0 ? body.length : next);
-        const space = trailer.indexOf(' ');
-        results.push({
-          code: Number(trailer.slice(0, space)),
-          stdout: body.slice(start, close),
-          stderr: Buffer.from(trailer.slice(space + 1), 'base64').toString(),
-        });
-        at = next;
-      }
-      return results;
-    },
+    split: (stdout) => splitFramed(stdout, nonce, { ended: true }),
   };
 }
 
