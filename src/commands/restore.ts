@@ -45,7 +45,7 @@ export async function restoreCommand(options: RestoreOptions, io = { out: proces
   const dryRun = options.mode === 'diff';
   const dir = dryRun ? mkdtempSync(join(tmpdir(), 'st2prov-restore-')) : selection.inventory.stateDir;
   try {
-    putBack(new StateFolder(dir, true), state);
+    await putBack(new StateFolder(dir, true), state);
     if (!dryRun) io.err.write(`restore: ${state.length} files of the state folder ${dir} put back from the backup: ${state.map((e) => e.name.slice('state/'.length)).join(', ')}\n`);
     return await runCommand({ ...options, morePlays: restorePlays(backup), ...(dryRun ? { stateDir: dir } : {}) }, io, selection);
   } finally {
@@ -54,7 +54,7 @@ export async function restoreCommand(options: RestoreOptions, io = { out: proces
 }
 
 /** The backup's state files into the folder: each top-level file replaced, each material folder replaced whole. */
-function putBack(folder: StateFolder, entries: readonly Entry[]): void {
+async function putBack(folder: StateFolder, entries: readonly Entry[]): Promise<void> {
   const byFolder = new Map<string, Entry[]>();
   for (const e of entries) {
     const rel = e.name.slice('state/'.length);
@@ -63,7 +63,7 @@ function putBack(folder: StateFolder, entries: readonly Entry[]): void {
     else byFolder.set(rel.slice(0, slash), [...(byFolder.get(rel.slice(0, slash)) ?? []), e]);
   }
   for (const [name, files] of byFolder) {
-    folder.writeFolder(name, (tmp) => {
+    await folder.writeFolder(name, (tmp) => {
       const sub = new StateFolder(tmp, true);
       for (const e of files) {
         const rel = e.name.slice(`state/${name}/`.length);

@@ -75,6 +75,8 @@ export interface Vault {
   /** which of these secrets are neither given nor kept yet */
   missing(names: readonly string[]): string[];
   hasMaterial(spec: MaterialSpec): boolean;
+  /** makes and keeps the material not made yet (apply only), several at once */
+  makeMaterial(specs: readonly MaterialSpec[]): Promise<void>;
   /** makes and keeps every missing secret (apply only): name → how to make it */
   generate(makers: Readonly<Record<string, () => string>>): void;
 }
@@ -86,5 +88,5 @@ export interface MaterialSpec {
   /** files that are not secret (a certificate, a public key) */
   publicFiles?: readonly string[];
   /** `made` gives other material this is made from (a certificate from its CA), made first if need be */
-  make(dir: string, made: (spec: MaterialSpec) => Material): void;
+  make(dir: string, made: (spec: MaterialSpec) => Promise<Material>): Promise<void>;
 }

@@ -19,7 +19,7 @@ export function kept(secrets: Readonly<Record<string, () => string>>, material: 
         summary: `make ${[...missing, ...unmade.map((m) => `${m.name} (${m.files.join(', ')})`)].join(', ')} and keep them in the state folder`,
         apply: async () => {
           host.vault.generate(Object.fromEntries(missing.map((n) => [n, secrets[n]!])));
-          for (const m of unmade) host.vault.material(m);
+          await host.vault.makeMaterial(unmade);
         },
       })];
     },

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import { st2Features } from './versions.js';
 export const DATASTORE_KEY: MaterialSpec = {
   name: 'datastore',
   files: ['datastore_key.json'],
-  make(dir) {
+  async make(dir) {
     const key = {
       hmacKey: { hmacKeyString: randomBytes(32).toString('base64url'), size: 256 },
       aesKeyString: randomBytes(32).toString('base64url'),
@@ -38,8 +38,8 @@ export const STANLEY_KEYS: MaterialSpec = {
   name: 'stanley',
   files: ['stanley_rsa', 'stanley_rsa.pub'],
   publicFiles: ['stanley_rsa.pub'],
-  make(dir) {
-    localTool('ssh-keygen', ['-q', '-t', 'rsa', '-b', '4096', '-m', 'PEM', '-N', '', '-C', 'stanley@st2', '-f', join(dir, 'stanley_rsa')], 'the stanley key pair', 'install openssh-client on the control machine');
+  async make(dir) {
+    await localTool('ssh-keygen', ['-q', '-t', 'rsa', '-b', '4096', '-m', 'PEM', '-N', '', '-C', 'stanley@st2', '-f', join(dir, 'stanley_rsa')], 'the stanley key pair', 'install openssh-client on the control machine');
   },
 };
 
@@ -55,8 +55,8 @@ export function selfSignedTls(cluster: ClusterView): MaterialSpec {
     name: 'tls',
     files: ['st2.crt', 'st2.key'],
     publicFiles: ['st2.crt'],
-    make(dir) {
-      localTool('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', `/CN=${controller.name}`, '-addext', `subjectAltName=${san}`, '-keyout', join(dir, 'st2.key'), '-out', join(dir, 'st2.crt')], 'the self-signed certificate', 'install openssl on the control machine, or set st2_tls_cert and st2_tls_key');
+    async make(dir) {
+      await localTool('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', `/CN=${controller.name}`, '-addext', `subjectAltName=${san}`, '-keyout', join(dir, 'st2.key'), '-out', join(dir, 'st2.crt')], 'the self-signed certificate', 'install openssl on the control machine, or set st2_tls_cert and st2_tls_key');
     },
   };
 }
@@ -111,7 +111,7 @@ export const TIER_NAMES: MaterialSpec = {
   name: 'tier',
   files: ['names.json'],
   publicFiles: ['names.json'],
-  make(dir) {
+  async make(dir) {
     const id = randomBytes(3).toString('hex');
     const names: TierNames = { replicaSet: `st2-${id}`, sentinelMaster: `st2-${id}`, vrrpRouterId: 1 + (randomBytes(1)[0]! % 255) };
     writeFileSync(join(dir, 'names.json'), `${JSON.stringify(names, null, 2)}\n`, { mode: 0o600 });
@@ -160,8 +160,8 @@ export const CLUSTER_CA: MaterialSpec = {
   name: 'cluster-ca',
   files: ['ca.crt', 'ca.key'],
   publicFiles: ['ca.crt'],
-  make(dir) {
-    localTool('openssl', ['req', '-x509', ...EC_KEY, '-nodes', '-days', '3650',
+  async make(dir) {
+    await localTool('openssl', ['req', '-x509', ...EC_KEY, '-nodes', '-days', '3650',
       '-subj', `/CN=st2prov cluster CA ${randomBytes(4).toString('hex')}`,
       '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
       '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt')], 'the cluster CA', 'install openssl on the control machine');
@@ -180,8 +180,8 @@ export function blueprintTls(blueprint: ClusterHost): MaterialSpec {
     name: `blueprint-${blueprint.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${digest}`,
     files: ['blueprint.crt', 'blueprint.key'],
     publicFiles: ['blueprint.crt'],
-    make(dir, made) {
-      const ca = made(CLUSTER_CA);
+    async make(dir, made) {
+      const ca = await made(CLUSTER_CA);
       const path = (f: string) => join(dir, f);
       // the CA's key is in this private folder only while it signs
       writeFileSync(path('ca.crt'), String(ca['ca.crt']), { mode: 0o600 });
@@ -189,8 +189,8 @@ export function blueprintTls(blueprint: ClusterHost): MaterialSpec {
       writeFileSync(path('extensions'), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`, { mode: 0o600 });
       try {
         const what = `the certificate of blueprint ${blueprint.name}`;
-        localTool('openssl', ['req', '-new', ...EC_KEY, '-nodes', '-subj', `/CN=${BLUEPRINT_TLS_NAME}`, '-keyout', path('blueprint.key'), '-out', path('blueprint.csr')], what, 'install openssl on the control machine');
-        localTool('openssl', ['x509', '-req', '-in', path('blueprint.csr'), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-set_serial', `0x${randomBytes(16).toString('hex')}`,
+        await localTool('openssl', ['req', '-new', ...EC_KEY, '-nodes', '-subj', `/CN=${BLUEPRINT_TLS_NAME}`, '-keyout', path('blueprint.key'), '-out', path('blueprint.csr')], what, 'install openssl on the control machine');
+        await localTool('openssl', ['x509', '-req', '-in', path('blueprint.csr'), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-set_serial', `0x${randomBytes(16).toString('hex')}`,
           '-days', '3650', '-extfile', path('extensions'), '-out', path('blueprint.crt')], what, 'install openssl on the control machine');
       } finally {
         for (const f of ['ca.crt', 'ca.key', 'extensions', 'blueprint.csr']) rmSync(path(f), { force: true });
@@ -242,7 +242,12 @@ export function htpasswd(host: HostContext): Secret {
   return new Secret(`${lines.join('\n')}\n`);
 }
 
-function localTool(cmd: string, args: string[], what: string, remedy: string): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new PlaybookError(`cannot make ${what}: ${r.stderr || r.error}`, remedy);
+/** Runs a tool of the control machine (ssh-keygen, openssl) without holding up the run's connections. */
+function localTool(cmd: string, args: string[], what: string, remedy: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { encoding: 'utf8' }, (err, _stdout, stderr) => {
+      if (err) reject(new PlaybookError(`cannot make ${what}: ${stderr || err.message}`, remedy));
+      else resolve();
+    });
+  });
 }

@@ -1,6 +1,8 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Material, MaterialSpec, Vault } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
+import { Semaphore } from '../core/limiter.js';
 import { Secret, generateSecret } from '../core/secret.js';
 import type { StateFolder } from './stateFolder.js';
 
@@ -63,11 +65,36 @@ export class SecretStore implements Vault {
     return spec.files.every((f) => this.folder.has(join(spec.name, f)));
   }
 
-  /** Cluster material, made once (apply) and read from the state folder; a dry run before apply sees only Secrets. */
+  /**
+   * Makes the material not made yet, several pieces at once (key pairs and certificates are
+   * made by ssh-keygen and openssl, which take a CPU each, so no more than the CPUs at once):
+   * the run's connections go on meanwhile. Each piece is whole or absent (see writeFolder);
+   * when one fails, the others finish before the error is thrown.
+   */
+  async makeMaterial(specs: readonly MaterialSpec[]): Promise<void> {
+    const making = new Map<string, Promise<void>>();
+    const slots = new Semaphore(Math.max(2, availableParallelism()));
+    const make = (spec: MaterialSpec): Promise<void> => {
+      if (this.hasMaterial(spec)) return Promise.resolve();
+      let done = making.get(spec.name);
+      if (!done) {
+        // what it is made from is made first, outside its slot (a slot waiting for another could starve)
+        const made = async (other: MaterialSpec) => (await make(other), this.material(other));
+        done = this.folder.writeFolder(spec.name, (dir) => spec.make(dir, made));
+        making.set(spec.name, done);
+      }
+      return done;
+    };
+    const results = await Promise.allSettled(specs.map((s) => slots.use(() => make(s))));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Cluster material read from the state folder (made by makeMaterial); a dry run before apply sees only Secrets. */
   material(spec: MaterialSpec): Material {
     if (!this.hasMaterial(spec)) {
       if (!this.folder.writable) return Object.fromEntries(spec.files.map((f) => [f, new Secret(`(${spec.name}/${f}: made by apply)`)]));
-      this.folder.writeFolder(spec.name, (dir) => spec.make(dir, (other) => this.material(other)));
+      throw new Error(`bug: ${spec.name} is read before the step that makes the cluster's material made it`);
     }
     const publicFiles = spec.publicFiles ?? [];
     return Object.fromEntries(spec.files.map((f) => {

@@ -74,12 +74,12 @@ export class StateFolder {
    * A folder of files made together (a key pair), made once: `make` fills a fresh private
    * temp folder which then takes the name, so a crash never leaves half a key pair.
    */
-  writeFolder(name: string, make: (dir: string) => void): void {
+  async writeFolder(name: string, make: (dir: string) => void | Promise<void>): Promise<void> {
     this.ensure();
     this.sweep((entry) => entry.startsWith(`.${name}.`));
     const temp = mkdtempSync(join(this.dir, `.${name}.`));
     try {
-      make(temp);
+      await make(temp);
       rmSync(join(this.dir, name), { recursive: true, force: true });
       renameSync(temp, join(this.dir, name));
     } catch (err) {

@@ -64,7 +64,7 @@ describe("the state folder's files, for a backup", () => {
     const folder = new StateFolder(dir, true);
     assert.deepEqual(new StateFolder(dir, false).files(), []);
     folder.write('secrets.json', '{}');
-    folder.writeFolder('datastore', (tmp) => write(join(tmp, 'datastore_key.json'), 'k', { mode: 0o600 }));
+    await folder.writeFolder('datastore', (tmp) => write(join(tmp, 'datastore_key.json'), 'k', { mode: 0o600 }));
     write(join(dir, '.secrets.json.abc.tmp'), 'half');
     mkdir(join(dir, '.tls.x'));
     assert.deepEqual(folder.files(), ['datastore/datastore_key.json', 'secrets.json']);
