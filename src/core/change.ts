@@ -16,6 +16,8 @@ export interface Change {
    * drains its hosts (Play.drain), a host that serves is taken out of service before it.
    */
   disrupts?: boolean;
+  /** services it starts from stopped: a handler notified before it need not restart them (PlanScope) */
+  starts?: readonly string[];
   /** the remote action; not part of the data */
   readonly apply: () => Promise<void>;
 }

@@ -6,9 +6,19 @@ import type { Verdict } from './results.js';
 /** A desired state on one host: reads facts, returns the changes needed (none when converged). */
 export interface Operation {
   title: string;
-  plan(host: HostContext): Promise<Change[]>;
+  plan(host: HostContext, scope?: PlanScope): Promise<Change[]>;
   /** the facts plan() will read, so a whole play's can be read in one round trip */
   facts?(host: HostContext): Fact<unknown>[];
+}
+
+/** What the engine tells an operation about the play it plans in (a handler's). */
+export interface PlanScope {
+  /**
+   * Services the play started from stopped (a change with `starts`) after the handler being
+   * planned was last notified: they run the configuration on disk already, and restarting or
+   * reloading them again would only interrupt them.
+   */
+  startedSinceNotice?: ReadonlySet<string>;
 }
 
 /** A read-only probe with a verdict: what `st2prov check` runs. */
@@ -154,9 +164,9 @@ export function listOf<T>(list: List<T>): T[] {
 export function allOf(title: string, list: readonly Operation[]): Operation {
   return {
     title,
-    async plan(host) {
+    async plan(host, scope) {
       const changes = [];
-      for (const op of list) changes.push(...(await op.plan(host)));
+      for (const op of list) changes.push(...(await op.plan(host, scope)));
       return changes;
     },
     facts: (host) => list.flatMap((op) => op.facts?.(host) ?? []),

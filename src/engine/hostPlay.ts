@@ -51,6 +51,15 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
   const pendingReason = (err: unknown, waitsFor: string | undefined): string | undefined =>
     err instanceof MissingInput && !apply && waitsFor ? `pending, after "${waitsFor}" (${err.what} does not exist yet)` : undefined;
   const notified = new Set<string>(apply ? options.owed.owed(host, play.name) : []);
+  // the order of the play's changes (applied, or planned in a dry run): when each handler was last
+  // notified, when each service was started from stopped; what an earlier run owes counts as before all
+  const order = { changes: 0, notified: new Map<string, number>(), started: new Map<string, number>() };
+  const took = (c: Change) => {
+    order.changes++;
+    c.notify.forEach((n) => order.notified.set(n, order.changes));
+    c.starts?.forEach((s) => order.started.set(s, order.changes));
+  };
+  const startedSinceNotice = (handler: string) => new Set([...order.started].filter(([, at]) => at > (order.notified.get(handler) ?? 0)).map(([s]) => s));
   let lastChanged = options.changedBefore;
   const result = (step: string, fields: Omit<StepResult, 'host' | 'play' | 'step'>) => options.record({ host, play: play.name, step, ...fields });
   const remember = () => {
@@ -151,6 +160,7 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
           }
           changes.push(c);
           c.notify.forEach((n) => notified.add(n));
+          took(c);
         }
       }
       result(p.step.name, { status: changes.length ? 'changed' : 'ok', changes, ms: Date.now() - t0 });
@@ -191,13 +201,14 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     const t0 = Date.now();
     options.stepStarted(step);
     try {
-      const changes = await play.handlers![name]!(ctx).plan(ctx);
+      const changes = await play.handlers![name]!(ctx).plan(ctx, { startedSinceNotice: startedSinceNotice(name) });
       for (const c of changes) {
         await beforeActing(c);
         if (apply) {
           await c.apply();
           ctx.forget();
         }
+        took(c);
       }
       notified.delete(name);
       remember();

@@ -12,7 +12,10 @@ export interface ServiceSpec {
   listens?: Listener;
 }
 
-/** A service's run state and boot state; restarted/reloaded always act (they are handlers). */
+/**
+ * A service's run state and boot state; restarted/reloaded always act (they are handlers), but
+ * on a service the play started after the handler was notified (see PlanScope).
+ */
 export function service(spec: ServiceSpec): Operation {
   return services([spec], `service ${spec.name}${spec.state ? ` ${spec.state}` : ''}`);
 }
@@ -26,13 +29,13 @@ export function services(specs: readonly ServiceSpec[], title = `services ${spec
   return {
     title,
     facts: () => [serviceStates(specs.map((s) => s.name))],
-    async plan(host) {
+    async plan(host, scope) {
       const states = await host.fact(serviceStates(specs.map((s) => s.name)));
       const planned: { name: string; action: ServiceAction | 'daemon-reload'; summary: string }[] = [];
       const stale = specs.filter((s, i) => states[i]!.init === 'systemd' && states[i]!.needsDaemonReload).map((s) => s.name);
       if (stale.length) planned.push({ name: '', action: 'daemon-reload', summary: `daemon-reload (the unit files of ${stale.join(', ')} changed on disk)` });
       specs.forEach((spec, i) => {
-        for (const action of actionsFor(spec, states[i]!)) {
+        for (const action of actionsFor(spec, states[i]!, scope?.startedSinceNotice?.has(spec.name) ?? false)) {
           planned.push({ name: spec.name, action, summary: summaryOf(spec.name, action, states[i]!) });
         }
       });
@@ -44,6 +47,7 @@ export function services(specs: readonly ServiceSpec[], title = `services ${spec
           summary: p.summary,
           // what stops a running service interrupts what the host serves
           ...(p.action === 'stop' || p.action === 'restart' || (p.action === 'reload' && !states[specs.findIndex((s) => s.name === p.name)]!.canReload) ? { disrupts: true } : {}),
+          ...(p.action === 'start' ? { starts: [p.name] } : {}),
           apply: async () => {
             if (p.action === 'daemon-reload') await host.run('systemctl daemon-reload', { argv: ['systemctl', 'daemon-reload'] });
             else await serviceCommand(host, init, p.name, actionFor(p.action, states[specs.findIndex((s) => s.name === p.name)]!));
@@ -60,7 +64,8 @@ export function services(specs: readonly ServiceSpec[], title = `services ${spec
   };
 }
 
-function actionsFor(spec: ServiceSpec, state: ServiceState): ServiceAction[] {
+/** What brings a service to its spec; `fresh`: started from stopped since the handler asking was notified (see PlanScope). */
+function actionsFor(spec: ServiceSpec, state: ServiceState, fresh: boolean): ServiceAction[] {
   if (!state.known) throw new MissingInput(`a unit or init script for ${spec.name}`);
   if (state.loadProblem) {
     throw new ServiceError(spec.name, `its unit does not load (${state.loadProblem}); systemd-analyze verify ${spec.name}.service says why`, [], '');
@@ -74,8 +79,8 @@ function actionsFor(spec: ServiceSpec, state: ServiceState): ServiceAction[] {
   if (spec.state === 'stopped' && state.running) actions.push('stop');
   // a unit left failed keeps the host "degraded": one meant to be off is cleared
   if (spec.state === 'stopped' && state.failed) actions.push('reset-failed');
-  if (spec.state === 'restarted') actions.push(state.running ? 'restart' : 'start');
-  if (spec.state === 'reloaded') actions.push(state.running ? 'reload' : 'start');
+  if (spec.state === 'restarted' && !fresh) actions.push(state.running ? 'restart' : 'start');
+  if (spec.state === 'reloaded' && !fresh) actions.push(state.running ? 'reload' : 'start');
   if (spec.enabled === true && !state.enabled) actions.push('enable');
   if (spec.enabled === false && state.enabled && !state.masked && switchable(state)) actions.push('disable');
   return actions;

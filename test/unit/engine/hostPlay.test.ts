@@ -110,3 +110,45 @@ describe('a play that drains its hosts in their turns', () => {
     assert.deepEqual(outs.slice(2).sort(), ['h3', 'h4']);
   });
 });
+
+describe('a handler and the services its play started', () => {
+  /** A change that starts these services from stopped; the handler records what the engine told it. */
+  const starting = (services: string[], notify: string[] = []): Operation => ({
+    title: `start ${services.join(' ')}`,
+    plan: async () => [change({ kind: 'service', summary: `start ${services.join(' ')}`, starts: services, notify, apply: async () => undefined })],
+  });
+  const scopes: string[][] = [];
+  const recording: Operation = {
+    title: 'restart a b',
+    plan: async (_h, scope) => {
+      scopes.push([...(scope?.startedSinceNotice ?? [])].sort());
+      return [];
+    },
+  };
+  const play = (steps: Play['steps']): Play[] => [{ name: 'p', hosts: 'all', steps, handlers: { restart: () => recording } }];
+
+  for (const mode of ['diff', 'apply'] as const) {
+    it(`${mode}: is told which services started after it was last notified (they run the new configuration), not those started before`, async () => {
+      scopes.length = 0;
+      const dir = tempDir('fresh');
+      await run(mode, play([
+        { name: 'early start', run: () => starting(['early']) },
+        { name: 'config', run: () => logged(dir, 'config', { notify: ['restart'] }) },
+        { name: 'start a', run: () => starting(['a']) },
+        { name: 'unrelated', run: () => logged(dir, 'unrelated') },
+        { name: 'start b', run: () => starting(['b']) },
+      ]), dir, '[all]\nh1\n');
+      assert.deepEqual(scopes, [['a', 'b']]);
+    });
+  }
+
+  it('a notice after the start makes the restart count again', async () => {
+    scopes.length = 0;
+    const dir = tempDir('fresh');
+    await run('apply', play([
+      { name: 'start a and b', run: () => starting(['a', 'b'], ['restart']) },
+      { name: 'config', run: () => logged(dir, 'config', { notify: ['restart'] }) },
+    ]), dir, '[all]\nh1\n');
+    assert.deepEqual(scopes, [[]], 'a and b were started before the last notice: both restart');
+  });
+});
