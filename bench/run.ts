@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_INIT, PREFIX_LENGTH, REPO_URL, SUBNET } from '../test/lab/config.js';
 import { labDown, labUp, type Lab } from '../test/lab/lab.js';
 import { lineChart } from './chart.js';
-import { fit, median, parseTimings, type Timings } from './stats.js';
+import { parseTimings, type Timings } from '../src/core/timings.js';
+import { fit, median } from './stats.js';
 
 /**
  * `npm run bench`: st2prov against Ansible (Debian's, with pipelining) on lab hosts.

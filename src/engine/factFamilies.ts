@@ -34,16 +34,15 @@ export function factReads(facts: readonly Fact<unknown>[]): FactRead[] {
 
 /** Each member's value (or the error reading it) out of what its read returned. */
 export function memberValues(read: FactRead, value: unknown): Map<string, unknown> {
-  const values = new Map<string, unknown>();
-  for (const m of read.members) {
-    if (!read.names || value instanceof Error) values.set(m.key, value);
-    else {
-      try {
-        values.set(m.key, m.family!.part(value, m.family!.names, read.names));
-      } catch (err) {
-        values.set(m.key, err);
-      }
-    }
+  return new Map(read.members.map((m) => [m.key, partOf(read, m, value)]));
+}
+
+/** A member's part of a family's whole (its error if taking it fails); the value itself for a fact read alone or a failed read. */
+function partOf(read: FactRead, member: Fact<unknown>, value: unknown): unknown {
+  if (!read.names || value instanceof Error) return value;
+  try {
+    return member.family!.part(value, member.family!.names, read.names);
+  } catch (err) {
+    return err;
   }
-  return values;
 }

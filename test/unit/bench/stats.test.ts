@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { lineChart } from '../../../bench/chart.js';
-import { fit, median, parseTimings } from '../../../bench/stats.js';
+import { fit, median } from '../../../bench/stats.js';
+import { formatTimings, parseTimings } from '../../../src/core/timings.js';
 
 describe('benchmark arithmetic', () => {
   it('medians of odd and even counts', () => {
@@ -21,6 +22,13 @@ describe('benchmark arithmetic', () => {
     assert.equal(t.start, 312);
     assert.deepEqual(Object.fromEntries(t.hosts.get('st2-multi-node-1')!), { connect: [212], lock: [38], probe: [23, 145, 452] });
     assert.deepEqual([...t.hosts.keys()], ['st2-multi-node-1'], 'a line without phases is not a host');
+  });
+
+  it('reads back exactly what the writer writes (one module owns the format)', () => {
+    const written = { start: 371.6, hosts: new Map([['st2-multi-node-cntl', new Map([['connect', [239.2]], ['lock', [66]], ['probe', [319, 99.4, 21]]])], ['b.example', new Map([['connect', [12]]])]]) };
+    const read = parseTimings(['noise', ...formatTimings(written)].join('\n'));
+    assert.equal(read.start, 372);
+    assert.deepEqual([...read.hosts].map(([h, p]) => [h, Object.fromEntries(p)]), [['st2-multi-node-cntl', { connect: [239], lock: [66], probe: [319, 99, 21] }], ['b.example', { connect: [12] }]]);
   });
 
   it('draws each series as a line with its points and a legend, on a log axis when asked', () => {
