@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ExecRequest } from '../../../src/core/command.js';
 import type { ClusterHost, ClusterView, Vault } from '../../../src/core/context.js';
 import { derivedFact, fact, knownFact, type Fact } from '../../../src/core/fact.js';
-import { EngineHost, type Executor } from '../../../src/engine/engineHost.js';
+import { EngineHost } from '../../../src/engine/engineHost.js';
 import { factReads } from '../../../src/engine/factFamilies.js';
 import { localExecutor } from '../../../src/engine/localExecutor.js';
+import { countingExecutor } from '../../harness/countingExecutor.js';
 import { installedPackages } from '../../../src/facts/packages.js';
 import { serviceStates } from '../../../src/facts/services.js';
-
-/** The machine's own shell answers; every command it is given is counted. */
-function countingExecutor(): Executor & { commands: string[] } {
-  const commands: string[] = [];
-  return {
-    commands,
-    exec: (r: ExecRequest) => {
-      commands.push(r.argv.join(' '));
-      return localExecutor.exec(r);
-    },
-    withTcp: localExecutor.withTcp.bind(localExecutor),
-  };
-}
 
 const host = { name: 'h', settings: {} } as unknown as ClusterHost;
 const none = {} as Vault;

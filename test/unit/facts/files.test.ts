@@ -9,20 +9,8 @@ import { RemoteCommandError } from '../../../src/core/errors.js';
 import { fact, type Fact } from '../../../src/core/fact.js';
 import { EngineHost, type Executor } from '../../../src/engine/engineHost.js';
 import { localExecutor } from '../../../src/engine/localExecutor.js';
+import { countingExecutor } from '../../harness/countingExecutor.js';
 import { READ_FILE, fileState, parseFileState, pathState } from '../../../src/facts/files.js';
-
-/** The machine's own shell answers; every command it is given is counted. */
-function countingExecutor(): Executor & { commands: string[] } {
-  const commands: string[] = [];
-  return {
-    commands,
-    exec: (r: ExecRequest) => {
-      commands.push(r.argv.join(' '));
-      return localExecutor.exec(r);
-    },
-    withTcp: localExecutor.withTcp.bind(localExecutor),
-  };
-}
 
 const host = { name: 'h', settings: {} } as unknown as ClusterHost;
 const engineHost = (executor: Executor) => new EngineHost(host, executor, {} as Vault, {} as ClusterView);

@@ -1,0 +1,16 @@
+import type { ExecRequest } from '../../src/core/command.js';
+import type { Executor } from '../../src/engine/engineHost.js';
+import { localExecutor } from '../../src/engine/localExecutor.js';
+
+/** This machine's own shell as a host; every command it is given is counted. */
+export function countingExecutor(): Executor & { commands: string[] } {
+  const commands: string[] = [];
+  return {
+    commands,
+    exec: (r: ExecRequest) => {
+      commands.push(r.argv.join(' '));
+      return localExecutor.exec(r);
+    },
+    withTcp: localExecutor.withTcp.bind(localExecutor),
+  };
+}
