@@ -10,6 +10,6 @@ export const materialPlay: Play = {
   name: 'cluster secrets',
   hosts: 'localhost',
   steps: [
-    { name: 'secrets and keys, made once on the control machine', tags: ['always'], run: (h) => ops.kept(clusterSecrets(h.cluster), clusterMaterial(h.cluster)) },
+    { name: 'secrets and keys, made once on the control machine', tags: ['always'], required: true, run: (h) => ops.kept(clusterSecrets(h.cluster), clusterMaterial(h.cluster)) },
   ],
 };

@@ -35,6 +35,8 @@ export type CheckList = List<Check>;
 interface StepBase {
   name: string;
   tags?: string[];
+  /** Makes what every later step reads (the cluster's secrets and material): runs whatever --tags and --skip-tags say. */
+  required?: boolean;
   /**
    * Uses nothing the group its play needs provides (files, packages): it runs while that group
    * is still being set up. The first step that is not independent waits for the group.

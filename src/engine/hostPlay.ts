@@ -254,6 +254,7 @@ async function verify(ctx: EngineHost, checks: readonly Check[]): Promise<Verdic
 }
 
 export function selectedByTags(step: Step, options: { tags: readonly string[]; skipTags: readonly string[] }): boolean {
+  if (step.required) return true;
   const tags = step.tags ?? [];
   if (tags.includes('always')) return !options.skipTags.includes('always');
   if (options.skipTags.some((t) => tags.includes(t))) return false;

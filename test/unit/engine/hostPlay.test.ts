@@ -6,7 +6,8 @@ import { tempDir } from '../../harness/tempDir.js';
 import { change } from '../../../src/core/change.js';
 import type { HostContext } from '../../../src/core/context.js';
 import { fact } from '../../../src/core/fact.js';
-import type { Operation, Play } from '../../../src/core/operation.js';
+import type { Operation, Play, Step } from '../../../src/core/operation.js';
+import { selectedByTags } from '../../../src/engine/hostPlay.js';
 import type { Transport } from '../../../src/engine/engineHost.js';
 import { localExecutor } from '../../../src/engine/localExecutor.js';
 import { runPlays, type Serial } from '../../../src/engine/runner.js';
@@ -150,5 +151,16 @@ describe('a handler and the services its play started', () => {
       { name: 'config', run: () => logged(dir, 'config', { notify: ['restart'] }) },
     ]), dir, '[all]\nh1\n');
     assert.deepEqual(scopes, [[]], 'a and b were started before the last notice: both restart');
+  });
+});
+
+describe('steps chosen by tags', () => {
+  const step = (fields: Partial<Step>): Step => ({ name: 's', run: () => undefined, ...fields }) as Step;
+  it('always-tagged steps run unless --skip-tags always; a required step (the cluster material) runs whatever the tags say', () => {
+    assert.equal(selectedByTags(step({ tags: ['always'] }), { tags: ['x'], skipTags: [] }), true);
+    assert.equal(selectedByTags(step({ tags: ['always'] }), { tags: [], skipTags: ['always'] }), false);
+    assert.equal(selectedByTags(step({ tags: ['always'], required: true }), { tags: [], skipTags: ['always'] }), true);
+    assert.equal(selectedByTags(step({ tags: ['x'], required: true }), { tags: ['y'], skipTags: ['x'] }), true);
+    assert.equal(selectedByTags(step({ tags: ['x'] }), { tags: ['y'], skipTags: [] }), false);
   });
 });
