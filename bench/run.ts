@@ -147,7 +147,13 @@ function record(tool: Tool, size: number, run: string, r: Timed): void {
     ...(tool === 'st2prov' ? { peakKb: r.peakKb, timings: parseTimings(r.stderr) } : {}),
   });
   log(`${tool} 1+${size} ${run}: ${r.seconds.toFixed(2)} s${r.ok ? '' : ' (FAILED)'}`);
-  if (!r.ok) log(r.output.split('\n').slice(-15).join('\n'));
+  if (!r.ok) {
+    // the whole output kept, and what says why shown (not the timing lines that end it)
+    const file = join(tmpdir(), `st2prov-bench-failed-${tool}-1+${size}-${Date.now()}.log`);
+    writeFileSync(file, r.output);
+    const lines = r.output.split('\n').filter((l) => !l.startsWith('timings:'));
+    log([...lines.filter((l) => /\bfailed\b|: failed|unreachable/i.test(l) && !/failed=0/.test(l)).slice(0, 20), '...', ...lines.slice(-15), `(whole output: ${file})`].join('\n'));
+  }
 }
 
 async function packsBench(): Promise<void> {
