@@ -37,6 +37,8 @@ function readsOf(f: Fact<unknown>): Fact<unknown>[] {
  */
 export class EngineHost implements HostContext {
   private readonly facts = new Map<string, unknown>();
+  /** how many times a change made this host forget what was read */
+  private generation = 0;
 
   constructor(
     readonly host: ClusterHost,
@@ -82,38 +84,56 @@ export class EngineHost implements HostContext {
 
   async fact<T>(f: Fact<T>): Promise<T> {
     if (f.derived) return f.derived.value(await Promise.all(f.derived.from.map((b) => this.fact(b))));
-    if (!this.facts.has(f.key)) await this.prefetch([f]);
-    const value = this.facts.get(f.key);
+    // what this read returned, not the map after it: another step's change may have emptied it meanwhile
+    const value = this.facts.has(f.key) ? this.facts.get(f.key) : (await this.read([f])).get(f.key);
     if (value instanceof Error) throw value;
     return value as T;
   }
 
   async prefetch(list: readonly Fact<unknown>[]): Promise<void> {
-    const missing = [...new Map(list.flatMap(readsOf).filter((f) => !this.facts.has(f.key)).map((f) => [f.key, f])).values()];
-    if (missing.length === 0) return;
-    const reads = factReads(missing);
-    if (reads.length === 1) {
-      this.store(reads[0]!, await timed(this.name, 'probe', () => this.executor.exec({ argv: reads[0]!.fact.argv })));
-      return;
-    }
-    const batch = batchScript(reads.map((r) => r.fact));
-    const result = await timed(this.name, 'probe', () => this.executor.exec({ argv: batch.argv }));
-    if (result.code !== 0) throw new RemoteCommandError('reading facts', result.code, result.stderr);
-    batch.split(result.stdout).forEach((r, i) => this.store(reads[i]!, r));
+    await this.read(list);
   }
 
-  private store(read: FactRead, result: ExecResult): void {
-    let value: unknown;
-    try {
-      value = read.fact.parse(result);
-    } catch (err) {
-      value = err;
+  /**
+   * Reads the facts not known yet in one round trip and returns each one's value (or the error
+   * reading it). They are kept until a change is applied here, but not when one was applied while
+   * they were being read (by another host's step on this one): they may be older than it.
+   */
+  private async read(list: readonly Fact<unknown>[]): Promise<Map<string, unknown>> {
+    const missing = [...new Map(list.flatMap(readsOf).filter((f) => !this.facts.has(f.key)).map((f) => [f.key, f])).values()];
+    const values = new Map<string, unknown>();
+    if (missing.length === 0) return values;
+    const generation = this.generation;
+    const reads = factReads(missing);
+    let results: ExecResult[];
+    if (reads.length === 1) {
+      results = [await timed(this.name, 'probe', () => this.executor.exec({ argv: reads[0]!.fact.argv }))];
+    } else {
+      const batch = batchScript(reads.map((r) => r.fact));
+      const result = await timed(this.name, 'probe', () => this.executor.exec({ argv: batch.argv }));
+      if (result.code !== 0) throw new RemoteCommandError('reading facts', result.code, result.stderr);
+      results = batch.split(result.stdout);
     }
-    for (const [key, v] of memberValues(read, value)) this.facts.set(key, v);
+    reads.forEach((read, i) => {
+      const value = results[i] ? parsed(read, results[i]) : new RemoteCommandError('reading facts', null, 'probe output was cut short');
+      for (const [key, v] of memberValues(read, value)) values.set(key, v);
+    });
+    if (generation === this.generation) for (const [key, v] of values) this.facts.set(key, v);
+    return values;
   }
 
   /** After a change is applied, what was read before may be stale. */
   forget(): void {
     this.facts.clear();
+    this.generation++;
+  }
+}
+
+/** A read's value: what its fact's parser made of the result, or the error it threw. */
+function parsed(read: FactRead, result: ExecResult): unknown {
+  try {
+    return read.fact.parse(result);
+  } catch (err) {
+    return err;
   }
 }

@@ -81,3 +81,28 @@ describe('fact families', () => {
     assert.equal(executor.commands.length, 0);
   });
 });
+
+describe('facts read while another step changes the host', () => {
+  it('a fact answers what its read returned even if a change emptied the host\'s facts meanwhile, and that stale read is not kept', async () => {
+    const counting = countingExecutor();
+    let ctx!: EngineHost;
+    let changeDuringRead = true;
+    const executor = {
+      ...counting,
+      exec: async (r: Parameters<typeof counting.exec>[0]) => {
+        const result = await counting.exec(r);
+        // another host's step applies a change here while this read is on the wire
+        if (changeDuringRead) ctx.forget();
+        return result;
+      },
+    };
+    ctx = new EngineHost(host, executor, none, cluster);
+    assert.deepEqual(await ctx.fact(serviceStates(['cron', 'ssh'])).then((s) => s.length), 2, 'a value, never undefined');
+    assert.equal((await ctx.fact(knownFact('x', 1))), 1);
+    changeDuringRead = false;
+    await ctx.fact(serviceStates(['cron', 'ssh']));
+    assert.equal(counting.commands.length, 2, 'read again: what was read across a change is not kept');
+    await ctx.fact(serviceStates(['cron', 'ssh']));
+    assert.equal(counting.commands.length, 2, 'kept once read with no change meanwhile');
+  });
+});
