@@ -7,26 +7,30 @@ export type FileState =
   | { exists: false; parentExists: boolean }
   | { exists: true; mode: number; owner: string; group: string; content: string };
 
-export const READ_FILE = `if [ -f "$1" ]; then stat -L -c '%a %U %G' "$1" && exec cat "$1"
-elif [ -e "$1" ]; then echo "not a regular file" >&2; exit 3
-elif [ -d "$(dirname "$1")" ]; then echo missing
-else echo missing-parent; fi`;
+/** A file's state as a shell function, `read_file PATH`: mode, owner and group then the content, or missing / missing-parent; exit 3 for what is not a regular file. */
+const READ_FILE_FUNCTION = `read_file() {
+  if [ -f "$1" ]; then stat -L -c '%a %U %G' -- "$1" && cat -- "$1"
+  elif [ -e "$1" ]; then echo "not a regular file" >&2; return 3
+  elif [ -d "$(dirname -- "$1")" ]; then echo missing
+  else echo missing-parent; fi
+}`;
+
+/** One file ("$1") read by a script of its own (parseFileState reads what it prints). */
+export const READ_FILE = `${READ_FILE_FUNCTION}
+read_file "$1"`;
 
 /*
- * Several files read by one shell, each as READ_FILE would read it alone (same output, same exit
- * code, its own stderr), framed (core/framing.ts): a probe that reads a dozen files starts two
- * processes a file (stat, cat) instead of a shell, a subshell and those two.
+ * Several files read by one shell, each by the same function as READ_FILE (same output, same
+ * exit code, its own stderr), framed (core/framing.ts): a probe that reads a dozen files starts
+ * two processes a file (stat, cat) instead of a shell, a subshell and those two.
  */
-const READ_FILES = `n=$1; shift
+const READ_FILES = `${READ_FILE_FUNCTION}
+n=$1; shift
 e=$(mktemp) || exit 70
 trap 'rm -f "$e"' EXIT
-not_regular() { echo "not a regular file" >&2; return 3; }
 for p; do
   printf '\\n@@%s\\n' "$n"
-  { if [ -f "$p" ]; then stat -L -c '%a %U %G' -- "$p" && cat -- "$p"
-    elif [ -e "$p" ]; then not_regular
-    elif [ -d "$(dirname -- "$p")" ]; then echo missing
-    else echo missing-parent; fi; } </dev/null 2>"$e"
+  read_file "$p" </dev/null 2>"$e"
   printf '\\n@@%s %s ' "$n" "$?"
   [ ! -s "$e" ] || base64 -w0 <"$e"
 done`;

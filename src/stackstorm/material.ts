@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterHost, ClusterView, HostContext, MaterialSpec } from '../core/context.js';
 import { PlaybookError } from '../core/errors.js';
+import { localExecutor } from '../engine/localExecutor.js';
 import { Secret, generateSecret, isSecret } from '../core/secret.js';
 import { apr1, saltFrom } from '../edit/htpasswd.js';
 import { authUserSecret } from '../inventory/variables.js';
@@ -243,11 +243,7 @@ export function htpasswd(host: HostContext): Secret {
 }
 
 /** Runs a tool of the control machine (ssh-keygen, openssl) without holding up the run's connections. */
-function localTool(cmd: string, args: string[], what: string, remedy: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { encoding: 'utf8' }, (err, _stdout, stderr) => {
-      if (err) reject(new PlaybookError(`cannot make ${what}: ${stderr || err.message}`, remedy));
-      else resolve();
-    });
-  });
+async function localTool(cmd: string, args: string[], what: string, remedy: string): Promise<void> {
+  const r = await localExecutor.exec({ argv: [cmd, ...args] });
+  if (r.code !== 0) throw new PlaybookError(`cannot make ${what}: ${r.stderr || `${cmd} exited ${r.code}`}`, remedy);
 }
