@@ -23,12 +23,19 @@ export interface HostPlayOptions {
    * of the play that rolls; says why not to go on when an earlier batch failed.
    */
   turn(): Promise<string | undefined>;
-  /** whether this host takes turns: always with --serial; for a rolling step, when it serves (Play.serving) */
-  rolls: 'whole play' | 'rolling steps' | 'no';
-  /** whether the host serves now (Play.serving): only a host that serves is drained in its turn */
-  serves: boolean;
+  /**
+   * Whether this host takes turns (always with --serial; for a rolling step, when it serves:
+   * Play.serving) and whether it serves now (only a host that serves is drained in its turn).
+   * Asked once the play's facts are read: what it reads joins that one probe.
+   */
+  rolls(): Promise<Rolls>;
   /** the last step of this host's earlier plays that changed: in a dry run, a later play's missing input may come from it */
   changedBefore?: string;
+}
+
+export interface Rolls {
+  takes: 'whole play' | 'rolling steps' | 'no';
+  serves: boolean;
 }
 
 /** What a step will do on this host, planned when the play starts there. */
@@ -79,9 +86,10 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
   });
   const facts = planned.flatMap((p) => [...(p.ops ?? []), ...(p.checks ?? [])].flatMap((w) => w.facts?.(ctx) ?? []));
   await ctx.prefetch([...facts, ...extraFacts]).catch(() => undefined);
+  const rolls = await options.rolls();
 
   let waited = false;
-  let turned = options.rolls === 'no';
+  let turned = rolls.takes === 'no';
   // in its turn now: what disrupts may drain the host first
   let holding = false;
   const takeTurn = async () => {
@@ -90,7 +98,7 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     holding = !blocked;
     return blocked;
   };
-  const drain = options.serves ? play.drain : undefined;
+  const drain = rolls.serves ? play.drain : undefined;
   let drained = false;
   /** a step of the play's drain (out or back): planned, acted on in an apply, recorded */
   const drainStep = async (step: string, op: Operation): Promise<void> => {
@@ -118,7 +126,7 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     drained = true;
     await drainStep(drain.out, drain.take(ctx));
   };
-  if (options.rolls === 'whole play') {
+  if (rolls.takes === 'whole play') {
     const blocked = await takeTurn();
     if (blocked) return { outcome: 'stopped', reason: blocked };
   }

@@ -8,7 +8,7 @@ import type { OwedHandlers } from '../state/owedHandlers.js';
 import type { SecretStore } from '../state/secretStore.js';
 import { EngineHost, type Transport } from './engineHost.js';
 import { Turnstile } from './turnstile.js';
-import { describe, runHostPlay } from './hostPlay.js';
+import { describe, runHostPlay, type Rolls } from './hostPlay.js';
 import { localExecutor } from './localExecutor.js';
 import { Sessions } from './sessions.js';
 
@@ -178,8 +178,12 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       return t.stop;
     };
     const serving = play.serving?.(ctx);
-    const rolls = await rollsOn(play, ctx, serving, options.serial !== undefined);
-    if (rolls.takes === 'no') turnstile?.leave(host.name); // needs no turn: the hosts after it need not wait for it
+    // asked once the play's facts are read: whether the host serves is read with them
+    const rolls = async (): Promise<Rolls> => {
+      const r = await rollsOn(play, ctx, serving, options.serial !== undefined);
+      if (r.takes === 'no') turnstile?.leave(host.name); // needs no turn: the hosts after it need not wait for it
+      return r;
+    };
     const failure = await runHostPlay(play, ctx, [...(play.cluster ?? []).flatMap((c) => c.facts(ctx)), ...(serving ? [serving] : [])], {
       mode: options.mode,
       tags: options.tags,
@@ -190,8 +194,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       aborted: () => aborted,
       needed,
       turn,
-      rolls: rolls.takes,
-      serves: rolls.serves,
+      rolls,
       changedBefore: lastChangedOn(host.name),
     });
     if (failure?.outcome === 'unreachable') r.unreachable = 1;
@@ -268,7 +271,7 @@ function gathering(members: number): Gathering {
 }
 
 /** Whether a host takes turns in a play (all of it with --serial; its rolling steps when it serves), and whether it serves. */
-async function rollsOn(play: Play, ctx: EngineHost, serving: Fact<boolean> | undefined, serial: boolean): Promise<{ takes: 'whole play' | 'rolling steps' | 'no'; serves: boolean }> {
+async function rollsOn(play: Play, ctx: EngineHost, serving: Fact<boolean> | undefined, serial: boolean): Promise<Rolls> {
   const serves = serving ? await ctx.fact(serving).catch(() => true) : true;
   if (serial) return { takes: 'whole play', serves };
   if (!play.steps.some((s) => s.rolling)) return { takes: 'no', serves };

@@ -214,6 +214,42 @@ describe('rolling steps and --serial', () => {
   });
 });
 
+describe('what a play reads before its first step', () => {
+  it('whether the host serves is read in the one probe of the play’s facts, not in a round trip of its own', async () => {
+    const dir = tempDir('serving');
+    const settled = settle(resolveInventory(parseInventory('[bp]\nh1\n', join(dir, 'inventory.ini'))));
+    const folder = new StateFolder(join(dir, 'state'), true);
+    const commands: string[] = [];
+    const counting: Transport = {
+      name: 'h1', connect: async () => undefined, close: () => undefined, withTcp: localExecutor.withTcp,
+      exec: (r) => {
+        commands.push(r.argv.join(' '));
+        return localExecutor.exec(r);
+      },
+      hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }),
+    };
+    const seen: boolean[] = [];
+    const plays: Play[] = [{
+      name: 'bp',
+      hosts: 'bp',
+      serving: () => fact('serving', ['sh', '-c', 'echo serving'], (r) => r.stdout.trim() === 'serving'),
+      steps: [
+        { name: 'read', run: () => ({ title: 'read', facts: () => [fact('config', ['echo', 'config'], (r) => r.stdout.trim())], plan: async (h) => (seen.push((await h.fact(fact('config', ['echo', 'config'], (r) => r.stdout.trim()))) === 'config'), []) }) },
+        { name: 'restart', rolling: true, run: () => ({ title: 'restart', plan: async () => [] }) },
+      ],
+    }];
+    const report = await runPlays(plays, settled.hosts, {
+      mode: 'apply', forks: 25, tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
+      connect: () => counting, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
+      cluster: clusterView(settled, ['h1']), events: {},
+    });
+    assert.deepEqual(report.recap.map((r) => r.failed), [0], JSON.stringify(report.results.map((r) => r.reason)));
+    assert.deepEqual(seen, [true]);
+    assert.equal(commands.length, 1, `one probe: ${JSON.stringify(commands)}`);
+    assert.match(commands[0]!, /echo serving/);
+  });
+});
+
 describe('operations on other hosts', () => {
   it('a step of one host plans and acts on another, shown as "on HOST"', async () => {
     const dir = tempDir('delegate');
