@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_INIT, PREFIX_LENGTH, REPO_URL, SUBNET } from '../test/lab/config.js';
+import { labCpuSeconds } from '../test/lab/cgroups.js';
 import { labDown, labUp, type Lab } from '../test/lab/lab.js';
 import { lineChart } from './chart.js';
 import { parseTimings, type Timings } from '../src/core/timings.js';
@@ -20,8 +21,10 @@ import { fit, median } from './stats.js';
  * - st2prov's floor from its own timings (ST2PROV_TIMINGS): start, SSH handshake, one round
  *   trip, the remote probe;
  * - a 5,000-file packs sync (1+1).
- * Writes bench/RESULTS.md, bench/results.json, bench/scaling.svg and bench/memory.svg.
- * Not a test: CI does not run it. Options: --sizes 2,10,20,50 --ansible-sizes 2,10 --repeats 5 --no-packs
+ * Writes bench/RESULTS.md, bench/results.json, bench/scaling.svg and bench/memory.svg (with
+ * --name N: bench/N.md, bench/N.json, bench/N-scaling.svg, bench/N-memory.svg).
+ * Not a test: CI does not run it. Options: --sizes 2,10,20,50 --ansible-sizes 2,10 --repeats 5
+ * --ansible-repeats 1 (default: --repeats) --no-packs --name N
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
@@ -33,12 +36,19 @@ const numbers = (text: string) => text.split(',').filter(Boolean).map(Number).so
 const sizes = numbers(option('sizes', '2,10,20,50'));
 const ansibleSizes = numbers(option('ansible-sizes', '2,10'));
 const repeats = Number(option('repeats', '5'));
+// Ansible's no-op at 1+20 takes minutes: fewer of its runs keep the benchmark within an hour
+const ansibleRepeats = Number(option('ansible-repeats', String(repeats)));
+const name = option('name', '');
+/** where the results go, in bench/: RESULTS.md and the rest, or NAME.md and the rest with --name NAME */
+const outputs = name
+  ? { md: `${name}.md`, json: `${name}.json`, scaling: `${name}-scaling.svg`, memory: `${name}-memory.svg` }
+  : { md: 'RESULTS.md', json: 'results.json', scaling: 'scaling.svg', memory: 'memory.svg' };
 const packs = !args.includes('--no-packs');
 const VERSION = ['-e', 'st2_version=2.10.4'];
 const ST2PROV = [process.execPath, join(root, 'bin/st2prov.js')];
 
 type Tool = 'st2prov' | 'ansible';
-interface Sample { tool: Tool; size: number; run: string; seconds: number; peakKb?: number; ok: boolean; load: number; timings?: Timings }
+interface Sample { tool: Tool; size: number; run: string; seconds: number; peakKb?: number; cpuSeconds?: number; hostsCpuSeconds?: number; ok: boolean; load: number; timings?: Timings }
 const samples: Sample[] = [];
 
 function log(text: string): void {
@@ -54,15 +64,17 @@ function ensureTools(): void {
   }
 }
 
-interface Timed { seconds: number; peakKb: number; ok: boolean; output: string; stderr: string }
+interface Timed { seconds: number; peakKb: number; cpuSeconds: number; hostsCpuSeconds?: number; ok: boolean; output: string; stderr: string }
 
-/** Runs a command under /usr/bin/time: wall seconds (the clock around it), peak resident memory. */
+/** Runs a command under /usr/bin/time: wall seconds (the clock around it), peak resident memory, its CPU (user and system, with its children). */
 function timed(cmd: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Timed {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '@@time %M', ...cmd], { cwd, env: { ...process.env, CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const hosts0 = labCpuSeconds();
+  const r = spawnSync('/usr/bin/time', ['-f', '@@time %M %U %S', ...cmd], { cwd, env: { ...process.env, CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const m = /@@time (\d+)/.exec(r.stderr);
-  return { seconds, peakKb: Number(m?.[1] ?? NaN), ok: r.status === 0, output: r.stdout + r.stderr, stderr: r.stderr };
+  const hosts1 = labCpuSeconds();
+  const m = /@@time (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { seconds, peakKb: Number(m?.[1] ?? NaN), cpuSeconds: Number(m?.[2] ?? NaN) + Number(m?.[3] ?? NaN), ...(hosts0 !== undefined && hosts1 !== undefined ? { hostsCpuSeconds: hosts1 - hosts0 } : {}), ok: r.status === 0, output: r.stdout + r.stderr, stderr: r.stderr };
 }
 
 /** Wall seconds of a command started directly (start-up times are too short for /usr/bin/time's 10 ms). */
@@ -130,7 +142,7 @@ async function scale(tool: Tool, toolSizes: readonly number[]): Promise<void> {
       record(tool, size, previous ? `apply adding ${size - previous} blueprint${size - previous === 1 ? '' : 's'}` : 'first apply', converge);
       previous = size;
       if (!converge.ok) return;
-      for (let r = 0; r < repeats; r++) {
+      for (let r = 0; r < (tool === 'ansible' ? ansibleRepeats : repeats); r++) {
         record(tool, size, 'no-op apply', run(inventory, 'no-op'));
         record(tool, size, 'diff', run(inventory, 'diff'));
       }
@@ -143,7 +155,8 @@ async function scale(tool: Tool, toolSizes: readonly number[]): Promise<void> {
 
 function record(tool: Tool, size: number, run: string, r: Timed): void {
   samples.push({
-    tool, size, run, seconds: r.seconds, ok: r.ok, load: loadavg()[0]!,
+    tool, size, run, seconds: r.seconds, ok: r.ok, load: loadavg()[0]!, cpuSeconds: r.cpuSeconds,
+    ...(r.hostsCpuSeconds !== undefined ? { hostsCpuSeconds: r.hostsCpuSeconds } : {}),
     ...(tool === 'st2prov' ? { peakKb: r.peakKb, timings: parseTimings(r.stderr) } : {}),
   });
   log(`${tool} 1+${size} ${run}: ${r.seconds.toFixed(2)} s${r.ok ? '' : ' (FAILED)'}`);
@@ -187,7 +200,7 @@ const allSizes = () => [...new Set(samples.filter((s) => s.size > 1).map((s) => 
 
 function charts(): void {
   const curve = (tool: Tool, run: string) => allSizes().filter((n) => secondsOf(tool, n, run).length).map((n) => [n, Number(median(secondsOf(tool, n, run)).toFixed(3))] as const);
-  writeFileSync(join(root, 'bench/scaling.svg'), lineChart({
+  writeFileSync(join(root, 'bench', outputs.scaling), lineChart({
     title: 'No-op apply and dry run against cluster size',
     xLabel: 'blueprints (plus one controller)',
     yLabel: 'wall seconds (median, log scale)',
@@ -203,12 +216,49 @@ function charts(): void {
     const kb = samples.filter((s) => s.tool === 'st2prov' && s.size === n && s.peakKb).map((s) => s.peakKb!);
     return [n, kb.length ? Number((Math.max(...kb) / 1024).toFixed(1)) : 0] as const;
   }).filter((p) => p[1] > 0);
-  writeFileSync(join(root, 'bench/memory.svg'), lineChart({
+  writeFileSync(join(root, 'bench', outputs.memory), lineChart({
     title: 'st2prov peak resident memory (control side)',
     xLabel: 'blueprints (plus one controller)',
     yLabel: 'MB (largest of its runs)',
     series: [{ name: 'st2prov', color: '#1f77b4', points: peak }],
   }));
+}
+
+/** The median of a CPU figure over a tool's runs of one kind at one size (seconds), if measured. */
+function cpuOf(tool: Tool, size: number, run: string, pick: (s: Sample) => number | undefined): number | undefined {
+  const xs = ok(tool, size, run).map(pick).filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return xs.length ? median(xs) : undefined;
+}
+
+/**
+ * Where a run's CPU goes: the tool's own (with its children) and the lab hosts' (their cgroup).
+ * The hosts share this machine's cores with the tool: (tool + hosts) ÷ cores is a floor under
+ * the wall time here that no change to the tool's waiting can go below.
+ */
+function cpuTable(): string[] {
+  const rows: string[] = [];
+  for (const size of allSizes()) {
+    for (const tool of ['st2prov', 'ansible'] as const) {
+      for (const run of ['no-op apply', 'diff']) {
+        const own = cpuOf(tool, size, run, (s) => s.cpuSeconds);
+        const hosts = cpuOf(tool, size, run, (s) => s.hostsCpuSeconds);
+        if (own === undefined || hosts === undefined) continue;
+        const wallOf = median(secondsOf(tool, size, run));
+        rows.push(`| ${tool === 'ansible' ? 'Ansible' : 'st2prov'} | ${run} | 1+${size} | ${wallOf.toFixed(2)} s | ${own.toFixed(2)} s | ${hosts.toFixed(2)} s (${((hosts * 1000) / (size + 1)).toFixed(0)} ms a host) | ${((own + hosts) / cpus().length).toFixed(2)} s |`);
+      }
+    }
+  }
+  if (!rows.length) return [];
+  return [
+    '## Where the CPU goes',
+    '',
+    `Control side: the tool's user and system CPU with its children (\`/usr/bin/time\`). Hosts: the CPU every lab host used during the run (their cgroup: sshd, the commands run there, systemd answering them; about 0.02 s a second of background). The hosts and the tool share this machine's ${cpus().length} cores, so (tool + hosts) ÷ ${cpus().length} is a floor under the wall time here; on real hosts only the control side's CPU is this machine's.`,
+    '',
+    '| tool | run | hosts | wall (median) | control-side CPU | hosts\' CPU | floor: (control + hosts) ÷ cores |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  ];
 }
 
 /** st2prov's own account of a no-op at this size: medians over its runs. */
@@ -231,7 +281,7 @@ function report(): string {
   const lines = [
     '# st2prov benchmark',
     '',
-    `Measured ${new Date().toISOString().slice(0, 16)}Z by \`npm run bench -- --sizes ${sizes.join(',')} --ansible-sizes ${ansibleSizes.join(',')} --repeats ${repeats}\` on ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average (1 min) while measuring ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}.`,
+    `Measured ${new Date().toISOString().slice(0, 16)}Z by \`npm run bench -- ${args.join(' ')}\` on ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average (1 min) while measuring ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}.`,
     `st2prov ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version} on Node ${process.version}; ${version(['ansible', '--version'])} (Debian's), pipelining on, forks 25.`,
     `Lab hosts boot ${DEFAULT_INIT === 'systemd' ? 'systemd as PID 1 (systemd-nspawn)' : 'tini with sysvinit scripts'}; every blueprint is a full one (the lab's st2, Mistral and nginx) and every host shares this machine's cores with st2prov itself. Each tool on its own fresh hosts; the same steps (bench/ansible/site.yml mirrors playbooks/); StackStorm 2.10.4 layout.`,
     '',
@@ -259,7 +309,9 @@ function report(): string {
     const s = samples.filter((x) => x.run === run && x.ok).map((x) => x.seconds);
     if (s.length) lines.push(`| ${run} | 1+1 | ${cell(s)} | — | — |`);
   }
-  lines.push('', '## How cost grows', '', '![no-op apply and dry run against cluster size](scaling.svg)', '');
+  // a curve needs two sizes: with one, the tables say it all
+  const curves = allSizes().length > 1;
+  lines.push('', ...cpuTable(), '## How cost grows', '', ...(curves ? [`![no-op apply and dry run against cluster size](${outputs.scaling})`, ''] : []));
   const grow: string[] = [];
   for (const tool of ['st2prov', 'ansible'] as const) {
     for (const run of ['no-op apply', 'diff']) {
@@ -281,7 +333,7 @@ function report(): string {
       '',
     );
   }
-  lines.push('![st2prov peak resident memory against cluster size](memory.svg)', '', '| hosts | st2prov peak resident memory |', '|---|---|');
+  lines.push(...(curves ? [`![st2prov peak resident memory against cluster size](${outputs.memory})`, ''] : []), '| hosts | st2prov peak resident memory |', '|---|---|');
   for (const n of allSizes()) {
     const kb = samples.filter((s) => s.tool === 'st2prov' && s.size === n && s.peakKb).map((s) => s.peakKb!);
     if (kb.length) lines.push(`| 1+${n} | ${(Math.max(...kb) / 1024).toFixed(0)} MB |`);
@@ -299,7 +351,7 @@ await scale('st2prov', sizes);
 await scale('ansible', ansibleSizes);
 if (packs) await packsBench();
 const text = report();
-charts();
-writeFileSync(join(root, 'bench/RESULTS.md'), text);
-writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify({ sizes, ansibleSizes, repeats, samples: samples.map((s) => ({ ...s, timings: s.timings && { start: s.timings.start, hosts: Object.fromEntries([...s.timings.hosts].map(([h, p]) => [h, Object.fromEntries(p)])) } })) }, null, 2)}\n`);
+if (allSizes().length > 1) charts();
+writeFileSync(join(root, 'bench', outputs.md), text);
+writeFileSync(join(root, 'bench', outputs.json), `${JSON.stringify({ sizes, ansibleSizes, repeats, ansibleRepeats, samples: samples.map((s) => ({ ...s, timings: s.timings && { start: s.timings.start, hosts: Object.fromEntries([...s.timings.hosts].map(([h, p]) => [h, Object.fromEntries(p)])) } })) }, null, 2)}\n`);
 process.stdout.write(text);

@@ -52,6 +52,17 @@ export function removeCgroups(machine: string): string[] {
   return left;
 }
 
+/**
+ * CPU seconds every systemd host of this slot has used so far (its cgroup2's cpu.stat: the
+ * hosts' sshd, what st2prov runs there, their systemd and services); undefined without one.
+ */
+export function labCpuSeconds(): number | undefined {
+  const stat = join(HIERARCHIES[1]!, CGROUP_PARENT, 'cpu.stat');
+  if (!existsSync(stat)) return undefined;
+  const usec = /^usage_usec (\d+)$/m.exec(readFileSync(stat, 'utf8'));
+  return usec ? Number(usec[1]) / 1e6 : undefined;
+}
+
 /** The hosts (nspawn machine names) that have a cgroup of this slot, live or left by a killed run. */
 export function labMachines(): string[] {
   const names = new Set<string>();
