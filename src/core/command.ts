@@ -24,6 +24,11 @@ export interface TcpOpener {
   withTcp<T>(host: string, port: number, use: (stream: Duplex) => Promise<T>): Promise<T>;
 }
 
+/** Runs commands somewhere: a host over SSH, or the control machine itself (core/localExecutor.ts). */
+export interface Executor extends TcpOpener {
+  exec(request: ExecRequest): Promise<ExecResult>;
+}
+
 export const TCP_CONNECT_MS = 5000;
 
 /** `opening`, or an error naming host:port once TCP_CONNECT_MS pass; a connection made too late is closed by `late`. */

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { ExecRequest, ExecResult, TcpOpener } from '../core/command.js';
+import type { ExecRequest, ExecResult, Executor } from '../core/command.js';
 import type { ClusterHost, ClusterView, HostContext, Material, MaterialSpec, Vault } from '../core/context.js';
 import { RemoteCommandError } from '../core/errors.js';
 import type { Fact } from '../core/fact.js';
@@ -9,10 +9,7 @@ import type { Settings } from '../inventory/variables.js';
 import { batchScript } from './factBatch.js';
 import { factReads, memberValues, type FactRead } from './factFamilies.js';
 
-/** Runs commands somewhere: a host over SSH, or the control machine itself. */
-export interface Executor extends TcpOpener {
-  exec(request: ExecRequest): Promise<ExecResult>;
-}
+export type { Executor };
 
 /** A host's connection as the engine uses it (ssh/connection.ts is the real one). */
 export interface Transport extends Executor {

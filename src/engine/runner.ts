@@ -9,7 +9,7 @@ import type { SecretStore } from '../state/secretStore.js';
 import { EngineHost, type Transport } from './engineHost.js';
 import { Turnstile } from './turnstile.js';
 import { describe, runHostPlay, type Rolls } from './hostPlay.js';
-import { localExecutor } from './localExecutor.js';
+import { localExecutor } from '../core/localExecutor.js';
 import { Sessions } from './sessions.js';
 
 /** --serial: how many hosts of a play may be in its disruptive part at once. */

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterHost, ClusterView, HostContext, MaterialSpec } from '../core/context.js';
 import { PlaybookError } from '../core/errors.js';
-import { localExecutor } from '../engine/localExecutor.js';
+import { localExecutor } from '../core/localExecutor.js';
 import { Secret, generateSecret, isSecret } from '../core/secret.js';
 import { apr1, saltFrom } from '../edit/htpasswd.js';
 import { authUserSecret } from '../inventory/variables.js';

@@ -1,6 +1,6 @@
 import type { ExecRequest } from '../../src/core/command.js';
 import type { Executor } from '../../src/engine/engineHost.js';
-import { localExecutor } from '../../src/engine/localExecutor.js';
+import { localExecutor } from '../../src/core/localExecutor.js';
 
 /** This machine's own shell as a host; every command it is given is counted. */
 export function countingExecutor(): Executor & { commands: string[] } {

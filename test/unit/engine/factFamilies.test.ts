@@ -4,7 +4,7 @@ import type { ClusterHost, ClusterView, Vault } from '../../../src/core/context.
 import { derivedFact, fact, knownFact, type Fact } from '../../../src/core/fact.js';
 import { EngineHost } from '../../../src/engine/engineHost.js';
 import { factReads } from '../../../src/engine/factFamilies.js';
-import { localExecutor } from '../../../src/engine/localExecutor.js';
+import { localExecutor } from '../../../src/core/localExecutor.js';
 import { countingExecutor } from '../../harness/countingExecutor.js';
 import { installedPackages } from '../../../src/facts/packages.js';
 import { serviceStates } from '../../../src/facts/services.js';

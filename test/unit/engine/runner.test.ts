@@ -7,7 +7,7 @@ import { MissingInput, PlaybookError } from '../../../src/core/errors.js';
 import { fact } from '../../../src/core/fact.js';
 import type { Operation, Play } from '../../../src/core/operation.js';
 import type { Transport } from '../../../src/engine/engineHost.js';
-import { localExecutor } from '../../../src/engine/localExecutor.js';
+import { localExecutor } from '../../../src/core/localExecutor.js';
 import { runPlays, type Serial } from '../../../src/engine/runner.js';
 import { resolveInventory } from '../../../src/inventory/inventory.js';
 import { parseInventory } from '../../../src/inventory/parse.js';

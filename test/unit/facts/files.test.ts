@@ -8,7 +8,7 @@ import type { ClusterHost, ClusterView, Vault } from '../../../src/core/context.
 import { RemoteCommandError } from '../../../src/core/errors.js';
 import { fact, type Fact } from '../../../src/core/fact.js';
 import { EngineHost, type Executor } from '../../../src/engine/engineHost.js';
-import { localExecutor } from '../../../src/engine/localExecutor.js';
+import { localExecutor } from '../../../src/core/localExecutor.js';
 import { countingExecutor } from '../../harness/countingExecutor.js';
 import { READ_FILE, fileState, parseFileState, pathState } from '../../../src/facts/files.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import type { HostContext } from '../../../src/core/context.js';
-import { localExecutor } from '../../../src/engine/localExecutor.js';
+import { localExecutor } from '../../../src/core/localExecutor.js';
 import { verifyListening } from '../../../src/ops/serviceCheck.js';
 
 /** This machine as a host: its own TCP stack; its "journal" says what was asked of it. */

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connectWithin, type ExecRequest, type ExecResult } from '../core/command.js';
-import type { Executor } from './engineHost.js';
+import { connectWithin, type ExecRequest, type ExecResult, type Executor } from './command.js';
 
 /** Commands and connections of the control machine itself, for plays on "localhost". */
 export const localExecutor: Executor = {
