@@ -197,6 +197,8 @@ const ok = (tool: Tool, size: number, run: string) => samples.filter((x) => x.to
 const secondsOf = (tool: Tool, size: number, run: string) => ok(tool, size, run).map((x) => x.seconds);
 const cell = (xs: number[]) => (xs.length ? `${median(xs).toFixed(2)} s (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}, n=${xs.length})` : '—');
 const allSizes = () => [...new Set(samples.filter((s) => s.size > 1).map((s) => s.size))].sort((a, b) => a - b);
+/** a curve needs two sizes: with one, the tables say it all */
+const drawsCurves = () => allSizes().length > 1;
 
 function charts(): void {
   const curve = (tool: Tool, run: string) => allSizes().filter((n) => secondsOf(tool, n, run).length).map((n) => [n, Number(median(secondsOf(tool, n, run)).toFixed(3))] as const);
@@ -309,8 +311,7 @@ function report(): string {
     const s = samples.filter((x) => x.run === run && x.ok).map((x) => x.seconds);
     if (s.length) lines.push(`| ${run} | 1+1 | ${cell(s)} | — | — |`);
   }
-  // a curve needs two sizes: with one, the tables say it all
-  const curves = allSizes().length > 1;
+  const curves = drawsCurves();
   lines.push('', ...cpuTable(), '## How cost grows', '', ...(curves ? [`![no-op apply and dry run against cluster size](${outputs.scaling})`, ''] : []));
   const grow: string[] = [];
   for (const tool of ['st2prov', 'ansible'] as const) {
@@ -351,7 +352,7 @@ await scale('st2prov', sizes);
 await scale('ansible', ansibleSizes);
 if (packs) await packsBench();
 const text = report();
-if (allSizes().length > 1) charts();
+if (drawsCurves()) charts();
 writeFileSync(join(root, 'bench', outputs.md), text);
 writeFileSync(join(root, 'bench', outputs.json), `${JSON.stringify({ sizes, ansibleSizes, repeats, ansibleRepeats, samples: samples.map((s) => ({ ...s, timings: s.timings && { start: s.timings.start, hosts: Object.fromEntries([...s.timings.hosts].map(([h, p]) => [h, Object.fromEntries(p)])) } })) }, null, 2)}\n`);
 process.stdout.write(text);
