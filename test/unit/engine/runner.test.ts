@@ -19,11 +19,18 @@ import { SecretStore } from '../../../src/state/secretStore.js';
 import { StateFolder } from '../../../src/state/stateFolder.js';
 import { tempDir } from '../../harness/tempDir.js';
 
-/** Two hosts that are this machine: commands run by a local shell, no SSH (the engine's logic only). */
-const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory = '[all]\nh1\nh2\n', forks = 2, serial?: Serial) => {
+/**
+ * Two hosts that are this machine: commands run by a local shell, no SSH (the engine's logic
+ * only); `commands`, when given, gets every command the hosts are given.
+ */
+const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory = '[all]\nh1\nh2\n', forks = 2, serial?: Serial, commands?: string[]) => {
   const settled = settle(resolveInventory(parseInventory(inventory, join(dir, 'inventory.ini'))));
   const folder = new StateFolder(join(dir, 'state'), mode === 'apply');
-  const local: Transport = { name: 'local', connect: async () => undefined, close: () => undefined, exec: localExecutor.exec, withTcp: localExecutor.withTcp, hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }) };
+  const exec: Transport['exec'] = (r) => {
+    commands?.push(r.argv.join(' '));
+    return localExecutor.exec(r);
+  };
+  const local: Transport = { name: 'local', connect: async () => undefined, close: () => undefined, exec, withTcp: localExecutor.withTcp, hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }) };
   return runPlays(plays, settled.hosts, {
     mode, forks, ...(serial ? { serial } : {}), tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
     connect: () => local, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
@@ -217,17 +224,7 @@ describe('rolling steps and --serial', () => {
 describe('what a play reads before its first step', () => {
   it('whether the host serves is read in the one probe of the play’s facts, not in a round trip of its own', async () => {
     const dir = tempDir('serving');
-    const settled = settle(resolveInventory(parseInventory('[bp]\nh1\n', join(dir, 'inventory.ini'))));
-    const folder = new StateFolder(join(dir, 'state'), true);
     const commands: string[] = [];
-    const counting: Transport = {
-      name: 'h1', connect: async () => undefined, close: () => undefined, withTcp: localExecutor.withTcp,
-      exec: (r) => {
-        commands.push(r.argv.join(' '));
-        return localExecutor.exec(r);
-      },
-      hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }),
-    };
     const seen: boolean[] = [];
     const plays: Play[] = [{
       name: 'bp',
@@ -238,11 +235,7 @@ describe('what a play reads before its first step', () => {
         { name: 'restart', rolling: true, run: () => ({ title: 'restart', plan: async () => [] }) },
       ],
     }];
-    const report = await runPlays(plays, settled.hosts, {
-      mode: 'apply', forks: 25, tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
-      connect: () => counting, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
-      cluster: clusterView(settled, ['h1']), events: {},
-    });
+    const report = await run('apply', plays, dir, '[bp]\nh1\n', 25, undefined, commands);
     assert.deepEqual(report.recap.map((r) => r.failed), [0], JSON.stringify(report.results.map((r) => r.reason)));
     assert.deepEqual(seen, [true]);
     assert.equal(commands.length, 1, `one probe: ${JSON.stringify(commands)}`);
