@@ -20,19 +20,57 @@ export const READ_FILE = `${READ_FILE_FUNCTION}
 read_file "$1"`;
 
 /*
- * Several files read by one shell, each by the same function as READ_FILE (same output, same
- * exit code, its own stderr), framed (core/framing.ts): a probe that reads a dozen files starts
- * two processes a file (stat, cat) instead of a shell, a subshell and those two.
+ * Several files read by one shell, each answered as READ_FILE alone would answer it (same
+ * output, same exit code, same stderr), with a few processes for the lot instead of two a
+ * file. The shell's own tests say which paths are regular files, missing (or their folder
+ * too) or something else. The regular files are then read together: their stat (`size inode
+ * mtime ctime mode owner group`), one cat of them all into a private temp folder, the same
+ * stat again with the copy's own last. Unchanged meanwhile and the copy as long as the sizes
+ * add up, the stat lines and the copy in base64 are printed and split by size here; otherwise
+ * (a file changed while it was read, a stat that failed) each regular file is read again,
+ * alone, by READ_FILE's function, framed (core/framing.ts), in the same command.
  */
 const READ_FILES = `${READ_FILE_FUNCTION}
 n=$1; shift
-e=$(mktemp) || exit 70
-trap 'rm -f "$e"' EXIT
+t=$(mktemp -d) || exit 70
+trap 'rm -rf "$t"' EXIT
+printf '@@%s kinds\\n' "$n"
+for p; do
+  shift
+  if [ -f "$p" ]; then echo file; set -- "$@" "$p"
+  elif [ -e "$p" ]; then echo other
+  else
+    case $p in
+      ''|*/) d=$(dirname -- "$p") ;;
+      */*) d=\${p%/*}; d=\${d:-/} ;;
+      *) d=. ;;
+    esac
+    if [ -d "$d" ]; then echo missing; else echo missing-parent; fi
+  fi
+done
+[ $# -gt 0 ] || exit 0
+f='%s %i %Y %Z %a %U %G'
+nl='
+'
+if b=$(stat -L -c "$f" -- "$@" 2>/dev/null) && cat -- "$@" >"$t/c" 2>/dev/null &&
+  a=$(stat -L -c "$f" -- "$@" "$t/c" 2>/dev/null) && [ "\${a%"$nl"*}" = "$b" ]; then
+  s=0
+  while read -r z r; do s=$((s + z)); done <<EOF
+$b
+EOF
+  c=\${a##*"$nl"}
+  if [ "\${c%% *}" = "$s" ]; then
+    printf '@@%s together\\n%s\\n@@%s copy\\n' "$n" "$b" "$n"
+    base64 -w0 <"$t/c"
+    exit
+  fi
+fi
+printf '@@%s alone\\n' "$n"
 for p; do
   printf '\\n@@%s\\n' "$n"
-  read_file "$p" </dev/null 2>"$e"
+  read_file "$p" </dev/null 2>"$t/e"
   printf '\\n@@%s %s ' "$n" "$?"
-  [ ! -s "$e" ] || base64 -w0 <"$e"
+  [ ! -s "$t/e" ] || base64 -w0 <"$t/e"
 done`;
 
 /** A file's mode, owner, group and content, or that it (or its folder) is missing; files asked together are read by one shell. */
@@ -47,11 +85,53 @@ export function fileState(path: string): Fact<FileState> {
 function filesRead(paths: readonly string[]): Fact<ExecResult[]> {
   const frame = nonce();
   return fact(`file:${paths.join('\n')}`, shellScript(READ_FILES, [frame, ...paths]), (r) => {
-    if (r.code !== 0) throw new RemoteCommandError(`reading ${paths.join(', ')}`, r.code, r.stderr);
-    const results = splitFramed(r.stdout, frame, { ended: false });
-    if (results.length !== paths.length) throw new RemoteCommandError(`reading ${paths.join(', ')}`, null, `${results.length} of ${paths.length} files read: output cut short`);
+    const failed = (why: string | null) => new RemoteCommandError(`reading ${paths.join(', ')}`, why === null ? r.code : null, why ?? r.stderr);
+    if (r.code !== 0) throw failed(null);
+    const results = filesPrinted(r.stdout, frame, paths.length);
+    if (typeof results === 'string') throw failed(results);
     return results;
   });
+}
+
+/** What READ_FILE alone prints for what is not a regular file, by the kind READ_FILES found. */
+const NOT_READ: Record<string, ExecResult> = {
+  missing: { code: 0, stdout: 'missing\n', stderr: '' },
+  'missing-parent': { code: 0, stdout: 'missing-parent\n', stderr: '' },
+  other: { code: 3, stdout: '', stderr: 'not a regular file\n' },
+};
+
+/** Each path's result, as READ_FILE alone would give it, out of READ_FILES' output; or why it cannot be read (output cut short). */
+function filesPrinted(stdout: string, frame: string, count: number): ExecResult[] | string {
+  const cut = 'output cut short';
+  const kindsMark = `@@${frame} kinds\n`;
+  if (!stdout.startsWith(kindsMark)) return cut;
+  const lines = stdout.slice(kindsMark.length).split('\n');
+  if (lines.length <= count) return cut;
+  const kinds = lines.slice(0, count);
+  const rest = lines.slice(count).join('\n');
+  const regular = kinds.filter((k) => k === 'file').length;
+  let read: ExecResult[];
+  if (regular === 0) {
+    if (rest !== '') return cut;
+    read = [];
+  } else if (rest.startsWith(`@@${frame} together\n`)) {
+    const copyMark = `\n@@${frame} copy\n`;
+    const end = rest.indexOf(copyMark);
+    if (end < 0) return cut;
+    const stats = rest.slice(`@@${frame} together\n`.length, end).split('\n');
+    const copy = Buffer.from(rest.slice(end + copyMark.length), 'base64');
+    // each line: size inode mtime ctime, then mode owner group as READ_FILE prints them
+    const files = stats.map((line) => ({ size: Number(line.split(' ', 1)[0]), head: line.split(' ').slice(4).join(' ') }));
+    if (files.length !== regular || files.reduce((sum, f) => sum + f.size, 0) !== copy.length) return cut;
+    let at = 0;
+    read = files.map((f) => ({ code: 0, stdout: `${f.head}\n${copy.subarray(at, (at += f.size)).toString()}`, stderr: '' }));
+  } else if (rest.startsWith(`@@${frame} alone\n`)) {
+    read = splitFramed(rest, frame, { ended: false });
+    if (read.length !== regular) return cut;
+  } else {
+    return cut;
+  }
+  return kinds.map((k) => (k === 'file' ? read.shift()! : NOT_READ[k] ?? { code: null, stdout: '', stderr: `unexpected answer ${JSON.stringify(k)}` }));
 }
 
 /** What READ_FILE printed, as a FileState. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { shellScript, type ExecRequest } from '../../../src/core/command.js';
+import { quote, shellScript, type ExecRequest } from '../../../src/core/command.js';
 import type { ClusterHost, ClusterView, Vault } from '../../../src/core/context.js';
 import { RemoteCommandError } from '../../../src/core/errors.js';
 import { fact, type Fact } from '../../../src/core/fact.js';
@@ -58,6 +58,56 @@ describe('files and paths read together', () => {
     assert.equal(executor.commands.length, 1, 'every file answered by it');
     const folder = await outcome(ctx, fileState(at('folder')));
     assert.match(JSON.stringify(folder), /exit 3.*not a regular file/, 'a folder is refused as a file, with its own stderr');
+  });
+
+  /** This machine's shell with the tools READ_FILES starts counted (and cat doing `afterCat` once), and that count. */
+  const shimmed = (afterCat = '') => {
+    const shim = mkdtempSync(join(tmpdir(), 'st2prov-shim-'));
+    const log = join(shim, 'started');
+    for (const tool of ['stat', 'cat', 'base64', 'mktemp', 'rm', 'dirname']) {
+      const extra = tool === 'cat' && afterCat ? `[ -e ${shim}/done ] || { : >${shim}/done; ${afterCat}; }\n` : '';
+      writeFileSync(join(shim, tool), `#!/bin/sh\necho ${tool} >>${log}\n/usr/bin/${tool} "$@"\nrc=$?\n${extra}exit $rc\n`, { mode: 0o755 });
+    }
+    const executor: Executor = {
+      exec: (r: ExecRequest) => localExecutor.exec({ ...r, argv: ['env', `PATH=${shim}:${process.env.PATH}`, ...r.argv] }),
+      withTcp: localExecutor.withTcp.bind(localExecutor),
+    };
+    return { ctx: engineHost(executor), started: () => readFileSync(log, 'utf8').split('\n').filter(Boolean), done: () => rmSync(shim, { recursive: true, force: true }) };
+  };
+
+  it('many files cost a few processes, not two a file', async () => {
+    const many = Array.from({ length: 12 }, (_v, i) => at(`many-${i}`));
+    many.forEach((f, i) => writeFileSync(f, `file ${i}\n`.repeat(i)));
+    const { ctx, started, done } = shimmed();
+    try {
+      await ctx.prefetch([...many, at('missing'), at('no-folder/missing')].map(fileState));
+      for (const f of many) assert.deepEqual(await outcome(ctx, fileState(f)), await outcome(engineHost(localExecutor), fileAlone(f)), f);
+      assert.deepEqual(started().sort(), ['base64', 'cat', 'mktemp', 'rm', 'stat', 'stat']);
+    } finally {
+      done();
+    }
+  });
+
+  it('a file that changes while the files are read is read again, alone: never one file\'s bytes under another\'s name', async () => {
+    const pair = [at('changes-1'), at('changes-2'), at('changes-3')];
+    pair.forEach((f) => writeFileSync(f, `before ${f}\n`));
+    const { ctx, started, done } = shimmed(`printf 'grown\\n' >>${quote(pair[0]!)}`);
+    try {
+      await ctx.prefetch(pair.map(fileState));
+      for (const f of pair) assert.deepEqual(await outcome(ctx, fileState(f)), await outcome(engineHost(localExecutor), fileAlone(f)), f);
+      assert.match((await ctx.fact(fileState(pair[0]!)) as { content: string }).content, /grown/);
+      assert.equal(started().filter((t) => t === 'cat').length, 1 + pair.length, 'one cat of them all, then one a file');
+    } finally {
+      done();
+    }
+  });
+
+  it('a file whose size does not say what it holds (/proc) is read alone, as READ_FILE reads it', async () => {
+    const files = [at('plain'), '/proc/version', at('empty')];
+    const ctx = engineHost(localExecutor);
+    await ctx.prefetch(files.map(fileState));
+    for (const f of files) assert.deepEqual(await outcome(ctx, fileState(f)), await outcome(engineHost(localExecutor), fileAlone(f)), f);
+    assert.match((await ctx.fact(fileState('/proc/version')) as { content: string }).content, /Linux/);
   });
 
   it('a file asked alone is read alone, with the same answer', async () => {
