@@ -20,10 +20,11 @@ export const LOCK_FOLDER = '/run/st2prov';
  */
 const SCRIPT = `set -u
 command -v flock >/dev/null 2>&1 || exit 69
-if [ "$(id -u)" = 0 ]; then d=$1; else d="\${XDG_RUNTIME_DIR:-/tmp}/st2prov-$(id -u)"; fi
+u=$(id -u)
+if [ "$u" = 0 ]; then d=$1; else d="\${XDG_RUNTIME_DIR:-/tmp}/st2prov-$u"; fi
 umask 077
-mkdir -p "$d" 2>/dev/null
-if [ -L "$d" ] || [ ! -d "$d" ] || [ "$(stat -c %u "$d")" != "$(id -u)" ]; then echo "$d" >&2; exit 77; fi
+[ -d "$d" ] || mkdir -p "$d" 2>/dev/null
+if [ -L "$d" ] || [ ! -d "$d" ] || [ ! -O "$d" ]; then echo "$d" >&2; exit 77; fi
 chmod 0700 "$d" || exit 77
 exec 9>>"$d/lock" || exit 70
 tries=0
