@@ -234,12 +234,21 @@ function reveal(part: string | Secret): string {
 export function htpasswd(host: HostContext): Secret {
   const s = host.cluster.settings;
   const salt = host.secret('st2_auth_salt').reveal();
-  const lines = [`${s.st2_auth_username}:${apr1(host.secret('st2_auth_password').reveal(), salt)}`];
+  const lines = [`${s.st2_auth_username}:${apr1Once(host.secret('st2_auth_password').reveal(), salt)}`];
   for (const user of s.st2_auth_users) {
     const userSalt = saltFrom(createHmac('sha256', salt).update(user.name).digest());
-    lines.push(`${user.name}:${apr1(host.secret(authUserSecret(user.name)).reveal(), userSalt)}`);
+    lines.push(`${user.name}:${apr1Once(host.secret(authUserSecret(user.name)).reveal(), userSalt)}`);
   }
   return new Secret(`${lines.join('\n')}\n`);
+}
+
+/** APR1 is slow on purpose (a thousand MD5 rounds) and every blueprint asks for the same lines: each is worked out once a run. */
+const apr1Made = new Map<string, string>();
+function apr1Once(password: string, salt: string): string {
+  const key = `${salt}\n${password}`;
+  let hashed = apr1Made.get(key);
+  if (hashed === undefined) apr1Made.set(key, (hashed = apr1(password, salt)));
+  return hashed;
 }
 
 /** Runs a tool of the control machine (ssh-keygen, openssl) without holding up the run's connections. */

@@ -18,8 +18,16 @@ export interface St2Features {
   notifierScheduler: boolean;
 }
 
-/** The features of a version as settings parse it (semver, already validated). */
+/** The features of a version as settings parse it (semver, already validated); worked out once a run for each version (every host's every step asks). */
 export function st2Features(version: string): St2Features {
+  let known = featuresOf.get(version);
+  if (!known) featuresOf.set(version, (known = Object.freeze(featuresFrom(version))));
+  return known;
+}
+
+const featuresOf = new Map<string, Readonly<St2Features>>();
+
+function featuresFrom(version: string): St2Features {
   const at = (range: string) => satisfies()(version, range);
   return {
     version,
