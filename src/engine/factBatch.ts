@@ -11,7 +11,7 @@ import { nonce as newNonce, splitFramed } from '../core/framing.js';
  */
 export function batchScript(facts: readonly Fact<unknown>[]): { argv: string[]; split(stdout: string): ExecResult[] } {
   const nonce = newNonce();
-  const parts = [`st2prov_d=$(mktemp -d /tmp/.st2prov-${nonce}.XXXXXX) || exit 70`, `trap 'rm -rf "$st2prov_d"' EXIT`];
+  const parts = [`st2prov_d=$(mktemp -d /tmp/.st2prov-${nonce}.XXXXXX) || exit 70`, `trap 'rm -rf "$st2prov_d"' EXIT`, `trap 'exit 1' HUP INT TERM PIPE`];
   const functions = new Map<string, string>();
   const commandOf = (argv: readonly string[]): string => {
     const script = ourScript(argv);

@@ -25,15 +25,17 @@ read_file "$1"`;
  * file. The shell's own tests say which paths are regular files, missing (or their folder
  * too) or something else. The regular files are then read together: their stat (`size inode
  * mtime ctime mode owner group`), one cat of them all into a private temp folder, the same
- * stat again with the copy's own last. Unchanged meanwhile and the copy as long as the sizes
- * add up, the stat lines and the copy in base64 are printed and split by size here; otherwise
- * (a file changed while it was read, a stat that failed) each regular file is read again,
+ * stat again with the copy's own last (the folder goes however the shell ends: the copy may
+ * hold secrets). Unchanged meanwhile and the copy as long as the sizes add up, the stat lines
+ * and the copy in base64 are printed and split by size here; otherwise (a file changed while
+ * it was read, a stat that failed) each regular file is read again,
  * alone, by READ_FILE's function, framed (core/framing.ts), in the same command.
  */
 const READ_FILES = `${READ_FILE_FUNCTION}
 n=$1; shift
-t=$(mktemp -d) || exit 70
+t=$(mktemp -d "\${TMPDIR:-/tmp}/.st2prov-files.XXXXXX") || exit 70
 trap 'rm -rf "$t"' EXIT
+trap 'exit 1' HUP INT TERM PIPE
 printf '@@%s kinds\\n' "$n"
 for p; do
   shift

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -108,6 +109,22 @@ describe('files and paths read together', () => {
     await ctx.prefetch(files.map(fileState));
     for (const f of files) assert.deepEqual(await outcome(ctx, fileState(f)), await outcome(engineHost(localExecutor), fileAlone(f)), f);
     assert.match((await ctx.fact(fileState('/proc/version')) as { content: string }).content, /Linux/);
+  });
+
+  it('leaves no copy of what it read behind, even when its reader is gone before it writes', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'st2prov-tmp-'));
+    try {
+      const [cmd, ...args] = fileState(at('plain')).family!.whole([at('plain'), at('private')]).argv;
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TMPDIR: tmp } });
+        child.stdout.destroy();
+        child.on('close', resolve);
+      });
+      assert.notEqual(code, 0, 'it could not write');
+      assert.deepEqual(readdirSync(tmp), []);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('a file asked alone is read alone, with the same answer', async () => {
