@@ -28,8 +28,8 @@ read_file "$1"`;
  * stat again with the copy's own last (the folder goes however the shell ends: the copy may
  * hold secrets). Unchanged meanwhile and the copy as long as the sizes add up, the stat lines
  * and the copy in base64 are printed and split by size here; otherwise (a file changed while
- * it was read, a stat that failed) each regular file is read again,
- * alone, by READ_FILE's function, framed (core/framing.ts), in the same command.
+ * it was read, a stat that failed) each regular file is read again, alone, by READ_FILE's
+ * function, framed (core/framing.ts), in the same command.
  */
 const READ_FILES = `${READ_FILE_FUNCTION}
 n=$1; shift
@@ -110,6 +110,7 @@ function filesPrinted(stdout: string, frame: string, count: number): ExecResult[
   const lines = stdout.slice(kindsMark.length).split('\n');
   if (lines.length <= count) return cut;
   const kinds = lines.slice(0, count);
+  if (kinds.some((k) => k !== 'file' && !(k in NOT_READ))) return cut;
   const rest = lines.slice(count).join('\n');
   const regular = kinds.filter((k) => k === 'file').length;
   let read: ExecResult[];
@@ -133,7 +134,7 @@ function filesPrinted(stdout: string, frame: string, count: number): ExecResult[
   } else {
     return cut;
   }
-  return kinds.map((k) => (k === 'file' ? read.shift()! : NOT_READ[k] ?? { code: null, stdout: '', stderr: `unexpected answer ${JSON.stringify(k)}` }));
+  return kinds.map((k) => (k === 'file' ? read.shift()! : { ...NOT_READ[k]! }));
 }
 
 /** What READ_FILE printed, as a FileState. */
