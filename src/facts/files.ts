@@ -7,12 +7,31 @@ export type FileState =
   | { exists: false; parentExists: boolean }
   | { exists: true; mode: number; owner: string; group: string; content: string };
 
-/** A file's state as a shell function, `read_file PATH`: mode, owner and group then the content, or missing / missing-parent; exit 3 for what is not a regular file. */
-const READ_FILE_FUNCTION = `read_file() {
-  if [ -f "$1" ]; then stat -L -c '%a %U %G' -- "$1" && cat -- "$1"
-  elif [ -e "$1" ]; then echo "not a regular file" >&2; return 3
-  elif [ -d "$(dirname -- "$1")" ]; then echo missing
-  else echo missing-parent; fi
+/**
+ * A file's state as shell functions. `kind_of PATH` sets k to file, other (there, not a regular
+ * file), missing or missing-parent, with the shell's own tests (its folder by the path's text
+ * where that is plain, else dirname). `read_file PATH` prints mode, owner and group then the
+ * content, or missing / missing-parent; exit 3 for what is not a regular file.
+ */
+const READ_FILE_FUNCTION = `kind_of() {
+  if [ -f "$1" ]; then k=file
+  elif [ -e "$1" ]; then k=other
+  else
+    case $1 in
+      ''|*/) d=$(dirname -- "$1") ;;
+      */*) d=\${1%/*}; d=\${d:-/} ;;
+      *) d=. ;;
+    esac
+    if [ -d "$d" ]; then k=missing; else k=missing-parent; fi
+  fi
+}
+read_file() {
+  kind_of "$1"
+  case $k in
+    file) stat -L -c '%a %U %G' -- "$1" && cat -- "$1" ;;
+    other) echo "not a regular file" >&2; return 3 ;;
+    *) echo "$k" ;;
+  esac
 }`;
 
 /** One file ("$1") read by a script of its own (parseFileState reads what it prints). */
@@ -39,16 +58,9 @@ trap 'exit 1' HUP INT TERM PIPE
 printf '@@%s kinds\\n' "$n"
 for p; do
   shift
-  if [ -f "$p" ]; then echo file; set -- "$@" "$p"
-  elif [ -e "$p" ]; then echo other
-  else
-    case $p in
-      ''|*/) d=$(dirname -- "$p") ;;
-      */*) d=\${p%/*}; d=\${d:-/} ;;
-      *) d=. ;;
-    esac
-    if [ -d "$d" ]; then echo missing; else echo missing-parent; fi
-  fi
+  kind_of "$p"
+  echo "$k"
+  [ "$k" != file ] || set -- "$@" "$p"
 done
 [ $# -gt 0 ] || exit 0
 f='%s %i %Y %Z %a %U %G'
@@ -87,10 +99,10 @@ export function fileState(path: string): Fact<FileState> {
 function filesRead(paths: readonly string[]): Fact<ExecResult[]> {
   const frame = nonce();
   return fact(`file:${paths.join('\n')}`, shellScript(READ_FILES, [frame, ...paths]), (r) => {
-    const failed = (why: string | null) => new RemoteCommandError(`reading ${paths.join(', ')}`, why === null ? r.code : null, why ?? r.stderr);
-    if (r.code !== 0) throw failed(null);
+    const what = `reading ${paths.join(', ')}`;
+    if (r.code !== 0) throw new RemoteCommandError(what, r.code, r.stderr);
     const results = filesPrinted(r.stdout, frame, paths.length);
-    if (typeof results === 'string') throw failed(results);
+    if (typeof results === 'string') throw new RemoteCommandError(what, null, results);
     return results;
   });
 }
@@ -107,11 +119,16 @@ function filesPrinted(stdout: string, frame: string, count: number): ExecResult[
   const cut = 'output cut short';
   const kindsMark = `@@${frame} kinds\n`;
   if (!stdout.startsWith(kindsMark)) return cut;
-  const lines = stdout.slice(kindsMark.length).split('\n');
-  if (lines.length <= count) return cut;
-  const kinds = lines.slice(0, count);
+  const kinds: string[] = [];
+  let at = kindsMark.length;
+  while (kinds.length < count) {
+    const nl = stdout.indexOf('\n', at);
+    if (nl < 0) return cut;
+    kinds.push(stdout.slice(at, nl));
+    at = nl + 1;
+  }
   if (kinds.some((k) => k !== 'file' && !(k in NOT_READ))) return cut;
-  const rest = lines.slice(count).join('\n');
+  const rest = stdout.slice(at);
   const regular = kinds.filter((k) => k === 'file').length;
   let read: ExecResult[];
   if (regular === 0) {
@@ -126,8 +143,8 @@ function filesPrinted(stdout: string, frame: string, count: number): ExecResult[
     // each line: size inode mtime ctime, then mode owner group as READ_FILE prints them
     const files = stats.map((line) => ({ size: Number(line.split(' ', 1)[0]), head: line.split(' ').slice(4).join(' ') }));
     if (files.length !== regular || files.reduce((sum, f) => sum + f.size, 0) !== copy.length) return cut;
-    let at = 0;
-    read = files.map((f) => ({ code: 0, stdout: `${f.head}\n${copy.subarray(at, (at += f.size)).toString()}`, stderr: '' }));
+    let from = 0;
+    read = files.map((f) => ({ code: 0, stdout: `${f.head}\n${copy.subarray(from, (from += f.size)).toString()}`, stderr: '' }));
   } else if (rest.startsWith(`@@${frame} alone\n`)) {
     read = splitFramed(rest, frame, { ended: false });
     if (read.length !== regular) return cut;
