@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import type ejsModule from 'ejs';
-import { lazy } from '../core/lazy.js';
+import { lazy, onceEach } from '../core/lazy.js';
 import { PlaybookError } from '../core/errors.js';
 import type { Operation } from '../core/operation.js';
 import { isSecret } from '../core/secret.js';
@@ -35,24 +35,17 @@ export function renderTemplate(name: string, vars: Record<string, unknown>): str
   }
 }
 
-/** Each template is read and compiled once per run: a run renders the same few for every host. */
-const templates = new Map<string, ejsModule.TemplateFunction>();
-
-function compiled(path: string, name: string): ejsModule.TemplateFunction {
-  let render = templates.get(path);
-  if (!render) {
-    let source: string;
-    try {
-      source = readFileSync(path, 'utf8');
-    } catch {
-      throw new PlaybookError(`template ${name} not found (looked at ${path})`);
-    }
-    // config files, not HTML: <%= %> writes values as they are
-    render = ejs().compile(source, { filename: path, async: false, rmWhitespace: false, escape: (v: unknown) => String(v) });
-    templates.set(path, render);
+/** Each template is read and compiled once per run (by its path): a run renders the same few for every host. */
+const compiled = onceEach((path: string, name: string): ejsModule.TemplateFunction => {
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch {
+    throw new PlaybookError(`template ${name} not found (looked at ${path})`);
   }
-  return render;
-}
+  // config files, not HTML: <%= %> writes values as they are
+  return ejs().compile(source, { filename: path, async: false, rmWhitespace: false, escape: (v: unknown) => String(v) });
+}, (path) => path);
 
 /** A file rendered from a template: a name in templates/, or the absolute path of one of your own. */
 export function template(name: string, vars: Record<string, unknown>, spec: Omit<FileSpec, 'content'>): Operation {

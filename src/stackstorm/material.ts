@@ -3,6 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterHost, ClusterView, HostContext, MaterialSpec } from '../core/context.js';
 import { PlaybookError } from '../core/errors.js';
+import { onceEach } from '../core/lazy.js';
 import { localExecutor } from '../core/localExecutor.js';
 import { Secret, generateSecret, isSecret } from '../core/secret.js';
 import { apr1, saltFrom } from '../edit/htpasswd.js';
@@ -243,13 +244,7 @@ export function htpasswd(host: HostContext): Secret {
 }
 
 /** APR1 is slow on purpose (a thousand MD5 rounds) and every blueprint asks for the same lines: each is worked out once a run. */
-const apr1Made = new Map<string, string>();
-function apr1Once(password: string, salt: string): string {
-  const key = `${salt}\n${password}`;
-  let hashed = apr1Made.get(key);
-  if (hashed === undefined) apr1Made.set(key, (hashed = apr1(password, salt)));
-  return hashed;
-}
+const apr1Once = onceEach(apr1);
 
 /** Runs a tool of the control machine (ssh-keygen, openssl) without holding up the run's connections. */
 async function localTool(cmd: string, args: string[], what: string, remedy: string): Promise<void> {

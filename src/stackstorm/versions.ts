@@ -1,4 +1,4 @@
-import { lazy } from '../core/lazy.js';
+import { lazy, onceEach } from '../core/lazy.js';
 
 const satisfies = lazy<typeof import('semver').satisfies>('semver/functions/satisfies');
 
@@ -19,13 +19,7 @@ export interface St2Features {
 }
 
 /** The features of a version as settings parse it (semver, already validated); worked out once a run for each version (every host's every step asks). */
-export function st2Features(version: string): St2Features {
-  let known = featuresOf.get(version);
-  if (!known) featuresOf.set(version, (known = Object.freeze(featuresFrom(version))));
-  return known;
-}
-
-const featuresOf = new Map<string, Readonly<St2Features>>();
+export const st2Features: (version: string) => St2Features = onceEach((version: string) => Object.freeze(featuresFrom(version)));
 
 function featuresFrom(version: string): St2Features {
   const at = (range: string) => satisfies()(version, range);
