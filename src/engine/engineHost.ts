@@ -9,8 +9,6 @@ import type { Settings } from '../inventory/variables.js';
 import { batchScript } from './factBatch.js';
 import { factReads, memberValues, type FactRead } from './factFamilies.js';
 
-export type { Executor };
-
 /** A host's connection as the engine uses it (ssh/connection.ts is the real one). */
 export interface Transport extends Executor {
   readonly name: string;

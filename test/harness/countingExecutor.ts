@@ -1,5 +1,4 @@
-import type { ExecRequest } from '../../src/core/command.js';
-import type { Executor } from '../../src/engine/engineHost.js';
+import type { ExecRequest, Executor } from '../../src/core/command.js';
 import { localExecutor } from '../../src/core/localExecutor.js';
 
 /** This machine's own shell as a host; every command it is given is counted. */

@@ -4,11 +4,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { quote, shellScript, type ExecRequest } from '../../../src/core/command.js';
+import { quote, shellScript, type ExecRequest, type Executor } from '../../../src/core/command.js';
 import type { ClusterHost, ClusterView, Vault } from '../../../src/core/context.js';
 import { RemoteCommandError } from '../../../src/core/errors.js';
 import { fact, type Fact } from '../../../src/core/fact.js';
-import { EngineHost, type Executor } from '../../../src/engine/engineHost.js';
+import { EngineHost } from '../../../src/engine/engineHost.js';
 import { localExecutor } from '../../../src/core/localExecutor.js';
 import { countingExecutor } from '../../harness/countingExecutor.js';
 import { READ_FILE, fileState, parseFileState, pathState } from '../../../src/facts/files.js';
