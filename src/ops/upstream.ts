@@ -4,22 +4,25 @@ import { RemoteCommandError } from '../core/errors.js';
 import { fact, type Fact } from '../core/fact.js';
 import type { HostContext } from '../core/context.js';
 import type { Operation } from '../core/operation.js';
-import { UPSTREAM_DIR, isDrained, memberLine, memberPath, parseMembers, type Member } from '../stackstorm/loadBalancer.js';
+import { fileState, type FileState } from '../facts/files.js';
+import { UPSTREAM_DIR, isDrained, memberLine, memberPath, parseMemberNames, type Member } from '../stackstorm/loadBalancer.js';
 import { directory } from './directory.js';
 import { fileChanges } from './file.js';
 import { nginxValidator } from './nginx.js';
 
-const LIST = `if [ -d "$1" ]; then echo dir; for f in "$1"/*.conf; do [ -f "$f" ] && { printf '@@ %s\\n' "\${f##*/}"; cat "$f"; }; done; else echo none; fi; exit 0`;
+const LIST = `if [ -d "$1" ]; then echo dir; for f in "$1"/*.conf; do [ ! -f "$f" ] || printf '%s\\0' "\${f##*/}"; done; else echo none; fi`;
 
-/** The member files of the upstream on a controller. */
-export function upstreamMembers(): Fact<{ dir: boolean; files: Map<string, string> }> {
+/** The names of the member files in the upstream folder on a controller (their content and attributes: memberFile). */
+export function upstreamMembers(): Fact<{ dir: boolean; names: string[] }> {
   return fact(`upstream:${UPSTREAM_DIR}`, shellScript(LIST, [UPSTREAM_DIR]), (r) => {
-    if (r.code !== 0) throw new RemoteCommandError(`reading ${UPSTREAM_DIR}`, r.code, r.stderr);
-    return parseMembers(r.stdout);
+    const listed = r.code === 0 ? parseMemberNames(r.stdout) : undefined;
+    if (!listed) throw new RemoteCommandError(`listing ${UPSTREAM_DIR}`, r.code, r.stderr || (r.code === 0 ? 'output cut short' : ''));
+    return listed;
   });
 }
 
-const fileName = (m: Member) => memberPath(m.name).slice(UPSTREAM_DIR.length + 1);
+/** A blueprint's member file: read with the host's other files. */
+export const memberFile = (name: string): Fact<FileState> => fileState(memberPath(name));
 
 /**
  * On a controller: a member file per blueprint of the inventory, none for the others. A
@@ -29,19 +32,18 @@ const fileName = (m: Member) => memberPath(m.name).slice(UPSTREAM_DIR.length + 1
 export function upstreamMemberFiles(members: readonly Member[], notify: string[]): Operation[] {
   const members_: Operation = {
     title: `upstream members ${members.map((m) => m.name).join(', ')}`,
-    facts: () => [upstreamMembers()],
+    facts: () => [upstreamMembers(), ...members.map((m) => memberFile(m.name))],
     async plan(host) {
-      const { files } = await host.fact(upstreamMembers());
+      const { names } = await host.fact(upstreamMembers());
       const changes: Change[] = [];
       for (const m of members) {
         const path = memberPath(m.name);
-        const current = files.get(fileName(m));
-        const content = memberLine(m, current !== undefined && isDrained(current));
-        const state = current === undefined ? { exists: false as const, parentExists: true } : { exists: true as const, mode: 0o644, owner: 'root', group: 'root', content: current };
+        const state = await host.fact(memberFile(m.name));
+        const content = memberLine(m, state.exists && isDrained(state.content));
         changes.push(...fileChanges(host, { path, content, mode: '0644', owner: 'root:root', validate: nginxValidator(path), notify }, state, 'nginx'));
       }
-      const known = new Set(members.map(fileName));
-      for (const name of [...files.keys()].filter((f) => !known.has(f)).sort()) {
+      const known = new Set(members.map((m) => memberPath(m.name).slice(UPSTREAM_DIR.length + 1)));
+      for (const name of names.filter((f) => !known.has(f)).sort()) {
         const path = `${UPSTREAM_DIR}/${name}`;
         changes.push(change({ kind: 'nginx', summary: `remove ${path} (no longer a blueprint of the inventory)`, notify, apply: async () => {
           await host.run(`removing ${path}`, { argv: ['rm', '-f', '--', path] });
@@ -83,20 +85,19 @@ export function upstreamMember(m: Member, drained: boolean, assume?: boolean): O
   const path = memberPath(m.name);
   return {
     title: `${m.name} ${drained ? 'out of' : 'back in'} the load balancer`,
-    facts: () => [upstreamMembers()],
+    facts: () => [memberFile(m.name)],
     async plan(host: HostContext) {
-      const { dir, files } = await host.fact(upstreamMembers());
-      const current = files.get(fileName(m));
-      if (!dir || current === undefined) {
+      const current = await host.fact(memberFile(m.name));
+      if (!current.exists) {
         throw new RemoteCommandError(`${m.name} ${drained ? 'out of' : 'back in'} the load balancer`, 1, `${path} does not exist: the load balancer on ${host.name} has no file per blueprint yet (apply the controller play first)`);
       }
-      const now = assume === undefined ? isDrained(current) : !drained;
+      const now = assume === undefined ? isDrained(current.content) : !drained;
       if (now === drained) return [];
       return [change({
         kind: 'drain',
         summary: drained ? `${m.name} out of the load balancer (down; nginx reloaded, its old workers done)` : `${m.name} back in the load balancer (nginx reloaded)`,
         apply: async () => {
-          const write = fileChanges(host, { path, content: memberLine(m, drained), mode: '0644', owner: 'root:root', validate: nginxValidator(path) }, { exists: true, mode: 0o644, owner: 'root', group: 'root', content: current }, 'nginx');
+          const write = fileChanges(host, { path, content: memberLine(m, drained), mode: '0644', owner: 'root:root', validate: nginxValidator(path) }, current, 'nginx');
           for (const c of write) await c.apply();
           await host.run('nginx -s reload', { argv: shellScript(RELOAD_AND_SETTLE, [String(LB_SETTLE_SECONDS * 10)]) });
         },

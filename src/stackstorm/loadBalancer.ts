@@ -28,13 +28,14 @@ export function isDrained(content: string): boolean {
   return /^\s*server\s+\S+\s+([^;]*\s)?down[\s;]/m.test(content);
 }
 
-/** The member files found in UPSTREAM_DIR, as the upstream fact prints them: file name → content. */
-export function parseMembers(stdout: string): { dir: boolean; files: Map<string, string> } {
-  const files = new Map<string, string>();
-  const [head, ...blocks] = stdout.split(/^@@ /m);
-  for (const block of blocks) {
-    const nl = block.indexOf('\n');
-    files.set(block.slice(0, nl), block.slice(nl + 1));
-  }
-  return { dir: head!.trim() === 'dir', files };
+/**
+ * What the upstream listing prints (`dir` or `none`, then each member file's name ended by a
+ * NUL): whether the folder is there, and the names; undefined for output cut short.
+ */
+export function parseMemberNames(stdout: string): { dir: boolean; names: string[] } | undefined {
+  const nl = stdout.indexOf('\n');
+  const head = stdout.slice(0, nl);
+  const names = stdout.slice(nl + 1).split('\0');
+  if (nl < 0 || names.pop() !== '' || (head !== 'dir' && head !== 'none') || (head === 'none' && names.length > 0)) return undefined;
+  return { dir: head === 'dir', names };
 }

@@ -11,10 +11,10 @@ import { serviceStates } from '../facts/services.js';
 import { install } from '../ops/apt.js';
 import { onHosts } from '../ops/delegate.js';
 import { serviceCommand, verifyListening, verifyRunning } from '../ops/serviceCheck.js';
-import { upstreamMember, upstreamMembers } from '../ops/upstream.js';
+import { memberFile, upstreamMember } from '../ops/upstream.js';
 import { nodeRoles } from './haRules.js';
 import { listenerOf } from './listeners.js';
-import { isDrained, memberPath } from './loadBalancer.js';
+import { isDrained } from './loadBalancer.js';
 import { blueprints, controllers } from './topology.js';
 import { databaseVersion, migrationNode, upstreamVersion, versionChange, type VersionChange } from './upgrade.js';
 import { st2Features, type St2Features } from './versions.js';
@@ -82,9 +82,8 @@ function standInMarks(services: readonly string[]): Fact<boolean[]> {
 async function drainedOnControllers(h: HostContext, node: ClusterHost): Promise<boolean> {
   for (const c of controllers(h.cluster)) {
     const on = await h.on(c);
-    const { files } = await on.fact(upstreamMembers());
-    const content = files.get(memberPath(node.name).split('/').pop()!);
-    if (content !== undefined && isDrained(content)) return true;
+    const member = await on.fact(memberFile(node.name));
+    if (member.exists && isDrained(member.content)) return true;
   }
   return false;
 }

@@ -305,9 +305,17 @@ describe('the whole HA cluster on the lab: controller playbook, then site playbo
     assert.match(check.stdout, /hash ranges tile \[0, 2\^32\) over 4 node\(s\)/);
   });
 
-  it('removed again, the fourth leaves the upstream and the partitions shrink back', async () => {
+  it('removed again, the fourth leaves the upstream and the partitions shrink back; a member file’s mode and owner are read, not assumed', async () => {
+    const member = '/etc/nginx/st2-upstream.d/st2-multi-node-1.conf';
+    assert.equal(ssh(lab(), controller().address, `chmod 0600 ${member} && chown nobody ${member}`).code, 0);
+    const diff = await site('diff', three, '--json');
+    assert.equal(diff.code, 0, failures(diff));
+    const lbChanges = diff.json.hosts[0]!.steps.flatMap((s) => s.changes.map((c) => c.summary));
+    assert.ok(lbChanges.includes(`${member}: mode 0600 → 0644, owner nobody → root`), lbChanges.join('\n'));
+    assert.ok(lbChanges.includes('remove /etc/nginx/st2-upstream.d/st2-multi-node-4.conf (no longer a blueprint of the inventory)'), lbChanges.join('\n'));
     const apply = await site('apply', three, '--json');
     assert.equal(apply.code, 0, failures(apply));
+    assert.equal(ssh(lab(), controller().address, `stat -c '%a %U %G' ${member}`).stdout, '644 root root\n');
     const lb = ssh(lab(), controller().address, 'ls /etc/nginx/st2-upstream.d; cat /etc/nginx/st2-upstream.d/*.conf').stdout;
     assert.ok(!lb.includes(`server ${address(14)}:`) && !lb.includes('st2-multi-node-4.conf'), lb);
     assert.match(ssh(lab(), bp(1).address, 'cat /etc/st2/st2.conf').stdout, /hash_ranges:MIN\.\.1431655765$/m);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isDrained, memberLine, memberPath, parseMembers } from '../../../src/stackstorm/loadBalancer.js';
+import { isDrained, memberLine, memberPath, parseMemberNames } from '../../../src/stackstorm/loadBalancer.js';
 
 describe('the load balancer’s member files', () => {
   const m = { name: 'st2-multi-node-1', address: '10.0.3.11' };
@@ -19,11 +19,10 @@ describe('the load balancer’s member files', () => {
     assert.equal(memberPath('../x y'), '/etc/nginx/st2-upstream.d/.._x_y.conf');
   });
 
-  it('reads what the upstream fact prints: the folder, and each file with its content', () => {
-    const read = parseMembers(`dir\n@@ a.conf\n${memberLine(m, true)}@@ b.conf\n    server 10.0.3.12:443;\n`);
-    assert.equal(read.dir, true);
-    assert.deepEqual([...read.files.keys()], ['a.conf', 'b.conf']);
-    assert.equal(isDrained(read.files.get('a.conf')!), true);
-    assert.deepEqual(parseMembers('none\n'), { dir: false, files: new Map() });
+  it('reads what the upstream listing prints: the folder, and each file’s name, however odd', () => {
+    assert.deepEqual(parseMemberNames('dir\na.conf\0b\n@@ c.conf\0'), { dir: true, names: ['a.conf', 'b\n@@ c.conf'] });
+    assert.deepEqual(parseMemberNames('dir\n'), { dir: true, names: [] });
+    assert.deepEqual(parseMemberNames('none\n'), { dir: false, names: [] });
+    for (const cut of ['', 'dir', 'dir\na.conf', 'none\na.conf\0', 'what\n']) assert.equal(parseMemberNames(cut), undefined, JSON.stringify(cut));
   });
 });
