@@ -1,12 +1,13 @@
 import { MissingInput, RemoteCommandError } from '../core/errors.js';
 import type { ExecResult } from '../core/command.js';
 import { shellScript } from '../core/command.js';
-import { fact, type Fact } from '../core/fact.js';
+import { fact, familyFact, type Fact } from '../core/fact.js';
 import { READ_FILE, parseFileState, type FileState } from './files.js';
 
 /** psql as the postgres superuser; runuser where util-linux has it, sudo otherwise. */
 export function asPostgres(argv: readonly string[]): string[] {
-  return shellScript('if command -v runuser >/dev/null 2>&1; then exec runuser -u postgres -- "$@"; else exec sudo -n -u postgres -- "$@"; fi', [...argv]);
+  // from /: psql warns when it cannot enter the caller's folder (root's home)
+  return shellScript('cd / || exit; if command -v runuser >/dev/null 2>&1; then exec runuser -u postgres -- "$@"; else exec sudo -n -u postgres -- "$@"; fi', [...argv]);
 }
 
 export function psqlArgs(sql: string): string[] {
@@ -41,10 +42,9 @@ export interface PgRoleState {
 
 /** A role as pg_authid holds it, and the server's version (major × 10000). */
 export function pgRole(name: string): Fact<PgRoleState> {
-  const sql = `select current_setting('server_version_num'), coalesce((select rolcanlogin::text || E'\\t' || coalesce(rolpassword, '') from pg_authid where rolname = ${sqlLiteral(name)}), '')`;
-  return fact(`pg-role:${name}`, psqlArgs(sql), (r) => {
-    checkServer(r, `reading PostgreSQL role ${name}`);
-    const [version, canLogin, hash] = r.stdout.replace(/\n$/, '').split('\t');
+  const text = `current_setting('server_version_num') || E'\\t' || coalesce((select rolcanlogin::text || E'\\t' || coalesce(rolpassword, '') from pg_authid where rolname = ${sqlLiteral(name)}), '')`;
+  return pgText(text, `reading PostgreSQL role ${name}`, (row) => {
+    const [version, canLogin, hash] = row.split('\t');
     const serverVersion = Number(version);
     if (canLogin === undefined || canLogin === '') return { exists: false, canLogin: false, passwordHash: null, serverVersion };
     return { exists: true, canLogin: canLogin === 'true', passwordHash: hash || null, serverVersion };
@@ -57,11 +57,31 @@ export interface PgDatabaseState {
 }
 
 export function pgDatabase(name: string): Fact<PgDatabaseState> {
-  const sql = `select pg_get_userbyid(datdba) from pg_database where datname = ${sqlLiteral(name)}`;
-  return fact(`pg-database:${name}`, psqlArgs(sql), (r) => {
-    checkServer(r, `reading PostgreSQL database ${name}`);
-    const owner = r.stdout.trim();
-    return { exists: owner !== '', owner };
+  const text = `coalesce((select pg_get_userbyid(datdba) from pg_database where datname = ${sqlLiteral(name)}), '')`;
+  return pgText(text, `reading PostgreSQL database ${name}`, (owner) => ({ exists: owner !== '', owner }));
+}
+
+/*
+ * A text the server works out (an SQL expression), read by psql as the postgres superuser.
+ * Texts asked together are read by one psql: psql is Debian's Perl wrapper, and it and
+ * runuser cost more than the queries. Each text comes back on a line of its own in base64,
+ * whatever it holds.
+ */
+function pgText<T>(text: string, purpose: string, value: (text: string) => T): Fact<T> {
+  return familyFact('psql', [text], pgTexts, (answers, [mine], all) => {
+    const answer = answers[all.indexOf(mine!)];
+    if (answer === undefined) throw new RemoteCommandError(purpose, null, 'psql output cut short');
+    return value(answer);
+  });
+}
+
+function pgTexts(texts: readonly string[]): Fact<string[]> {
+  const commands = texts.flatMap((t) => ['-c', `select translate(encode(convert_to(${t}, 'UTF8'), 'base64'), E'\\n', '')`]);
+  return fact(`psql:${texts.join('\n')}`, asPostgres(['psql', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', ...commands]), (r) => {
+    checkServer(r, 'reading PostgreSQL');
+    const lines = r.stdout.split('\n');
+    if (lines.pop() !== '' || lines.length !== texts.length) throw new RemoteCommandError('reading PostgreSQL', r.code, 'psql output cut short');
+    return lines.map((l) => Buffer.from(l, 'base64').toString());
   });
 }
 
