@@ -3,6 +3,16 @@
  * syntax has them (Ansible's fnmatch patterns, not OpenSSH's), `[abc]`/`[!abc]` classes.
  */
 export function globToRegExp(glob: string, options: { classes?: boolean } = {}): RegExp {
+  // a pattern is matched against every host (known_hosts lines: hosts × lines): compiled once
+  const key = `${options.classes ? 'c' : '-'}${glob}`;
+  let compiled = COMPILED.get(key);
+  if (!compiled) COMPILED.set(key, (compiled = compile(glob, options)));
+  return compiled;
+}
+
+const COMPILED = new Map<string, RegExp>();
+
+function compile(glob: string, options: { classes?: boolean }): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const ch = glob[i]!;
