@@ -10,10 +10,6 @@ export function asPostgres(argv: readonly string[]): string[] {
   return shellScript('cd / || exit; if command -v runuser >/dev/null 2>&1; then exec runuser -u postgres -- "$@"; else exec sudo -n -u postgres -- "$@"; fi', [...argv]);
 }
 
-export function psqlArgs(sql: string): string[] {
-  return asPostgres(['psql', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-c', sql]);
-}
-
 export function sqlIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
