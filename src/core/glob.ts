@@ -1,16 +1,15 @@
+import { onceEach } from './lazy.js';
+
 /**
  * The one wildcard matcher: `*` any run of characters, `?` one character and, where the
  * syntax has them (Ansible's fnmatch patterns, not OpenSSH's), `[abc]`/`[!abc]` classes.
  */
 export function globToRegExp(glob: string, options: { classes?: boolean } = {}): RegExp {
-  // a pattern is matched against every host (known_hosts lines: hosts × lines): compiled once
-  const key = `${options.classes ? 'c' : '-'}${glob}`;
-  let compiled = COMPILED.get(key);
-  if (!compiled) COMPILED.set(key, (compiled = compile(glob, options)));
-  return compiled;
+  return compiled(glob, options.classes === true);
 }
 
-const COMPILED = new Map<string, RegExp>();
+// a pattern is matched against every host (known_hosts lines: hosts × lines): compiled once a run
+const compiled = onceEach((glob: string, classes: boolean) => compile(glob, { classes }));
 
 function compile(glob: string, options: { classes?: boolean }): RegExp {
   let re = '';
