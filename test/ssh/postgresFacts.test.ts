@@ -1,25 +1,21 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import type { ClusterHost, ClusterView, Vault } from '../../src/core/context.js';
 import type { Fact } from '../../src/core/fact.js';
-import { factReads, memberValues } from '../../src/engine/factFamilies.js';
+import { EngineHost } from '../../src/engine/engineHost.js';
 import { pgDatabase, pgRole, type PgRoleState } from '../../src/facts/postgres.js';
+import { countingExecutor } from '../harness/countingExecutor.js';
 
-/** Runs a fact's command here, as root, and parses it as a host's probe would. */
-function readHere(facts: readonly Fact<unknown>[]): { reads: number; values: Map<string, unknown> } {
-  const reads = factReads(facts);
-  const values = new Map<string, unknown>();
-  for (const read of reads) {
-    const r = spawnSync(read.fact.argv[0]!, read.fact.argv.slice(1), { encoding: 'utf8' });
-    let value: unknown;
-    try {
-      value = read.fact.parse({ code: r.status, stdout: r.stdout, stderr: r.stderr });
-    } catch (err) {
-      value = err;
-    }
-    for (const [k, v] of memberValues(read, value)) values.set(k, v);
-  }
-  return { reads: reads.length, values };
+const host = { name: 'here', settings: {} } as unknown as ClusterHost;
+
+/** Each fact's value, or the error reading it, as this machine (the host) answers it; and how many commands that took. */
+async function readHere(facts: readonly Fact<unknown>[]): Promise<{ reads: number; values: unknown[] }> {
+  const executor = countingExecutor();
+  const ctx = new EngineHost(host, executor, {} as Vault, {} as ClusterView);
+  await ctx.prefetch(facts);
+  const values = await Promise.all(facts.map((f) => ctx.fact(f).catch((err: unknown) => err)));
+  return { reads: executor.commands.length, values };
 }
 
 const psql = (sql: string) => execFileSync('runuser', ['-u', 'postgres', '--', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { cwd: '/', stdio: ['ignore', 'ignore', 'inherit'] });
@@ -43,11 +39,11 @@ describe('PostgreSQL facts against the machine’s real server', () => {
     if (!wasRunning) execFileSync('service', ['postgresql', 'stop'], { stdio: 'ignore' });
   });
 
-  it('roles and databases asked together are read by one psql, each answer whole whatever its name holds', () => {
+  it('roles and databases asked together are read by one psql, each answer whole whatever its name holds', async () => {
     const facts = [pgRole(odd), pgDatabase(odd), pgRole(`${odd}-none`), pgDatabase('postgres'), pgDatabase(`${odd}'none`)];
-    const { reads, values } = readHere(facts);
+    const { reads, values } = await readHere(facts);
     assert.equal(reads, 1);
-    const [role, db, noRole, postgres, noDb] = facts.map((f) => values.get(f.key)) as [PgRoleState, unknown, PgRoleState, unknown, unknown];
+    const [role, db, noRole, postgres, noDb] = values as [PgRoleState, unknown, PgRoleState, unknown, unknown];
     assert.ok(role.serverVersion >= 90600, String(role.serverVersion));
     assert.equal(role.exists && role.canLogin, true);
     assert.match(role.passwordHash!, /^(SCRAM-SHA-256\$|md5)/);
@@ -57,12 +53,12 @@ describe('PostgreSQL facts against the machine’s real server', () => {
     assert.deepEqual(noDb, { exists: false, owner: '' });
   });
 
-  it('with the server stopped, each of them says a running server is missing', () => {
+  it('with the server stopped, each of them says a running server is missing', async () => {
     execFileSync('service', ['postgresql', 'stop'], { stdio: 'ignore' });
     try {
       const facts = [pgRole(odd), pgDatabase(odd)];
-      const { values } = readHere(facts);
-      for (const f of facts) assert.match(String(values.get(f.key)), /a running PostgreSQL server/);
+      const { values } = await readHere(facts);
+      for (const v of values) assert.match(String(v), /a running PostgreSQL server/);
     } finally {
       execFileSync('service', ['postgresql', 'start'], { stdio: 'ignore' });
     }
