@@ -1,10 +1,19 @@
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 
 /** A remote command: an argument vector, quoted by the transport and nowhere else. */
 export interface ExecRequest {
   argv: readonly string[];
-  /** bytes fed to the command's stdin, then EOF */
-  stdin?: string | Buffer;
+  /**
+   * fed to the command's stdin, then EOF: bytes, or a stream of any size, read only as fast
+   * as the command takes it (a stream can be sent once: a request that carries one runs once)
+   */
+  stdin?: string | Buffer | Readable;
+  /**
+   * where the command's stdout goes as it comes, with backpressure, instead of being
+   * collected (ExecResult.stdout is then empty): output of any size in bounded memory. The
+   * caller ends the sink.
+   */
+  stdout?: Writable;
   /** run as the become user (sudo) when the inventory asks for it; default true */
   become?: boolean;
 }

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { ExecRequest, ExecResult, Executor } from '../core/command.js';
 import type { ClusterHost, ClusterView, HostContext, Material, MaterialSpec, Vault } from '../core/context.js';
 import { RemoteCommandError } from '../core/errors.js';
+import { OutputLimitError } from '../core/output.js';
 import type { Fact } from '../core/fact.js';
 import type { Secret } from '../core/secret.js';
 import { timed } from '../core/timings.js';
@@ -60,7 +61,10 @@ export class EngineHost implements HostContext {
   }
 
   async run(purpose: string, request: ExecRequest): Promise<ExecResult> {
-    const result = await this.executor.exec(request);
+    const result = await this.executor.exec(request).catch((err: unknown) => {
+      // said of what the command was for, not of its script
+      throw err instanceof OutputLimitError ? new RemoteCommandError(purpose, null, err.stderr) : err;
+    });
     if (result.code !== 0) throw new RemoteCommandError(purpose, result.code, result.stderr || result.stdout);
     return result;
   }

@@ -7,10 +7,15 @@ import type { ClusterHost } from '../core/context.js';
 import type { Secret } from '../core/secret.js';
 import { KnownHosts, fingerprint } from './knownHosts.js';
 import { commandLine, connectWithin, type ExecRequest, type ExecResult } from '../core/command.js';
+import { within } from '../core/timeouts.js';
+import { runOnChannel } from './channelRun.js';
+import { sudoMarkers, sudoWithPassword, sudoWithoutPassword } from './sudo.js';
 import { Semaphore } from '../core/limiter.js';
 import { SshConfig, expandHome } from './sshConfig.js';
 
 export const MAX_CHANNELS = 8;
+/** How long sudo may take to let the user in, checked once a connection opens. */
+const BECOME_ANSWER_MS = 15_000;
 
 const ssh2 = lazy<typeof import('ssh2')>('ssh2');
 
@@ -61,6 +66,8 @@ export class SshConnection {
   private client: Client | undefined;
   private jump: Client | undefined;
   private readonly channels = new Semaphore(MAX_CHANNELS);
+  /** sudo's prompt and the command's start, told apart from anything a command prints */
+  private readonly markers = sudoMarkers();
 
   private resolved: { settings: ConnectionSettings; options: SshOptions } | undefined;
   /** why the connection ended under a running run, once it has */
@@ -130,30 +137,49 @@ export class SshConnection {
   private async verifyBecome(): Promise<void> {
     const s = this.settings;
     if (!this.becomes({})) return;
-    const result = await Promise.race([
-      this.exec({ argv: ['true'] }),
-      sleep(15_000).then((): ExecResult => ({ code: null, stdout: '', stderr: 'sudo did not answer within 15 s' })),
-    ]);
+    const result = await within(BECOME_ANSWER_MS, this.exec({ argv: ['true'] }), (): ExecResult => ({ code: null, stdout: '', stderr: `sudo did not answer within ${BECOME_ANSWER_MS / 1000} s` }));
     if (result.code === 0) return;
     const said = result.stderr.trim().split('\n').filter(Boolean).slice(-2).join('; ') || `exit ${result.code}`;
     const remedy = s.becomePassword ? 'check ansible_become_password' : 'set ansible_become_password, or allow the user passwordless sudo';
     throw new UnreachableError(s.name, `cannot become ${s.becomeUser} with sudo as ${s.user}: ${said}`, remedy);
   }
 
-  /** Runs a command and collects its output; a non-zero exit is a result, not an exception. */
+  /**
+   * Runs a command and collects its output; a non-zero exit is a result, not an exception.
+   * stdout beyond OUTPUT_LIMIT stops the command and fails it (OutputLimitError), unless the
+   * request streams it to a sink.
+   */
   exec(request: ExecRequest): Promise<ExecResult> {
+    return this.channels.use(async () => {
+      const { done } = this.start(request, true, await this.channel(request));
+      return done;
+    });
+  }
+
+  /** A new channel running the request's command (wrapped in sudo when it becomes). */
+  private channel(request: ExecRequest): Promise<ClientChannel> {
     const client = this.connected();
-    const { line, stdin } = this.wrap(request);
-    return this.channels.use(
-      () =>
-        new Promise<ExecResult>((resolve, reject) => {
-          if (this.lost) return reject(this.lostError());
-          client.exec(line, (err, stream) => {
-            if (err) return reject(this.lost ? this.lostError() : new UnreachableError(this.name, `cannot open a channel: ${err.message}`));
-            collect(stream, stdin).then((r) => (r.code === null && this.lost ? reject(this.lostError()) : resolve(r)), reject);
-          });
-        }),
-    );
+    return new Promise((resolve, reject) => {
+      if (this.lost) return reject(this.lostError());
+      client.exec(commandLine(this.wrap(request)), (err, stream) => {
+        if (err) return reject(this.lost ? this.lostError() : new UnreachableError(this.name, `cannot open a channel: ${err.message}`));
+        resolve(stream);
+      });
+    });
+  }
+
+  /** The command's run on its channel: sudo's prompt answered first when it asks, then stdin fed. */
+  private start(request: ExecRequest, endStdin: boolean, stream: ClientChannel): { done: Promise<ExecResult> } {
+    const password = this.becomes(request) ? this.settings.becomePassword : undefined;
+    const done = runOnChannel(stream, request, {
+      endStdin,
+      describe: () => describeCommand(request.argv),
+      ...(password ? { sudo: { markers: this.markers, password } } : {}),
+    }).then((r) => {
+      if (r.code === null && this.lost) throw this.lostError();
+      return r;
+    });
+    return { done };
   }
 
   private connected(): Client {
@@ -169,35 +195,31 @@ export class SshConnection {
    * Starts a command and keeps it running with stdin open until `release` is called or the
    * connection drops. Resolves once `ready` accepts one of its output lines, or when it ends.
    */
-  hold(
+  async hold(
     request: ExecRequest,
     ready: (line: string) => boolean,
   ): Promise<{ acquired: boolean; release: () => void; done: Promise<ExecResult> }> {
-    const client = this.connected();
-    const { line, stdin } = this.wrap(request);
+    const stream = await this.channel(request);
     return new Promise((resolve, reject) => {
-      if (this.lost) return reject(this.lostError());
-      client.exec(line, (err, stream) => {
-        if (err) return reject(this.lost ? this.lostError() : new UnreachableError(this.name, `cannot open a channel: ${err.message}`));
-        let pending = '';
-        let settled = false;
-        const done = collect(stream, stdin, false);
-        stream.on('data', (chunk: Buffer) => {
-          pending += chunk.toString();
-          let nl: number;
-          while (!settled && (nl = pending.indexOf('\n')) >= 0) {
-            const text = pending.slice(0, nl);
-            pending = pending.slice(nl + 1);
-            if (ready(text)) {
-              settled = true;
-              resolve({ acquired: true, release: () => stream.end(), done });
-            }
+      let pending = '';
+      let settled = false;
+      stream.on('data', (chunk: Buffer) => {
+        pending += chunk.toString();
+        let nl: number;
+        while (!settled && (nl = pending.indexOf('\n')) >= 0) {
+          const text = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          if (ready(text)) {
+            settled = true;
+            resolve({ acquired: true, release: () => stream.end(), done });
           }
-        });
-        done.then(() => {
-          if (!settled) resolve({ acquired: false, release: () => undefined, done });
-        }, reject);
+        }
+        if (settled) pending = '';
       });
+      const { done } = this.start(request, false, stream);
+      done.then(() => {
+        if (!settled) resolve({ acquired: false, release: () => undefined, done });
+      }, reject);
     });
   }
 
@@ -225,18 +247,12 @@ export class SshConnection {
     return (request.become ?? true) && s.become && s.user !== s.becomeUser;
   }
 
-  private wrap(request: ExecRequest): { line: string; stdin: Buffer | undefined } {
+  /** The argument vector run on the host: the command with a fixed locale, through sudo when it becomes. */
+  private wrap(request: ExecRequest): string[] {
     const s = this.settings;
-    const become = this.becomes(request);
-    const env = ['env', 'LC_ALL=C'];
-    let stdin = request.stdin === undefined ? undefined : Buffer.from(request.stdin);
-    if (!become) return { line: commandLine([...env, ...request.argv]), stdin };
-    if (s.becomePassword) {
-      // sudo reads the password from the first stdin line; the command gets the rest
-      stdin = Buffer.concat([Buffer.from(`${s.becomePassword.reveal()}\n`), stdin ?? Buffer.alloc(0)]);
-      return { line: commandLine(['sudo', '-S', '-p', '', '-u', s.becomeUser, '--', ...env, ...request.argv]), stdin };
-    }
-    return { line: commandLine(['sudo', '-n', '-u', s.becomeUser, '--', ...env, ...request.argv]), stdin };
+    const argv = ['env', 'LC_ALL=C', ...request.argv];
+    if (!this.becomes(request)) return argv;
+    return s.becomePassword ? sudoWithPassword(this.markers, s.becomeUser, argv) : sudoWithoutPassword(s.becomeUser, argv);
   }
 
   close(): void {
@@ -245,26 +261,6 @@ export class SshConnection {
     this.client = undefined;
     this.jump = undefined;
   }
-}
-
-function collect(stream: ClientChannel, stdin: Buffer | undefined, endStdin = true): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let code: number | null = null;
-    stream.on('data', (chunk: Buffer) => out.push(chunk));
-    stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    // a channel that fails (the connection dropped mid-transfer) closes too: its close says so
-    stream.on('error', () => undefined);
-    stream.on('exit', (c: number | null) => {
-      code = c;
-    });
-    stream.on('close', (c?: number | null) => {
-      resolve({ code: code ?? (typeof c === 'number' ? c : null), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-    if (stdin) stream.write(stdin);
-    if (endStdin) stream.end();
-  });
 }
 
 function dial(s: ConnectionSettings, options: SshOptions, sock: ConnectConfig['sock']): Promise<Client> {
@@ -371,4 +367,10 @@ function parseJump(spec: string, defaultUser: string): { user: string; host: str
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A command named in a message: its first words, never its whole script. */
+function describeCommand(argv: readonly string[]): string {
+  const shown = argv[0] === 'sh' && argv[1] === '-c' ? `a script (${argv[2]!.split('\n')[0]!.slice(0, 60)}…)` : argv.slice(0, 3).join(' ');
+  return `running ${shown}`;
 }

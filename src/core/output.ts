@@ -1,0 +1,112 @@
+import type { Readable, Writable } from 'node:stream';
+import { RemoteCommandError } from './errors.js';
+
+/*
+ * What st2prov keeps of a command's output, whatever the command prints. stdout is data
+ * (facts, listings): kept whole up to OUTPUT_LIMIT, and a command that prints more fails
+ * there, stopped, instead of growing memory until Node's string limit crashes the run. What
+ * may be larger (a database dump) is streamed to a sink instead (ExecRequest.stdout). stderr
+ * is for messages: its last STDERR_KEPT bytes are kept, with a note of what came before.
+ */
+
+/** The most of one command's stdout held in memory; file facts above FILE_CONTENT_LIMIT are read by digest to stay far below it. */
+export const OUTPUT_LIMIT = 64 * 1024 * 1024;
+/** The end of a command's stderr kept for its error message. */
+export const STDERR_KEPT = 64 * 1024;
+
+/** A command printed more than OUTPUT_LIMIT on stdout: it was stopped and fails. */
+export class OutputLimitError extends RemoteCommandError {
+  constructor(command: string) {
+    super(command, null, `it printed more than ${OUTPUT_LIMIT / 1024 / 1024} MiB on stdout, the most st2prov reads of one command; it was stopped`);
+    this.name = 'OutputLimitError';
+  }
+}
+
+/** stdout collected up to a limit. */
+export class BoundedOutput {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly limit = OUTPUT_LIMIT) {}
+
+  /** false once the output passed the limit: the caller stops the command */
+  push(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    if (this.size > this.limit) return false;
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  get exceeded(): boolean {
+    return this.size > this.limit;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString();
+  }
+}
+
+/** The last `keep` bytes of a stream, and how many came before them. */
+export class OutputTail {
+  private chunks: Buffer[] = [];
+  private held = 0;
+  private dropped = 0;
+
+  constructor(private readonly keep = STDERR_KEPT) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.held += chunk.length;
+    while (this.held - this.chunks[0]!.length >= this.keep) {
+      const first = this.chunks.shift()!;
+      this.held -= first.length;
+      this.dropped += first.length;
+    }
+  }
+
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    const cut = Math.max(0, all.length - this.keep);
+    const dropped = this.dropped + cut;
+    return `${dropped ? `[${dropped} earlier bytes left out]\n` : ''}${all.subarray(cut).toString()}`;
+  }
+}
+
+/**
+ * Feeds a command's stdin: bytes, or a stream piped with backpressure (read only as fast as
+ * the command takes it). Returns a function that stops feeding (the command ended first).
+ */
+export function feed(input: string | Buffer | Readable | undefined, stdin: Writable, end: boolean, failed: (err: Error) => void): () => void {
+  stdin.on('error', () => undefined); // a command that exits without reading all of it: not our failure
+  if (input === undefined || typeof input === 'string' || Buffer.isBuffer(input)) {
+    if (input !== undefined && input.length) stdin.write(input);
+    if (end) stdin.end();
+    return () => undefined;
+  }
+  input.once('error', failed);
+  input.pipe(stdin, { end });
+  return () => {
+    input.unpipe(stdin);
+    input.destroy();
+  };
+}
+
+/**
+ * Writes a command's stdout to a sink as it comes: the source pauses while the sink is full
+ * (over SSH: the channel's window is not reopened, so the host waits), and `flushed` resolves
+ * once everything written has left for the sink.
+ */
+export function drainInto(source: Readable, sink: Writable, failed: (err: Error) => void): { flushed: () => Promise<void> } {
+  let pending = Promise.resolve();
+  sink.once('error', failed);
+  source.on('data', (chunk: Buffer) => {
+    if (!sink.write(chunk)) {
+      source.pause();
+      pending = new Promise((resolve) => sink.once('drain', () => {
+        source.resume();
+        resolve();
+      }));
+    }
+  });
+  return { flushed: () => pending };
+}
