@@ -252,7 +252,8 @@ export async function main(argv: string[]): Promise<number> {
 
 class CliUsage extends Error {}
 
-function reportError(err: unknown): number {
+/** An error as the user sees it, and its exit code: 1 for their mistakes, 70 for st2prov's. */
+export function reportError(err: unknown): number {
   const e = err as Error & { exitCode?: number; remedy?: string };
   if (err instanceof CliUsage) {
     process.stderr.write(`st2prov: ${e.message}\nRun st2prov --help for usage.\n`);

@@ -19,7 +19,14 @@ function authAndPing(stream: Duplex, password: string): Promise<string> {
         stream.destroy();
       }
     });
-    stream.on('error', reject);
+    stream.on('error', (err: Error) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    stream.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error('Redis closed the connection'));
+    });
     const bulk = (parts: string[]) => `*${parts.length}\r\n${parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join('')}`;
     stream.write(bulk(['AUTH', password]) + bulk(['PING']));
   });

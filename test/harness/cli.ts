@@ -11,6 +11,8 @@ export interface CliRun {
   stderr: string;
   /** stdout parsed, when --json was given */
   json: JsonReport;
+  /** milliseconds between the run's last output and the end of its process */
+  quietMs: number;
 }
 
 export interface JsonReport {
@@ -33,8 +35,19 @@ export function st2prov(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cl
     const child = tracked(spawn(process.execPath, [bin, ...args], { env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    let lastOutput = Date.now();
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      lastOutput = Date.now();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      lastOutput = Date.now();
+    });
+    let exited = 0;
+    child.on('exit', () => {
+      exited = Date.now();
+    });
     child.on('close', (code) => {
       let json = undefined as unknown as JsonReport;
       if (args.includes('--json')) {
@@ -44,7 +57,7 @@ export function st2prov(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cl
           // left undefined: the caller's assertions say what was expected
         }
       }
-      resolve({ code: code ?? -1, stdout, stderr, json });
+      resolve({ code: code ?? -1, stdout, stderr, json, quietMs: (exited || Date.now()) - lastOutput });
     });
   });
 }

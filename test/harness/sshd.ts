@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { SLOT } from '../lab/config.js';
 
 /*
- * Test users: one with passwordless sudo, one whose sudo needs its password. Two test runs
+ * Test users: one with passwordless sudo, one whose sudo needs its password, and one whose
+ * sudo needs it once and then remembers it for every session (timestamp_type=global: what a
+ * cached timestamp looks like to st2prov, whose commands run without a terminal). Two test runs
  * may share this machine (ST2PROV_LAB_SLOT, as the lab's slots): each has its own users and
  * sudoers file, so one run's clean-up never takes sudo away from the other's. (The port is
  * free-picked per run.)
@@ -16,6 +18,7 @@ import { SLOT } from '../lab/config.js';
 const RUN = SLOT === 0 ? 'st2prov' : `st2prov${SLOT}`;
 export const SUDO_NOPASSWD_USER = `${RUN}-nopw`;
 export const SUDO_PASSWORD_USER = `${RUN}-pw`;
+export const SUDO_CACHED_USER = `${RUN}-pwc`;
 export const SUDO_PASSWORD = "pw with 'quotes' $and spaces";
 const SUDOERS = `/etc/sudoers.d/${RUN}-test`;
 
@@ -72,7 +75,14 @@ export async function startSshd(): Promise<Sshd> {
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')), { mode: 0o644 });
   ensureUser(SUDO_NOPASSWD_USER);
   ensureUser(SUDO_PASSWORD_USER, SUDO_PASSWORD);
-  writeFileSync(SUDOERS, `${SUDO_NOPASSWD_USER} ALL=(ALL) NOPASSWD: ALL\n${SUDO_PASSWORD_USER} ALL=(ALL) ALL\n`, { mode: 0o440 });
+  ensureUser(SUDO_CACHED_USER, SUDO_PASSWORD);
+  writeFileSync(SUDOERS, [
+    `${SUDO_NOPASSWD_USER} ALL=(ALL) NOPASSWD: ALL`,
+    `${SUDO_PASSWORD_USER} ALL=(ALL) ALL`,
+    `Defaults:${SUDO_CACHED_USER} timestamp_type=global, timestamp_timeout=60`,
+    `${SUDO_CACHED_USER} ALL=(ALL) ALL`,
+    '',
+  ].join('\n'), { mode: 0o440 });
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   writeFileSync(join(dir, 'sshd_config'), [
     `Port ${port}`,

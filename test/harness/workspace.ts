@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SUDO_NOPASSWD_USER, SUDO_PASSWORD, SUDO_PASSWORD_USER, type Sshd } from './sshd.js';
+import { SUDO_CACHED_USER, SUDO_NOPASSWD_USER, SUDO_PASSWORD, SUDO_PASSWORD_USER, type Sshd } from './sshd.js';
 import { tempDir } from './tempDir.js';
 
 export interface Workspace {
@@ -10,19 +10,31 @@ export interface Workspace {
   inventory: string;
 }
 
-export type Login = 'root' | 'sudo-nopasswd' | 'sudo-password';
+/**
+ * How each test host logs in: as root; as a user with passwordless sudo; one whose sudo asks
+ * for the password; passwordless sudo with a become password set all the same (it must never
+ * reach a command); one whose sudo asks once and then remembers it for every session.
+ */
+export type Login = 'root' | 'sudo-nopasswd' | 'sudo-password' | 'sudo-nopasswd-with-password' | 'sudo-cached';
+
+const USERS: Record<Login, string> = {
+  root: 'root',
+  'sudo-nopasswd': SUDO_NOPASSWD_USER,
+  'sudo-password': SUDO_PASSWORD_USER,
+  'sudo-nopasswd-with-password': SUDO_NOPASSWD_USER,
+  'sudo-cached': SUDO_CACHED_USER,
+};
 
 /** An inventory for the test sshd (one host per login kind asked for) and a clean target folder. */
-export function workspace(sshd: Sshd, options: { logins?: Login[]; vars?: Record<string, string>; knownHosts?: string; port?: number } = {}): Workspace {
+export function workspace(sshd: Sshd, options: { logins?: Login[]; vars?: Record<string, string>; knownHosts?: string; port?: number; becomeUser?: string } = {}): Workspace {
   const dir = tempDir('ws');
   const target = join(dir, 'target');
   mkdirSync(target, { mode: 0o755 });
   const logins = options.logins ?? ['root'];
   const hostLines = logins.map((login) => {
-    const user = login === 'root' ? 'root' : login === 'sudo-nopasswd' ? SUDO_NOPASSWD_USER : SUDO_PASSWORD_USER;
-    const become = login === 'root' ? '' : ' ansible_become=true';
-    const password = login === 'sudo-password' ? ` ansible_become_password="${SUDO_PASSWORD.replace(/"/g, '\\"')}"` : '';
-    return `${login} ansible_host=127.0.0.1 ansible_port=${options.port ?? sshd.port} ansible_user=${user}${become}${password}`;
+    const become = login === 'root' ? '' : ` ansible_become=true${options.becomeUser ? ` ansible_become_user=${options.becomeUser}` : ''}`;
+    const password = ['sudo-password', 'sudo-nopasswd-with-password', 'sudo-cached'].includes(login) ? ` ansible_become_password="${SUDO_PASSWORD.replace(/"/g, '\\"')}"` : '';
+    return `${login} ansible_host=127.0.0.1 ansible_port=${options.port ?? sshd.port} ansible_user=${USERS[login]}${become}${password}`;
   });
   const vars = { test_dir: target, ...(options.vars ?? {}) };
   const inventory = join(dir, 'inventory.ini');

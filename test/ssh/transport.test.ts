@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { failures, st2prov, testPlaybook } from '../harness/cli.js';
 import { SUDO_PASSWORD, useSshd } from '../harness/sshd.js';
 import { workspace } from '../harness/workspace.js';
+import { FILE_TEXT, STDIN_TEXT } from './playbooks/stdin.js';
 
 
 describe('SSH transport against a real sshd', () => {
@@ -68,6 +69,47 @@ describe('SSH transport against a real sshd', () => {
     assert.match(diff.stdout, /-secret=\*{8}\n\s+\+secret=\*{8}/);
     assert.ok(!(diff.stdout + diff.stderr).includes('hand-written-old-secret'));
     assert.ok(!(diff.stdout + diff.stderr).includes('the-new-app-secret'));
+  });
+
+  it('the become password reaches sudo only when sudo asks: passwordless sudo, a password, a remembered password; commands get exactly their stdin', async () => {
+    const logins = ['sudo-nopasswd-with-password', 'sudo-password', 'sudo-cached'] as const;
+    const ws = workspace(sshd(), { logins: [...logins] });
+    // twice: the second time sudo-cached's password is remembered from the first (sudo does not ask)
+    for (const round of [1, 2]) {
+      for (const f of readdirSync(ws.target)) rmSync(join(ws.target, f));
+      const run = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('stdin'), '--json']);
+      assert.equal(run.code, 0, `round ${round}: ${failures(run)}`);
+      for (const host of logins) {
+        assert.equal(readFileSync(join(ws.target, `${host}.stdin`), 'utf8'), STDIN_TEXT, `round ${round}: ${host}'s command read its own stdin, nothing before it`);
+        assert.equal(readFileSync(join(ws.target, `${host}.written`), 'utf8'), FILE_TEXT, `round ${round}: ${host}'s file`);
+        assert.equal(readFileSync(join(ws.target, `${host}.whoami`), 'utf8'), 'root\n');
+      }
+      assert.ok(!(run.stdout + run.stderr).includes(SUDO_PASSWORD), 'the become password is never printed');
+    }
+  });
+
+  it('becomes another user than root with or without a password sudo asks for', async () => {
+    const ws = workspace(sshd(), { logins: ['sudo-nopasswd-with-password', 'sudo-password'], becomeUser: 'nobody' });
+    chmodSync(ws.dir, 0o755);
+    chmodSync(ws.target, 0o1777);
+    const run = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('stdin'), '--json']);
+    assert.equal(run.code, 0, failures(run));
+    for (const host of ['sudo-nopasswd-with-password', 'sudo-password']) {
+      assert.equal(readFileSync(join(ws.target, `${host}.whoami`), 'utf8'), 'nobody\n');
+      assert.equal(readFileSync(join(ws.target, `${host}.stdin`), 'utf8'), STDIN_TEXT);
+      assert.equal(statSync(join(ws.target, `${host}.written`)).uid, Number(execFileSync('id', ['-u', 'nobody']).toString().trim()));
+    }
+  });
+
+  it('a run as a sudo user ends with its recap: nothing it started holds the process after its last output', async () => {
+    const ws = workspace(sshd(), { logins: ['sudo-password', 'sudo-nopasswd'] });
+    const first = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('become')]);
+    assert.equal(first.code, 0, first.stderr);
+    const noop = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('become')]);
+    assert.equal(noop.code, 0, noop.stderr);
+    assert.match(noop.stdout, /changed=0/);
+    // the become check once waited 15 s for a timer after every run; any leftover timer, socket or channel shows here
+    assert.ok(noop.quietMs < 3000, `the process ended ${noop.quietMs} ms after its last output`);
   });
 
   it('reports a closed port as unreachable (exit 4) after bounded retries', async () => {
