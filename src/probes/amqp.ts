@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { TcpOpener } from '../core/command.js';
+import { onAnswer } from './answer.js';
 
 export type AmqpLogin = 'ok' | 'refused' | 'no-vhost-access' | 'unreachable';
 
@@ -35,7 +36,7 @@ function handshake(stream: Duplex, user: string, password: string, vhost: string
       done(stage === 'start' ? 'unreachable' : stage === 'tune' ? 'refused' : 'no-vhost-access');
     });
     stream.on('error', () => undefined);
-    stream.on('data', (chunk: Buffer) => {
+    onAnswer(stream, 'RabbitMQ', (chunk) => {
       buffer = Buffer.concat([buffer, chunk]);
       while (buffer.length >= 8) {
         const size = buffer.readUInt32BE(3);
@@ -64,6 +65,9 @@ function handshake(stream: Duplex, user: string, password: string, vhost: string
           done(stage === 'open' ? 'no-vhost-access' : 'refused');
         }
       }
+    }, () => {
+      clearTimeout(timer);
+      done('unreachable');
     });
     stream.write(Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]));
   });

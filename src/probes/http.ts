@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { TcpOpener } from '../core/command.js';
+import { onAnswer } from './answer.js';
 
 /*
  * Protocol probes, spoken over a TCP connection the host itself makes (SSH direct-tcpip):
@@ -29,7 +30,7 @@ function statusLine(stream: Duplex, path: string, tls: boolean | TlsVerification
         : tlsConnect({ socket: stream as never, rejectUnauthorized: true, ca: tls.ca, servername: tls.servername });
     let head = '';
     const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
-    socket.on('data', (chunk: Buffer) => {
+    onAnswer(socket, 'HTTP', (chunk) => {
       head += chunk.toString('latin1');
       const nl = head.indexOf('\r\n');
       if (nl >= 0) {
@@ -37,6 +38,9 @@ function statusLine(stream: Duplex, path: string, tls: boolean | TlsVerification
         resolve(head.slice(0, nl));
         socket.destroy();
       }
+    }, (err) => {
+      clearTimeout(timer);
+      reject(err);
     });
     socket.on('error', (err) => {
       clearTimeout(timer);
@@ -79,7 +83,10 @@ export function httpRequest(from: TcpOpener, address: string, port: number, tls:
       socket.destroy();
       reject(new Error('no whole answer within 15 s'));
     }, 15_000);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    onAnswer(socket, 'HTTP', (chunk) => chunks.push(chunk), (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     socket.on('error', (err) => {
       clearTimeout(timer);
       reject(err);

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { TcpOpener } from '../core/command.js';
+import { onAnswer } from './answer.js';
 
 /** Redis AUTH then PING from a host; resolves with the server's answer to PING (or to AUTH when refused). */
 export function redisPing(from: TcpOpener, address: string, port: number, password: string): Promise<string> {
@@ -10,7 +11,7 @@ function authAndPing(stream: Duplex, password: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
-    stream.on('data', (chunk: Buffer) => {
+    onAnswer(stream, 'Redis', (chunk) => {
       buffer += chunk.toString();
       const lines = buffer.split('\r\n');
       if (lines.length >= 3) {
@@ -18,6 +19,9 @@ function authAndPing(stream: Duplex, password: string): Promise<string> {
         resolve(lines[0]!.startsWith('-') ? lines[0]! : lines[1]!);
         stream.destroy();
       }
+    }, (err) => {
+      clearTimeout(timer);
+      reject(err);
     });
     stream.on('error', (err: Error) => {
       clearTimeout(timer);
@@ -44,7 +48,7 @@ function pipeline(stream: Duplex, commands: readonly (readonly string[])[]): Pro
   return new Promise((resolve, reject) => {
     let buffer = Buffer.alloc(0);
     const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
-    stream.on('data', (chunk: Buffer) => {
+    onAnswer(stream, 'Redis', (chunk) => {
       buffer = Buffer.concat([buffer, chunk]);
       const replies: RedisReply[] = [];
       let at = 0;
@@ -57,6 +61,9 @@ function pipeline(stream: Duplex, commands: readonly (readonly string[])[]): Pro
       clearTimeout(timer);
       resolve(replies);
       stream.destroy();
+    }, (err) => {
+      clearTimeout(timer);
+      reject(err);
     });
     stream.on('error', (err: Error) => {
       clearTimeout(timer);

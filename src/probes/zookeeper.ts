@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { TcpOpener } from '../core/command.js';
+import { onAnswer } from './answer.js';
 
 /**
  * ZooKeeper's `srvr` four-letter word from a host: the server's mode (leader, follower,
@@ -17,7 +18,10 @@ function fourLetterWord(stream: Duplex, word: string): Promise<string> {
       stream.destroy();
       reject(new Error('no answer within 5 s'));
     }, 5000);
-    stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    onAnswer(stream, 'ZooKeeper', (chunk) => (text += chunk.toString()), (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     stream.on('error', (err: Error) => {
       clearTimeout(timer);
       reject(err);
