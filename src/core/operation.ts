@@ -45,6 +45,7 @@ interface StepBase {
   /**
    * Disrupts what the host serves (stops, upgrades, restarts): from this step on, and in its
    * handlers, hosts that serve take turns, a batch at a time (one by default, --serial N).
+   * Where the play's first rolling step sits decides, whether --tags selected it or not.
    */
   rolling?: boolean;
   /** names the step a missing input waits for in a dry run, when it is not simply the latest changed one */

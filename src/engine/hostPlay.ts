@@ -102,7 +102,7 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     holding = !blocked;
     return blocked;
   };
-  /** waits, once, for the group the play needs (the controllers hold the load balancer a drain edits); why not to go on */
+  /** waits, once, for the group the play needs (a drain edits what that group serves); why not to go on */
   const ready = async (): Promise<string | undefined> => {
     if (waited) return undefined;
     waited = true;
