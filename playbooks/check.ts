@@ -4,7 +4,7 @@ import { componentsAnswer } from '../src/checks/components.js';
 import { consistencyCheck } from '../src/checks/consistency.js';
 import { dependenciesReached, tierReached } from '../src/checks/dependencies.js';
 import { haRulesCheck } from '../src/checks/haRules.js';
-import { loadBalancerReaches } from '../src/checks/loadBalancer.js';
+import { loadBalancerReaches, upstreamServes } from '../src/checks/loadBalancer.js';
 import { tierHealth } from '../src/checks/tier.js';
 import { BLUEPRINT_TLS_NAME, clusterCaCertificate, tierName } from '../src/stackstorm/material.js';
 import { blueprints, controllerAddress, controllers, isTier, postgresAddress, validateCluster } from '../src/stackstorm/topology.js';
@@ -13,8 +13,9 @@ import { st2Features } from '../src/stackstorm/versions.js';
 /**
  * `st2prov check`: the health of a deployed cluster, seen from its own hosts. Read-only:
  * every step is a check. Each blueprint's components answer and it reaches the controller's
- * databases and broker; the load balancer reaches every blueprint; the HA rules hold across
- * the blueprints' own configs, and the blueprints agree on what must be the same everywhere.
+ * databases and broker; the load balancer reaches every blueprint and sends it requests (none
+ * left drained); the HA rules hold across the blueprints' own configs, and the blueprints
+ * agree on what must be the same everywhere.
  * In the tier: each dependency's cluster health and what survives losing one controller, from
  * every controller that answers.
  */
@@ -29,6 +30,8 @@ export const plays: Play[] = [
     validate: (cluster) => validateCluster(cluster, { needsController: false }),
     steps: [
       { name: 'the load balancer reaches every blueprint', check: (h) => loadBalancerReaches(blueprints(h.cluster), clusterCaCertificate(h), BLUEPRINT_TLS_NAME) },
+      // a blueprint left drained answers when asked directly: only the upstream shows it gets no request
+      { name: 'the load balancer sends requests to every blueprint', check: (h) => upstreamServes(blueprints(h.cluster)) },
     ],
     cluster: [tierHealth],
   },

@@ -53,8 +53,8 @@ function reaching<T>(y: Argv<T>) {
 function runOptions<T>(y: Argv<T>) {
   return turnsAndFailures(connecting(y)
     .option('playbook', { type: 'string', default: 'site', describe: 'site, controller, blueprint, or the path of a compiled playbook module' })
-    .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'only steps with one of these tags' })
-    .option('skip-tags', { type: 'string', array: true, default: [] as string[], describe: 'leave out steps with these tags' }),
+    .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'only steps with one of these tags (a restart they cause still waits for each blueprint\'s turn, drained)' })
+    .option('skip-tags', { type: 'string', array: true, default: [] as string[], describe: 'leave out steps with these tags (the turns and drains stay)' }),
   'N or N%: at most this many hosts of a play in its disruptive part at once, in inventory order (default for rolling steps: 1)');
 }
 
@@ -200,7 +200,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('diff [inventory]', 'dry run: exactly what apply would change, with unified diffs', (y) =>
       runOptions(y).option('exit-code', { type: 'boolean', default: false, describe: 'exit 8 when changes are pending' }), run('diff'))
     .command('restart [inventory]', 'rolling restart of st2 on the blueprints: each drained from the load balancer (singletons handed over), restarted, put back', (y) => restartOptions(y), run('apply', 'restart'))
-    .command('check [inventory]', 'read-only health of a deployed cluster: components, load balancer, dependencies, HA rules', (y) => connecting(y), run('check'))
+    .command('check [inventory]', 'read-only health of a deployed cluster: components, load balancer (every blueprint reached, none left drained), dependencies, HA rules', (y) => connecting(y), run('check'))
     .command('backup <inventory>', 'one file (0600) with st2\'s MongoDB database, the cluster\'s material and the state folder\'s secrets', (y) => backupOptions(y), async (args) => {
       const a = lastValues(args);
       const { backupCommand } = await import('./commands/backup.js');

@@ -1,7 +1,9 @@
 import type { ClusterHost } from '../core/context.js';
 import type { Check } from '../core/operation.js';
 import { isSecret, type Secret } from '../core/secret.js';
+import { fileState, type FileState } from '../facts/files.js';
 import { httpStatus } from '../probes/http.js';
+import { isDrained, memberPath, putBackRemedy } from '../stackstorm/loadBalancer.js';
 
 /**
  * The load balancer (this host) reaches every blueprint's API over TLS, the blueprint's
@@ -23,4 +25,43 @@ export function loadBalancerReaches(blueprints: readonly ClusterHost[], ca: stri
       }
     })),
   };
+}
+
+/**
+ * The load balancer (this host) sends requests to every blueprint: each one's member file in
+ * the upstream folder names its address and is not `down`. A blueprint a killed or failed
+ * rolling run left drained still answers, so only its member file shows that it is left out.
+ */
+export function upstreamServes(blueprints: readonly ClusterHost[]): Check {
+  const files = () => blueprints.map((b) => fileState(memberPath(b.name)));
+  return {
+    title: 'the load balancer sends requests to every blueprint',
+    facts: files,
+    verify: (host) => Promise.all(blueprints.map(async (b) => {
+      const check = `load balancer sends requests to ${b.name} (${memberPath(b.name)})`;
+      try {
+        return { check, ...memberVerdict(b, await host.fact(fileState(memberPath(b.name)))) };
+      } catch (err) {
+        return { check, ok: false, detail: (err as Error).message };
+      }
+    })),
+  };
+}
+
+/** What a blueprint's member file says about it: serving, drained, or not (rightly) there. */
+export function memberVerdict(b: ClusterHost, file: FileState): { ok: boolean; detail: string } {
+  const path = memberPath(b.name);
+  if (!file.exists) return { ok: false, detail: `${path} does not exist, so the upstream leaves ${b.name} out: st2prov apply writes it` };
+  const server = `${b.address}:443`;
+  const named = file.content.split('\n').some((l) => {
+    const [word, target] = l.trim().split(/\s+/);
+    return word === 'server' && target?.replace(/;$/, '') === server;
+  });
+  if (!named) {
+    return { ok: false, detail: `${path} does not name ${server}: st2prov apply writes it` };
+  }
+  if (isDrained(file.content)) {
+    return { ok: false, detail: `drained (down in ${path}): left out of the load balancer by a run that stopped or failed in its turn; unless an st2prov run is in that turn now, ${putBackRemedy(b.name)}` };
+  }
+  return { ok: true, detail: `serves at ${server}` };
 }

@@ -1,5 +1,5 @@
 import type { Change } from './change.js';
-import type { ClusterView, HostContext } from './context.js';
+import type { ClusterHost, ClusterView, HostContext } from './context.js';
 import type { Fact } from './fact.js';
 import type { Verdict } from './results.js';
 
@@ -45,6 +45,7 @@ interface StepBase {
   /**
    * Disrupts what the host serves (stops, upgrades, restarts): from this step on, and in its
    * handlers, hosts that serve take turns, a batch at a time (one by default, --serial N).
+   * Where the play's first rolling step sits decides, whether --tags selected it or not.
    */
   rolling?: boolean;
   /** names the step a missing input waits for in a dry run, when it is not simply the latest changed one */
@@ -136,7 +137,9 @@ export interface Play {
  * host that serves, in its turn, just before the first change that disrupts (Change.disrupts):
  * a turn with nothing disruptive drains nothing. At the end of the turn, after the handlers,
  * `back` is planned on every host that took a turn (a host left out by a failed run goes back
- * once its turn succeeds); a host that fails stays out.
+ * once its turn succeeds); a host that fails stays out. A host found out of service that has
+ * nothing else to do in this run takes its turn for the way back alone; one the run leaves out
+ * (--limit, --role) is reported by name with the remedy.
  */
 export interface Drain {
   /** step name of the drain, e.g. "drain: out of the load balancer" */
@@ -150,6 +153,17 @@ export interface Drain {
    * was not really taken out: the plan must show the way back all the same)
    */
   restore(host: HostContext, drained: boolean): Operation;
+  /**
+   * Whether `node` is out of service now, read from `from` (the node itself, or the control
+   * machine for a node the run leaves out): why, and what puts it back; undefined when it serves.
+   */
+  leftOut(from: HostContext, node: ClusterHost): Promise<LeftOut | undefined>;
+}
+
+/** A host out of service with no turn of this run to put it back: why, and the remedy. */
+export interface LeftOut {
+  reason: string;
+  remedy: string;
 }
 
 export function isCheckStep(step: Step): step is CheckStep {

@@ -48,7 +48,16 @@ export interface RunReport {
   local?: HostRecap;
   /** a rule of the playbook refused the run on the control machine before any host was changed: why */
   refused?: string;
+  /** what the run found wrong on hosts it leaves out (--limit, --role) and did not touch: each by name, with the remedy */
+  warnings?: RunWarning[];
   ms: number;
+}
+
+/** Something wrong on a host this run does not work on, which the operator must hear of. */
+export interface RunWarning {
+  host: string;
+  reason: string;
+  remedy: string;
 }
 
 /** The name of the control machine in plays, results and the recap, as in Ansible. */

@@ -89,6 +89,10 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
   const rolls = await options.rolls();
 
   let waited = false;
+  // the part of the play that rolls starts at its first rolling step in the play as written,
+  // whether --tags or --skip-tags selected that step or not: a selection never skips the turn
+  const rollsFrom = play.steps.findIndex((s) => s.rolling);
+  const rolling = (step: Step) => rollsFrom >= 0 && play.steps.indexOf(step) >= rollsFrom;
   let turned = rolls.takes === 'no';
   // in its turn now: what disrupts may drain the host first
   let holding = false;
@@ -97,6 +101,12 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     const blocked = await options.turn();
     holding = !blocked;
     return blocked;
+  };
+  /** waits, once, for the group the play needs (a drain edits what that group serves); why not to go on */
+  const ready = async (): Promise<string | undefined> => {
+    if (waited) return undefined;
+    waited = true;
+    return options.needed();
   };
   const drain = rolls.serves ? play.drain : undefined;
   let drained = false;
@@ -120,9 +130,12 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     }
     result(step, { status: changes.length ? 'changed' : 'ok', changes, ms: Date.now() - t0 });
   };
-  /** before a change that disrupts, in the host's turn: take the host out of service (once) */
+  /** before a change that disrupts: the host's turn (wherever the change sits in the play), then out of service (once) */
   const beforeActing = async (c: Change): Promise<void> => {
-    if (!c.disrupts || !drain || !holding || drained) return;
+    if (!c.disrupts || !drain) return;
+    const blocked = (await ready()) ?? (turned ? undefined : await takeTurn());
+    if (blocked) throw new StepFailure(blocked);
+    if (!holding || drained) return;
     drained = true;
     await drainStep(drain.out, drain.take(ctx));
   };
@@ -131,12 +144,11 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     if (blocked) return { outcome: 'stopped', reason: blocked };
   }
   for (const p of planned) {
-    if (!waited && !p.step.independent) {
-      waited = true;
-      const blocked = await options.needed();
+    if (!p.step.independent) {
+      const blocked = await ready();
       if (blocked) return { outcome: 'stopped', reason: blocked };
     }
-    if (!turned && p.step.rolling) {
+    if (!turned && rolling(p.step)) {
       const blocked = await takeTurn();
       if (blocked) return fail(blocked);
     }
@@ -193,12 +205,12 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
     }
   }
 
-  if (!waited && notified.size) {
+  if (notified.size) {
     // handlers restart what may use the needed group's services: they wait for it too
-    const blocked = await options.needed();
+    const blocked = await ready();
     if (blocked) return fail(blocked);
   }
-  if (!turned && notified.size && planned.some((p) => p.step.rolling)) {
+  if (!turned && notified.size) {
     // handlers restart services: on a host that takes turns they roll too
     const blocked = await takeTurn();
     if (blocked) return fail(blocked);
@@ -233,6 +245,12 @@ export async function runHostPlay(play: Play, ctx: EngineHost, extraFacts: reado
       result(step, { status: 'failed', changes: [], reason, ms: Date.now() - t0 });
       return fail(`${step}: ${reason}`);
     }
+  }
+  if (!turned && drain && (await drain.leftOut(ctx, ctx.host).catch(() => undefined))) {
+    // out of service, left so by a run that stopped in its turn: this run has nothing else to
+    // do here, but the way back is a turn of its own
+    const blocked = (await ready()) ?? (await takeTurn());
+    if (blocked) return fail(blocked);
   }
   // the end of the turn: back into service (also a host a failed run left out)
   if (drain && holding) {

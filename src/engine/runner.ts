@@ -2,7 +2,7 @@ import type { ClusterHost, ClusterView } from '../core/context.js';
 import type { Fact } from '../core/fact.js';
 import { Semaphore } from '../core/limiter.js';
 import type { ClusterCheck, HostFacts, Play, Probe } from '../core/operation.js';
-import { LOCALHOST, type HostOutcome, type HostRecap, type Mode, type RunEvents, type RunReport, type StepResult, type Verdict } from '../core/results.js';
+import { LOCALHOST, type HostOutcome, type HostRecap, type Mode, type RunEvents, type RunReport, type RunWarning, type StepResult, type Verdict } from '../core/results.js';
 import { mask } from '../core/secret.js';
 import type { OwedHandlers } from '../state/owedHandlers.js';
 import type { SecretStore } from '../state/secretStore.js';
@@ -63,6 +63,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
   const working = new Semaphore(Math.max(1, options.forks));
   let aborted: string | undefined;
   let refused: string | undefined;
+  const warnings: RunWarning[] = [];
 
   const record = (result: StepResult) => {
     results.push(result);
@@ -234,6 +235,8 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
       })());
     }
     await Promise.all(pipelines.values());
+    // (a run refused before any host was changed looks no further)
+    if (!refused) warnings.push(...(await leftOutOfRun(remotePlays, options.cluster, () => contextOf(localhostOf(options.cluster)))));
   } finally {
     await sessions.closeAll();
   }
@@ -245,6 +248,7 @@ export async function runPlays(plays: readonly Play[], hosts: readonly ClusterHo
     recap: [...recap.values()].filter((r) => ran.has(r.host)),
     ...(local ? { local } : {}),
     ...(refused ? { refused } : {}),
+    ...(warnings.length ? { warnings } : {}),
     ms: Date.now() - started,
   };
 }
@@ -268,6 +272,24 @@ function gathering(members: number): Gathering {
     },
     all,
   };
+}
+
+/**
+ * The hosts of plays that drain which this run leaves out (--limit, --role) and which are out
+ * of service: no turn of this run puts them back, so each is named with the remedy. Read from
+ * the control machine, through the hosts the drain reads (the controllers), not the host itself.
+ */
+async function leftOutOfRun(plays: readonly Play[], cluster: ClusterView, local: () => Promise<EngineHost>): Promise<RunWarning[]> {
+  const warnings: RunWarning[] = [];
+  for (const play of plays) {
+    if (!play.drain) continue;
+    for (const node of cluster.members(play.hosts).filter((h) => !cluster.selected.includes(h.name))) {
+      if (warnings.some((w) => w.host === node.name)) continue;
+      const out = await play.drain.leftOut(await local(), node).catch(() => undefined);
+      if (out) warnings.push({ host: node.name, reason: `${out.reason}; this run leaves it out (--limit, --role)`, remedy: out.remedy });
+    }
+  }
+  return warnings;
 }
 
 /** Whether a host takes turns in a play (all of it with --serial; its rolling steps when it serves), and whether it serves. */

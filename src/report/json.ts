@@ -14,6 +14,7 @@ export function renderJson(report: RunReport, extra: Record<string, unknown> = {
     ms: report.ms,
     ...extra,
     ...(report.refused ? { refused: report.refused } : {}),
+    ...(report.warnings ? { warnings: report.warnings } : {}),
     ...(report.local ? { local: withSteps(report.local) } : {}),
     hosts: report.recap.map(withSteps),
   };

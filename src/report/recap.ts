@@ -1,7 +1,7 @@
 import type { HostRecap, RunReport } from '../core/results.js';
 import type { Paint } from './style.js';
 
-/** Ansible's PLAY RECAP, plus pending (dry runs) and the reason of each failed host. */
+/** Ansible's PLAY RECAP, plus pending (dry runs), the reason of each failed host, and what is wrong on hosts the run left out. */
 export function renderRecap(report: RunReport, paint: Paint): string {
   // the control machine has a row when it did (or would do) something, or failed
   const local = report.local && (report.local.changed || report.local.pending || report.local.failed) ? [report.local] : [];
@@ -25,6 +25,10 @@ export function renderRecap(report: RunReport, paint: Paint): string {
   if (problems.length) {
     lines.push('');
     for (const r of problems) lines.push(`${paint.red(r.host)}: ${r.reason}`);
+  }
+  if (report.warnings?.length) {
+    lines.push('');
+    for (const w of report.warnings) lines.push(`${paint.yellow(`warning: ${w.host}`)}: ${w.reason}. ${w.remedy}`);
   }
   const changed = report.recap.reduce((n, r) => n + r.changed, 0);
   lines.push('', paint.dim(`${report.recap.length} host(s), ${changed} ${report.mode === 'diff' ? 'step(s) with changes pending' : 'step(s) changed'}, ${(report.ms / 1000).toFixed(1)}s`));

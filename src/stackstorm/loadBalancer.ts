@@ -28,6 +28,11 @@ export function isDrained(content: string): boolean {
   return /^\s*server\s+\S+\s+([^;]*\s)?down[\s;]/m.test(content);
 }
 
+/** What puts back a blueprint a run left drained (it was killed, or failed, in the blueprint's turn). */
+export function putBackRemedy(name: string): string {
+  return `st2prov apply --limit ${name} (or st2prov restart --limit ${name}) puts it back in its turn`;
+}
+
 /**
  * What the upstream listing prints (`dir` or `none`, then each member file's name ended by a
  * NUL): whether the folder is there, and the names; undefined for output cut short.

@@ -3,7 +3,7 @@ import { shellScript } from '../core/command.js';
 import type { ClusterHost, HostContext } from '../core/context.js';
 import { PlaybookError } from '../core/errors.js';
 import { derivedFact, fact, knownFact, type Fact } from '../core/fact.js';
-import type { Drain, Operation } from '../core/operation.js';
+import type { Drain, LeftOut, Operation } from '../core/operation.js';
 import { fileState } from '../facts/files.js';
 import { osFacts } from '../facts/os.js';
 import { installedPackages } from '../facts/packages.js';
@@ -14,7 +14,7 @@ import { serviceCommand, verifyListening, verifyRunning } from '../ops/serviceCh
 import { memberFile, upstreamMember } from '../ops/upstream.js';
 import { nodeRoles } from './haRules.js';
 import { listenerOf } from './listeners.js';
-import { isDrained } from './loadBalancer.js';
+import { isDrained, putBackRemedy } from './loadBalancer.js';
 import { blueprints, controllers } from './topology.js';
 import { databaseVersion, migrationNode, upstreamVersion, versionChange, type VersionChange } from './upgrade.js';
 import { st2Features, type St2Features } from './versions.js';
@@ -78,16 +78,31 @@ function standInMarks(services: readonly string[]): Fact<boolean[]> {
   return fact(`stand-in:${services.join(',')}`, shellScript('for f; do [ -e "$f" ] && echo yes || echo no; done', services.map(standInDropIn)), (r) => r.stdout.trim().split('\n').map((l) => l === 'yes'));
 }
 
+/** Whether this controller has the blueprint out of the load balancer. */
+async function drainedThere(h: HostContext, controller: ClusterHost, node: ClusterHost): Promise<boolean> {
+  const on = await h.on(controller);
+  // every blueprint's file in one read: the stand-in search asks of one candidate after another
+  await on.prefetch(blueprints(h.cluster).map((b) => memberFile(b.name))).catch(() => undefined);
+  const member = await on.fact(memberFile(node.name));
+  return member.exists && isDrained(member.content);
+}
+
 /** Whether any controller has this blueprint out of the load balancer. */
 async function drainedOnControllers(h: HostContext, node: ClusterHost): Promise<boolean> {
-  for (const c of controllers(h.cluster)) {
-    const on = await h.on(c);
-    // every blueprint's file in one read: the stand-in search asks of one candidate after another
-    await on.prefetch(blueprints(h.cluster).map((b) => memberFile(b.name))).catch(() => undefined);
-    const member = await on.fact(memberFile(node.name));
-    if (member.exists && isDrained(member.content)) return true;
-  }
+  for (const c of controllers(h.cluster)) if (await drainedThere(h, c, node)) return true;
   return false;
+}
+
+/*
+ * A blueprint found out of the load balancer outside its turn was left so by a run that
+ * stopped in its turn (killed, or failed there). Our run holds the lock of every controller
+ * it reads (a drain holds them too, for its whole run): no other run is in a turn meanwhile.
+ */
+async function leftOut(from: HostContext, node: ClusterHost): Promise<LeftOut | undefined> {
+  const on: string[] = [];
+  for (const c of controllers(from.cluster)) if (await drainedThere(from, c, node)) on.push(c.name);
+  if (!on.length) return undefined;
+  return { reason: `out of the load balancer on ${on.join(', ')}, drained for a turn that did not end (a run stopped or failed there)`, remedy: putBackRemedy(node.name) };
 }
 
 /**
@@ -132,6 +147,7 @@ export const blueprintDrain: Drain = {
   back: 'undrain: singletons back, into the load balancer',
   take: (h) => drainOut(h),
   restore: (h, drained) => drainBack(h, drained),
+  leftOut,
 };
 
 function drainOut(h: HostContext): Operation {

@@ -27,6 +27,8 @@ export interface JsonReport {
     reason?: string;
     steps: { play: string; step: string; status: string; reason?: string; changes: { kind: string; summary: string; diff?: string; notify: string[] }[] }[];
   }[];
+  /** hosts the run left out (--limit, --role) that are out of service, with the remedy */
+  warnings?: { host: string; reason: string; remedy: string }[];
 }
 
 /** Runs the real command line, as an operator would, with a plain (non-TTY) output. */

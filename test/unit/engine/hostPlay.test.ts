@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../../harness/tempDir.js';
 import { change } from '../../../src/core/change.js';
-import type { HostContext } from '../../../src/core/context.js';
+import type { ClusterHost, HostContext } from '../../../src/core/context.js';
 import { fact } from '../../../src/core/fact.js';
 import type { Operation, Play, Step } from '../../../src/core/operation.js';
 import { selectedByTags } from '../../../src/engine/hostPlay.js';
@@ -20,12 +20,12 @@ import { SecretStore } from '../../../src/state/secretStore.js';
 import { StateFolder } from '../../../src/state/stateFolder.js';
 
 /** Hosts that are this machine: commands run by a local shell (the engine's logic only). */
-const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory: string, serial?: Serial) => {
+const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory: string, serial?: Serial, steps: { tags?: string[]; skipTags?: string[] } = {}) => {
   const settled = settle(resolveInventory(parseInventory(inventory, join(dir, 'inventory.ini'))));
   const folder = new StateFolder(join(dir, 'state'), mode === 'apply');
   const local: Transport = { name: 'local', connect: async () => undefined, close: () => undefined, exec: localExecutor.exec, withTcp: localExecutor.withTcp, hold: async () => ({ acquired: true, release: () => undefined, done: new Promise(() => undefined) }) };
   return runPlays(plays, settled.hosts, {
-    mode, forks: 25, ...(serial ? { serial } : {}), tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
+    mode, forks: 25, ...(serial ? { serial } : {}), tags: steps.tags ?? [], skipTags: steps.skipTags ?? [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
     connect: () => local, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
     cluster: clusterView(settled, settled.hosts.map((h) => h.name)), events: {},
   });
@@ -49,7 +49,16 @@ const logged = (dir: string, line: string, options: { disrupts?: boolean; fail?:
 
 const order = (dir: string) => readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n');
 
-const drainedPlay = (dir: string, steps: { disrupts?: boolean; failOn?: string; restart?: boolean; serving?: boolean } = {}): Play[] => [{
+/** A host a stopped run left out of service is marked by a file; its way back removes it. */
+const outMark = (dir: string, host: string) => join(dir, `${host}.out`);
+const putBack = (dir: string): Operation => ({
+  title: 'back',
+  plan: async (host) => [change({ kind: 'drain', summary: 'back', apply: async () => {
+    await host.run('back', { argv: ['sh', '-c', 'echo "back $2" >> "$1"; rm -f "$3"', 'sh', join(dir, 'order.log'), host.name, outMark(dir, host.name)] });
+  } })],
+});
+
+const drainedPlay = (dir: string, steps: { disrupts?: boolean; failOn?: string; restart?: boolean; serving?: boolean; configDisrupts?: boolean; services?: boolean } = {}): Play[] => [{
   name: 'bp',
   hosts: 'bp',
   ...(steps.serving !== undefined ? { serving: () => fact('serving', ['sh', '-c', steps.serving ? 'true' : 'false'], (r) => r.code === 0) } : {}),
@@ -57,11 +66,13 @@ const drainedPlay = (dir: string, steps: { disrupts?: boolean; failOn?: string; 
     out: 'drain: out',
     back: 'undrain: back',
     take: () => logged(dir, 'out'),
-    restore: (_h: HostContext, drained: boolean) => drained ? logged(dir, 'back') : { title: 'nothing to put back', plan: async () => [] },
+    restore: (h: HostContext, drained: boolean) => drained || existsSync(outMark(dir, h.name)) ? putBack(dir) : { title: 'nothing to put back', plan: async () => [] },
+    leftOut: async (_from: HostContext, node: ClusterHost) => existsSync(outMark(dir, node.name)) ? { reason: `${node.name} is out`, remedy: `apply --limit ${node.name}` } : undefined,
   },
   steps: [
-    { name: 'config', run: () => logged(dir, 'config', { notify: steps.restart ? ['restart'] : [] }) },
-    { name: 'upgrade', rolling: true, run: (h) => logged(dir, 'upgrade', { disrupts: steps.disrupts ?? true, fail: steps.failOn === h.name }) },
+    { name: 'config', tags: ['config'], run: () => logged(dir, 'config', { notify: steps.restart ? ['restart'] : [], disrupts: steps.configDisrupts ?? false }) },
+    { name: 'upgrade', rolling: true, tags: ['packages'], run: (h) => logged(dir, 'upgrade', { disrupts: steps.disrupts ?? true, fail: steps.failOn === h.name }) },
+    ...(steps.services ? [{ name: 'services', tags: ['services'], run: () => logged(dir, 'services', { disrupts: true }) }] : []),
   ],
   handlers: { restart: () => logged(dir, 'restart', { disrupts: true }) },
 }];
@@ -101,6 +112,47 @@ describe('a play that drains its hosts in their turns', () => {
     const dir = tempDir('drain');
     const report = await run('diff', drainedPlay(dir), dir, '[bp]\nh1\n');
     assert.deepEqual(report.results.map((r) => [r.step, r.changes.map((c) => c.summary)]), [['config', ['config']], ['drain: out', ['out']], ['upgrade', ['upgrade']], ['undrain: back', ['back']]]);
+  });
+
+  it('--tags that leave out the rolling step: a restart its handler owes still waits for the host’s turn, drained, and the host goes back, one at a time', async () => {
+    for (const mode of ['diff', 'apply'] as const) {
+      const dir = tempDir('drain');
+      const report = await run(mode, drainedPlay(dir, { restart: true }), dir, '[bp]\nh1\nh2\n', undefined, { tags: ['config'] });
+      assert.deepEqual(report.recap.map((r) => r.failed), [0, 0], mode);
+      for (const host of ['h1', 'h2']) {
+        assert.deepEqual(report.results.filter((r) => r.host === host).map((r) => r.step), ['config', 'drain: out', 'handler: restart', 'undrain: back'], `${mode} ${host}`);
+      }
+      if (mode === 'apply') assert.deepEqual(order(dir).filter((l) => !l.startsWith('config')), ['out h1', 'restart h1', 'back h1', 'out h2', 'restart h2', 'back h2']);
+    }
+  });
+
+  it('--skip-tags that leave out the rolling step: a later step that disrupts still waits for the host’s turn, drained', async () => {
+    const dir = tempDir('drain');
+    const report = await run('apply', drainedPlay(dir, { services: true }), dir, '[bp]\nh1\nh2\n', undefined, { skipTags: ['packages'] });
+    assert.deepEqual(report.recap.map((r) => r.failed), [0, 0]);
+    assert.ok(!order(dir).some((l) => l.startsWith('upgrade')), 'the skipped step did not run');
+    assert.deepEqual(order(dir).filter((l) => !l.startsWith('config')), ['out h1', 'services h1', 'back h1', 'out h2', 'services h2', 'back h2']);
+  });
+
+  it('a change that disrupts in a step before the rolling one waits for the host’s turn too, drained', async () => {
+    const dir = tempDir('drain');
+    await run('apply', drainedPlay(dir, { configDisrupts: true }), dir, '[bp]\nh1\nh2\n', undefined, { tags: ['config'] });
+    assert.deepEqual(order(dir), ['out h1', 'config h1', 'back h1', 'out h2', 'config h2', 'back h2']);
+  });
+
+  it('a host a stopped run left out of service goes back in its turn, even when the run selects nothing else to do there; diff shows it first', async () => {
+    const dir = tempDir('drain');
+    writeFileSync(outMark(dir, 'h2'), '');
+    const diff = await run('diff', drainedPlay(dir), dir, '[bp]\nh1\nh2\n', undefined, { tags: ['config'] });
+    const back = (r: typeof diff) => r.results.filter((x) => x.step === 'undrain: back').map((x) => [x.host, x.changes.map((c) => c.summary)]);
+    assert.deepEqual(back(diff), [['h2', ['back']]]);
+    assert.ok(existsSync(outMark(dir, 'h2')), 'a dry run changes nothing');
+    const apply = await run('apply', drainedPlay(dir), dir, '[bp]\nh1\nh2\n', undefined, { tags: ['config'] });
+    assert.deepEqual(back(apply), [['h2', ['back']]]);
+    assert.deepEqual(order(dir).filter((l) => !l.startsWith('config')), ['back h2']);
+    assert.ok(!existsSync(outMark(dir, 'h2')), 'back in service');
+    const again = await run('diff', drainedPlay(dir), dir, '[bp]\nh1\nh2\n', undefined, { tags: ['config'] });
+    assert.deepEqual(back(again), [], 'after the apply, diff shows no way back');
   });
 
   it('--serial 2: two hosts in their turns at once, still granted in inventory order', async () => {

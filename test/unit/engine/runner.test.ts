@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { HostContext } from '../../../src/core/context.js';
@@ -23,8 +23,10 @@ import { tempDir } from '../../harness/tempDir.js';
  * Two hosts that are this machine: commands run by a local shell, no SSH (the engine's logic
  * only); `commands`, when given, gets every command the hosts are given.
  */
-const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory = '[all]\nh1\nh2\n', forks = 2, serial?: Serial, commands?: string[]) => {
-  const settled = settle(resolveInventory(parseInventory(inventory, join(dir, 'inventory.ini'))));
+const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory = '[all]\nh1\nh2\n', forks = 2, serial?: Serial, commands?: string[], limit?: string[]) => {
+  const all = settle(resolveInventory(parseInventory(inventory, join(dir, 'inventory.ini'))));
+  // --limit: the run works on these hosts; the cluster still has every one
+  const settled = { ...all, hosts: all.hosts.filter((h) => !limit || limit.includes(h.name)) };
   const folder = new StateFolder(join(dir, 'state'), mode === 'apply');
   const exec: Transport['exec'] = (r) => {
     commands?.push(r.argv.join(' '));
@@ -34,7 +36,7 @@ const run = async (mode: 'diff' | 'apply', plays: Play[], dir: string, inventory
   return runPlays(plays, settled.hosts, {
     mode, forks, ...(serial ? { serial } : {}), tags: [], skipTags: [], anyErrorsFatal: false, maxFailPercent: 100, lockWaitSeconds: 1,
     connect: () => local, vault: new SecretStore(folder, () => undefined), owed: new OwedHandlers(folder),
-    cluster: clusterView(settled, settled.hosts.map((h) => h.name)), events: {},
+    cluster: clusterView(all, settled.hosts.map((h) => h.name)), events: {},
   });
 };
 
@@ -218,6 +220,41 @@ describe('rolling steps and --serial', () => {
     const dir = tempDir('roll');
     await run('apply', rollingPlay(dir, { serving: false, meet: 3 }), dir, inventoryText, 25);
     assert.equal(most(dir, 'restart'), 3);
+  });
+});
+
+describe('hosts a run leaves out (--limit, --role) that a stopped run left out of service', () => {
+  const marked = (dir: string, host: string) => join(dir, `${host}.out`);
+  const play = (dir: string): Play[] => [{
+    name: 'bp',
+    hosts: 'bp',
+    drain: {
+      out: 'drain: out',
+      back: 'undrain: back',
+      take: () => ({ title: 'out', plan: async () => [] }),
+      restore: () => ({ title: 'back', plan: async () => [] }),
+      leftOut: async (_from, node) => existsSync(marked(dir, node.name)) ? { reason: 'out of the load balancer on lb', remedy: `st2prov apply --limit ${node.name} puts it back` } : undefined,
+    },
+    steps: [{ name: 'upgrade', rolling: true, run: (h) => ops.command({ summary: 'upgrade', argv: ['sh', '-c', 'echo "$2" >> "$1"', 'sh', join(dir, 'order.log'), h.name] }) }],
+  }];
+
+  it('are named, with the remedy, by diff and by apply, and left as they are', async () => {
+    const dir = tempDir('left-out');
+    writeFileSync(marked(dir, 'h2'), '');
+    for (const mode of ['diff', 'apply'] as const) {
+      const report = await run(mode, play(dir), dir, '[bp]\nh1\nh2\nh3\n', 25, undefined, undefined, ['h1']);
+      assert.deepEqual(report.recap.map((r) => r.host), ['h1'], mode);
+      assert.deepEqual(report.warnings, [{ host: 'h2', reason: 'out of the load balancer on lb; this run leaves it out (--limit, --role)', remedy: 'st2prov apply --limit h2 puts it back' }], mode);
+    }
+    assert.deepEqual(readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n'), ['h1'], 'only the selected host was worked on');
+    assert.ok(existsSync(marked(dir, 'h2')), 'the host left out is not touched');
+  });
+
+  it('none when every host the run leaves out serves, or when the run selects every host', async () => {
+    const dir = tempDir('left-out');
+    assert.equal((await run('diff', play(dir), dir, '[bp]\nh1\nh2\n', 25, undefined, undefined, ['h1'])).warnings, undefined);
+    writeFileSync(marked(dir, 'h2'), '');
+    assert.equal((await run('diff', play(dir), dir, '[bp]\nh1\nh2\n', 25)).warnings, undefined, 'a selected host goes back in its turn instead');
   });
 });
 

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClusterHost, ClusterView, HostContext } from '../../../src/core/context.js';
 import type { Fact } from '../../../src/core/fact.js';
-import { componentsButSingletons, singletonServices, singletonsOf, versionChangesSupported } from '../../../src/stackstorm/rolling.js';
+import { blueprintDrain, componentsButSingletons, singletonServices, singletonsOf, versionChangesSupported } from '../../../src/stackstorm/rolling.js';
+import { memberLine } from '../../../src/stackstorm/loadBalancer.js';
 import { st2Features } from '../../../src/stackstorm/versions.js';
-import { BLUEPRINTS, clusterOf } from '../../harness/clusters.js';
+import { BLUEPRINTS, TIER, clusterOf } from '../../harness/clusters.js';
 
 /** A host context that answers facts from a table (what dpkg says st2 is), no host behind it. */
 function fakeHost(cluster: ClusterView, host: ClusterHost, installed: Record<string, string | undefined | 'unreachable'>): HostContext {
@@ -54,5 +55,27 @@ describe('rolling operations on the blueprints', () => {
     assert.deepEqual(singletonsOf(fakeHost(c, b2!, {})), []);
     const others = componentsButSingletons(fakeHost(c, b1!, {}));
     assert.ok(others.includes('st2api') && !others.includes('st2timersengine') && !others.includes('st2garbagecollector'), others.join(' '));
+  });
+
+  it('a blueprint out of the load balancer on any controller is left out: which controllers, and the remedy; read from the control machine', async () => {
+    const c = clusterOf(TIER(2));
+    const [b1, b2] = c.members('blueprint');
+    const drainedOn = new Set(['c1', 'c3']);
+    const controller = (name: string) => ({
+      name,
+      prefetch: async () => undefined,
+      async fact<T>(f: Fact<T>): Promise<T> {
+        const path = f.family?.names[0] ?? '';
+        assert.match(path, /^\/etc\/nginx\/st2-upstream\.d\/b\d\.conf$/, `only member files are read, not ${f.key}`);
+        const node = path.endsWith('b1.conf') ? b1! : b2!;
+        return { exists: true, mode: 0o644, owner: 'root', group: 'root', content: memberLine(node, node === b1 && drainedOn.has(name)) } as T;
+      },
+    });
+    const local = { name: 'localhost', cluster: c, on: async (h: ClusterHost) => controller(h.name) } as unknown as HostContext;
+    assert.deepEqual(await blueprintDrain.leftOut(local, b1!), {
+      reason: 'out of the load balancer on c1, c3, drained for a turn that did not end (a run stopped or failed there)',
+      remedy: 'st2prov apply --limit b1 (or st2prov restart --limit b1) puts it back in its turn',
+    });
+    assert.equal(await blueprintDrain.leftOut(local, b2!), undefined);
   });
 });
