@@ -26,7 +26,8 @@ export function selectRun(options: SelectionOptions): Selection {
   const inventory = loadInventory(options.inventory, { extraVars: parseExtraVars(options.extraVars) });
   const settled = settle(inventory);
   let names = inventory.hosts.map((h) => h.name);
-  if (options.limit) names = inventory.select(options.limit);
+  // an empty --limit is refused by select(), not taken for no limit
+  if (options.limit !== undefined) names = inventory.select(options.limit);
   if (options.role) {
     if (!(ROLES as readonly string[]).includes(options.role)) throw new UsageError(`unknown role "${options.role}"`, `use ${ROLES.join(' or ')}`);
     names = names.filter((n) => settled.hosts.find((h) => h.name === n)!.role === options.role);
