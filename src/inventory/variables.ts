@@ -433,6 +433,11 @@ export const VARIABLES = {
 
 export type VariableName = keyof typeof VARIABLES;
 
+/** A variable st2prov knows, by its own name only: `constructor` or `toString` is none of them. */
+export function isVariable(name: string): name is VariableName {
+  return Object.hasOwn(VARIABLES, name);
+}
+
 /** Every variable, typed: what playbooks, ops and checks read. */
 export type Settings = { readonly [K in VariableName]: (typeof VARIABLES)[K] extends Variable<infer T> ? T : never };
 
@@ -442,7 +447,6 @@ export type Settings = { readonly [K in VariableName]: (typeof VARIABLES)[K] ext
  * st2prov's own variables say it in the table above.
  */
 export function isSecretName(variable: string): boolean {
-  const known = (VARIABLES as Record<string, Variable<unknown>>)[variable];
-  if (known?.secret) return true;
+  if (isVariable(variable) && (VARIABLES[variable] as Variable<unknown>).secret) return true;
   return /(password|passwd|secret|token)|_pass$|_key$|^vault_/i.test(variable);
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Material, MaterialSpec, Vault } from '../core/context.js';
+import { byName } from '../core/byName.js';
 import { UsageError } from '../core/errors.js';
 import { Semaphore } from '../core/limiter.js';
 import { Secret, generateSecret } from '../core/secret.js';
@@ -46,8 +47,8 @@ export class SecretStore implements Vault {
   peek(name: string): Secret | undefined {
     const given = this.given(name);
     if (given) return given;
-    const stored = this.load()[name];
-    return stored === undefined ? undefined : new Secret(stored);
+    const stored = this.load();
+    return Object.hasOwn(stored, name) ? new Secret(stored[name]!) : undefined;
   }
 
   /** Which of these secrets are neither given nor kept yet. */
@@ -106,9 +107,9 @@ export class SecretStore implements Vault {
   private load(): Record<string, string> {
     if (this.stored) return this.stored;
     const text = this.folder.read(SECRETS);
-    if (text === undefined) return (this.stored = {});
+    if (text === undefined) return (this.stored = byName());
     try {
-      this.stored = JSON.parse(text) as Record<string, string>;
+      this.stored = byName(Object.entries(JSON.parse(text) as Record<string, string>));
     } catch (err) {
       throw new UsageError(`cannot read ${join(this.folder.dir, SECRETS)}: ${(err as Error).message}`, 'restore it from backup; deleting it would change every generated password');
     }
@@ -118,7 +119,7 @@ export class SecretStore implements Vault {
   }
 
   private save(values: Record<string, string>): void {
-    const data = { ...this.load(), ...values };
+    const data = byName([...Object.entries(this.load()), ...Object.entries(values)]);
     this.folder.write(SECRETS, `${JSON.stringify(data, null, 2)}\n`);
     this.stored = data;
   }

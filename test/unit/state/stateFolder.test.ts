@@ -57,6 +57,33 @@ describe('the state folder', () => {
   });
 });
 
+describe('the state folder: names of Object.prototype are names like any other', () => {
+  it('owed handlers of hosts called __proto__ and constructor are kept, and none is found where none was kept', () => {
+    const dir = join(temp('state'), 'inv.st2prov');
+    const owed = new OwedHandlers(new StateFolder(dir, true));
+    assert.deepEqual(owed.owed('constructor', 'controller'), []);
+    assert.deepEqual(owed.owed('toString', 'name'), []);
+    owed.set('__proto__', 'blueprint', ['restart st2']);
+    owed.set('constructor', 'toString', ['restart nginx']);
+    const again = new OwedHandlers(new StateFolder(dir, true));
+    assert.deepEqual(again.owed('__proto__', 'blueprint'), ['restart st2']);
+    assert.deepEqual(again.owed('constructor', 'toString'), ['restart nginx']);
+    assert.deepEqual(again.owed('constructor', 'valueOf'), []);
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(join(dir, 'owed-handlers.json'), 'utf8')) as object), ['__proto__', 'constructor']);
+    again.set('__proto__', 'blueprint', []);
+    assert.deepEqual(new OwedHandlers(new StateFolder(dir, true)).owed('__proto__', 'blueprint'), []);
+  });
+
+  it('a secret called constructor is not found before it is made, and __proto__ is kept like any other', () => {
+    const dir = join(temp('state'), 'inv.st2prov');
+    const store = new SecretStore(new StateFolder(dir, true), () => undefined);
+    assert.equal(store.peek('constructor'), undefined);
+    assert.deepEqual(store.missing(['toString', 'hasOwnProperty']), ['toString', 'hasOwnProperty']);
+    const made = store.secret('__proto__').reveal();
+    assert.equal(new SecretStore(new StateFolder(dir, false), () => undefined).peek('__proto__')?.reveal(), made);
+  });
+});
+
 describe("the state folder's files, for a backup", () => {
   it('lists every file by its path inside, but half-made ones, and refuses a link', async () => {
     const { symlinkSync: link, writeFileSync: write, mkdirSync: mkdir } = await import('node:fs');
