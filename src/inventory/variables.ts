@@ -1,5 +1,5 @@
 import { lazy } from '../core/lazy.js';
-import { Secret, isSecret } from '../core/secret.js';
+import { Secret, isSecret, rememberUrlCredentials } from '../core/secret.js';
 
 /** only the function it uses: the whole of semver is some 50 modules to load */
 const coerce = lazy<typeof import('semver').coerce>('semver/functions/coerce');
@@ -140,6 +140,9 @@ const version = (fallback: string): Variable<string> => ({
   },
 });
 
+/** `scheme://user…@`: a URL that carries credentials (masked where shown: see core/secret.ts). */
+const USERINFO = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i;
+
 function url(): Variable<string | undefined> {
   return {
     scope: 'cluster',
@@ -147,10 +150,44 @@ function url(): Variable<string | undefined> {
     parse(raw) {
       const value = oneLine(raw).trim().replace(/\/+$/, '');
       if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(value)) throw new SettingProblem(`"${value}" is not an http(s) URL`, 'write it like https://st2.example.com');
+      // clients of the load balancer send none, and it is written into st2.conf and st2chatops' environment
+      if (USERINFO.test(value)) throw new SettingProblem('the URL holds a user or password before "@", which the clients of the load balancer never send', 'write it without them: https://st2.example.com');
       return value;
     },
   };
 }
+
+/**
+ * st2_repo: a packagecloud repository's name or a mirror's URL. A mirror's credentials in
+ * its URL would be in a sources file every user of the hosts may read (apt wants them in
+ * auth.conf) and in every output.
+ */
+const repository = (fallback: string): Variable<string> => ({
+  scope: 'cluster',
+  fallback,
+  parse(raw) {
+    const value = oneLine(raw).trim();
+    if (USERINFO.test(value)) throw new SettingProblem('the mirror\'s URL holds a user or password before "@", which would stand in a sources file every user of the hosts may read', 'write the URL without them, and give apt the login in /etc/apt/auth.conf.d/ on the hosts (man apt_auth.conf)');
+    return value;
+  },
+});
+
+/**
+ * coordination_url: the URL of a coordination backend of your own, as tooz reads it
+ * (`zookeeper://host:2181,host2:2181`, `redis://:PASSWORD@host:6379`, `...?password=`). Its
+ * credentials are remembered as secrets, so they are masked also where they stand alone.
+ */
+const connectionUrl = (): Variable<string | undefined> => ({
+  scope: 'cluster',
+  fallback: undefined,
+  parse(raw) {
+    const value = oneLine(raw).trim();
+    if (value === '') return undefined;
+    rememberUrlCredentials(value);
+    if (!/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(value)) throw new SettingProblem('it is not a URL', 'write it as tooz reads it, like zookeeper://10.0.3.5:2181 or redis://:PASSWORD@10.0.3.5:6379');
+    return value;
+  },
+});
 
 /** A password or token: given, from the environment (env:NAME), or generated once when left out. */
 const secret = (scope: Scope = 'cluster'): Variable<Secret | undefined> => ({
@@ -371,7 +408,7 @@ export const VARIABLES = {
   // the StackStorm cluster
   st2_version: version('3.8.1'),
   st2_package_revision: integer(1, 1, 999),
-  st2_repo: text('stable'),
+  st2_repo: repository('stable'),
   st2_repo_key: localPath(),
   st2_repo_suite: text('./'),
   st2_repo_components: list(),
@@ -385,7 +422,7 @@ export const VARIABLES = {
   postgresql_primary: address(),
   rabbitmq_user: name('st2'),
   coordination_backend: oneOf(COORDINATION_BACKENDS, 'redis'),
-  coordination_url: optionalText(),
+  coordination_url: connectionUrl(),
   st2_auth_username: name('st2admin'),
   st2_auth_users: authUsers(),
   st2_auth_backend: oneOf(AUTH_BACKENDS, 'flat_file'),

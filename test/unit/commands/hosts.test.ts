@@ -96,4 +96,19 @@ __proto__=p
     assert.equal(proto.vars.hasOwnProperty, 'h');
     assert.equal(doc.groups['valueOf']!.vars['hasOwnProperty'], 'h');
   });
+
+  it('masks the credentials of coordination_url and of any URL-valued variable, in text and --json', async () => {
+    const file = inventoryFile(`${INVENTORY}coordination_backend=zookeeper
+coordination_url=zookeeper://st2:zk-hosts-password@10.0.3.51:2181,10.0.3.52:2181
+my_mirror=https://deploy:mirror-hosts-password@apt.example.com/x
+`);
+    for (const args of [[], ['--json']]) {
+      const run = await st2prov(['hosts', file, ...args]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(!/zk-hosts-password|mirror-hosts-password/.test(run.stdout), run.stdout);
+      assert.match(run.stdout, /zookeeper:\/\/st2:\*{8}@10\.0\.3\.51:2181,10\.0\.3\.52:2181/);
+      assert.match(run.stdout, /https:\/\/deploy:\*{8}@apt\.example\.com\/x/);
+    }
+  });
 });
+

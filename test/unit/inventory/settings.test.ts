@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InventoryError, UsageError } from '../../../src/core/errors.js';
-import { isSecret } from '../../../src/core/secret.js';
+import { isSecret, mask } from '../../../src/core/secret.js';
 import { resolveInventory } from '../../../src/inventory/inventory.js';
 import { parseInventory } from '../../../src/inventory/parse.js';
 import { oneEditApart, settle } from '../../../src/inventory/settings.js';
@@ -150,3 +150,44 @@ describe('st2_packs', () => {
     }
   });
 });
+
+describe('URL settings: credentials are never shown', () => {
+  // what an operator gives coordination_url for an ensemble or a Redis of their own
+  const URLS: [url: string, secrets: string[]][] = [
+    ['redis://:hunter2-redis@10.0.3.50:6379', ['hunter2-redis']],
+    ['zookeeper://zkuser:zk%2Fsecret@10.0.3.51:2181,10.0.3.52:2181/st2', ['zk%2Fsecret', 'zk/secret']],
+    ['redis://10.0.3.50:26379?sentinel=st2&password=query-pw&sentinel_fallback=10.0.3.51:26379', ['query-pw']],
+  ];
+  const shown = (value: string) => mask(`${value}`);
+
+  for (const [url, secrets] of URLS) {
+    it(`coordination_url ${url.replace(/:\/\/.*/, '://…')}: parsed as given, its credentials masked in every form (${secrets.length})`, () => {
+      const s = settled(CLUSTER, { coordination_url: url }).settings;
+      assert.equal(s.coordination_url, url, 'st2 gets the URL as written');
+      const text = shown(`[coordination]\nurl = ${url}\n${JSON.stringify({ url })}\nrequirepass ${secrets.at(-1)}`);
+      for (const secret of secrets) assert.ok(!text.includes(secret), `${secret} masked in: ${text}`);
+      assert.match(text, /url = [a-z]+:\/\/.*\*{8}/);
+      assert.match(text, /10\.0\.3\.50|10\.0\.3\.51/, 'the hosts stay');
+    });
+  }
+
+  it('two different coordination_url are refused naming both places, without their passwords', () => {
+    assert.throws(() => settled(`${CLUSTER}[controller:vars]\ncoordination_url=redis://:first-conflict-pw@10.0.3.50:6379\n[blueprint:vars]\ncoordination_url=redis://:second-conflict-pw@10.0.3.50:6379\n`), (err: unknown) => {
+      const message = mask((err as Error).message);
+      assert.match(message, /inv\.ini:9: coordination_url is "redis:\/\/:\*{8}@10\.0\.3\.50:6379" here but "redis:\/\/:\*{8}@10\.0\.3\.50:6379" at inv\.ini:7/);
+      return !/conflict-pw/.test(message);
+    });
+  });
+
+  it('a coordination_url that is no URL is refused', () => {
+    assert.throws(() => settled(CLUSTER, { coordination_url: '10.0.3.50:2181' }), /-e coordination_url: it is not a URL/);
+  });
+
+  it('st2_public_url and a mirror in st2_repo refuse credentials, which they would put where others read them', () => {
+    assert.throws(() => settled(CLUSTER, { st2_public_url: 'https://admin:lb-pw@st2.example.com' }), (err: unknown) => /st2_public_url: the URL holds a user or password/.test((err as Error).message) && !mask((err as Error).message).includes('lb-pw'));
+    assert.throws(() => settled(`${CLUSTER}[all:vars]\nst2_repo=https://deploy:mirror-pw@apt.example.com/st2\n`), (err: unknown) => err instanceof InventoryError && /^inv\.ini:7: st2_repo: the mirror's URL holds a user or password/.test(err.message) && /auth\.conf/.test(err.remedy ?? '') && !err.message.includes('mirror-pw'));
+    assert.equal(settled(CLUSTER, { st2_repo: 'https://apt.example.com/st2' }).settings.st2_repo, 'https://apt.example.com/st2');
+    assert.equal(settled(CLUSTER, { st2_public_url: 'https://st2.example.com' }).settings.st2_public_url, 'https://st2.example.com');
+  });
+});
+
