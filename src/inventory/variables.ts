@@ -88,10 +88,21 @@ function optionalOneOf<T extends string>(values: readonly T[]): Variable<T | und
   return { scope: 'cluster', fallback: undefined, parse: (raw) => strict.parse(raw) };
 }
 
+/*
+ * Values that end up as arguments of a command on the hosts (rabbitmqctl's user, apt-get's
+ * package, st2-pack-install's pack, pg_basebackup's host, git's URL) never start with "-":
+ * the command would read one as an option (git clone --upload-pack=..., apt-get -o...).
+ * None that names a user, a package, a host or a pack ever does.
+ */
+function notAnOption(value: string, what: string): string {
+  if (value.startsWith('-')) throw new SettingProblem(`"${value}" starts with "-", which the commands it is given to would read as an option, not as ${what}`, `write ${what} as it is named; none starts with "-"`);
+  return value;
+}
+
 /** Comma- or space-separated words. */
 const list = (): Variable<string[]> => ({ scope: 'cluster', fallback: [], parse: (raw) => oneLine(raw).split(/[\s,]+/).filter(Boolean) });
 
-/** A name written into config files and URLs as it is: no separators, no spaces. */
+/** A user name written into config files and URLs and given to commands as it is: no separators, no spaces. */
 function name(fallback: string): Variable<string> {
   return {
     scope: 'cluster',
@@ -99,10 +110,33 @@ function name(fallback: string): Variable<string> {
     parse(raw) {
       const value = oneLine(raw);
       if (!/^[A-Za-z0-9_.-]+$/.test(value)) throw new SettingProblem(`"${value}" cannot be used as a user name`, 'use letters, digits, "_", "." and "-"');
+      return notAnOption(value, 'a user name');
+    },
+  };
+}
+
+/** A Debian package's name, as apt-get is given it (Debian policy: lower case, digits, + - .). */
+function packageName(fallback: string): Variable<string> {
+  return {
+    scope: 'cluster',
+    fallback,
+    parse(raw) {
+      const value = notAnOption(oneLine(raw).trim(), 'a package name');
+      if (!/^[a-z0-9][a-z0-9+.-]+$/.test(value)) throw new SettingProblem(`"${value}" is not a Debian package name`, 'write it as apt names it: lower-case letters, digits, "+", "-" and ".", e.g. mongodb-org');
       return value;
     },
   };
 }
+
+/** The user st2prov logs in as, or becomes with sudo: given to ssh and sudo. */
+const account = <T extends string | undefined>(fallback: T): Variable<string | T> => ({
+  scope: 'host',
+  fallback,
+  parse(raw) {
+    const value = oneLine(raw);
+    return value === '' ? fallback : notAnOption(value, 'a user name');
+  },
+});
 
 /** A host name or IP address (no scheme, no port, no spaces). */
 function address(scope: Scope = 'cluster'): Variable<string | undefined> {
@@ -112,7 +146,7 @@ function address(scope: Scope = 'cluster'): Variable<string | undefined> {
     parse(raw) {
       const value = oneLine(raw).trim();
       if (!/^[A-Za-z0-9_.:-]+$/.test(value)) throw new SettingProblem(`"${value}" is not a host name or IP address`);
-      return value;
+      return notAnOption(value, 'a host name or IP address');
     },
   };
 }
@@ -286,7 +320,7 @@ const hostList = (): Variable<string[]> => ({
   fallback: [],
   parse(raw) {
     const hosts = (Array.isArray(raw) ? raw.map(String) : oneLine(raw).split(/[\s,]+/)).filter(Boolean);
-    const bad = hosts.find((h) => !/^[A-Za-z0-9_.:[\]-]+$/.test(h));
+    const bad = hosts.find((h) => !/^[A-Za-z0-9_.:[\]-]+$/.test(h) || h.startsWith('-'));
     if (bad !== undefined) throw new SettingProblem(`"${bad}" is not a host name or IP address`, 'list host names or addresses, comma-separated (no scheme, no port: the port is st2_auth_ldap_port)');
     return hosts;
   },
@@ -334,12 +368,14 @@ export interface DeclaredPack {
 const PACK_NAME = /^[a-z0-9_]+$/;
 /** The packs st2 itself ships in /opt/stackstorm/packs: its package owns them. */
 export const ST2_OWN_PACKS = ['chatops', 'core', 'default', 'linux', 'packs'] as const;
-const GIT_URL = /^(?:(?:https?|git|ssh|file):\/\/[^\s=]+|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[^\s=]+)$/;
+const GIT_URL = /^(?:(?:https?|git|ssh|file):\/\/[^\s=]+|[A-Za-z0-9_.][A-Za-z0-9_.-]*@[A-Za-z0-9_.-]+:[^\s=]+)$/;
 const PACK_VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 const GIT_REF = /^[A-Za-z0-9._][A-Za-z0-9._/+-]*$/;
 
 /** One entry of st2_packs, or a SettingProblem naming the entry by its place (never its URL's credentials). */
 export function parsePackEntry(entry: string, place: string): DeclaredPack {
+  // st2-pack-install (argparse) and the git clone it runs would take it for an option (--upload-pack=...)
+  if (entry.startsWith('-')) throw new SettingProblem(`${place} starts with "-", which st2-pack-install and git would read as an option`, 'write a pack name, name=1.2.0, a git URL or URL=ref; none starts with "-"');
   const eq = entry.lastIndexOf('=');
   const [source, pin] = eq < 0 ? [entry, undefined] : [entry.slice(0, eq), entry.slice(eq + 1)];
   if (/^[a-z][a-z0-9+.-]*:\/\/|@/.test(source)) {
@@ -395,12 +431,12 @@ export const VARIABLES = {
   // how st2prov reaches each host (Ansible's names)
   ansible_host: address('host'),
   ansible_port: optionalInteger(1, 65535, 'host'),
-  ansible_user: optionalText('host'),
+  ansible_user: account(undefined),
   ansible_ssh_private_key_file: localPath('host'),
   ansible_ssh_common_args: optionalText('host'),
   ansible_ssh_extra_args: optionalText('host'),
   ansible_become: bool(false, 'host'),
-  ansible_become_user: text('root', 'host'),
+  ansible_become_user: account('root'),
   ansible_become_password: secret('host'),
   ansible_become_pass: secret('host'),
   ansible_ssh_pass: secret('host'),
@@ -416,7 +452,7 @@ export const VARIABLES = {
   lb_vip: address(),
   lb_vip_interface: networkInterface(),
   st2_public_url: url(),
-  mongodb_package: name('mongodb-server'),
+  mongodb_package: packageName('mongodb-server'),
   pg_hba_network: list(),
   pg_hba_method: optionalOneOf(PG_HBA_METHODS),
   postgresql_primary: address(),
