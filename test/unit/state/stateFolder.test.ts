@@ -3,9 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { UsageError } from '../../../src/core/errors.js';
 import { OwedHandlers } from '../../../src/state/owedHandlers.js';
 import { SecretStore } from '../../../src/state/secretStore.js';
 import { StateFolder } from '../../../src/state/stateFolder.js';
+import { st2prov } from '../../harness/cli.js';
 import { tempDir } from '../../harness/tempDir.js';
 
 const temp = (name: string) => tempDir(name);
@@ -81,6 +83,64 @@ describe('the state folder: names of Object.prototype are names like any other',
     assert.deepEqual(store.missing(['toString', 'hasOwnProperty']), ['toString', 'hasOwnProperty']);
     const made = store.secret('__proto__').reveal();
     assert.equal(new SecretStore(new StateFolder(dir, false), () => undefined).peek('__proto__')?.reveal(), made);
+  });
+});
+
+describe('the state folder: files of the wrong shape are refused, never a crash', () => {
+  const folderWith = (file: string, content: string) => {
+    const dir = join(temp('state'), 'inv.st2prov');
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(join(dir, file), content, { mode: 0o600 });
+    return dir;
+  };
+  const HIDDEN = 'kept-secret-value';
+  const wrong: [content: string, problem: RegExp][] = [
+    ['5', /it holds a number, not a map of secret names to their values/],
+    ['null', /it holds null, not a map/],
+    ['[]', /it holds a list, not a map/],
+    [JSON.stringify(HIDDEN), /it holds text, not a map/],
+    [JSON.stringify({ rabbitmq_password: HIDDEN, redis_password: 5 }), /the value of "redis_password" is a number, not the text of a secret/],
+    [JSON.stringify({ redis_password: { value: HIDDEN } }), /the value of "redis_password" is a mapping/],
+    [JSON.stringify({ redis_password: [HIDDEN] }), /the value of "redis_password" is a list/],
+    [JSON.stringify({ redis_password: null }), /the value of "redis_password" is null/],
+    [JSON.stringify({ redis_password: '' }), /the value of "redis_password" is empty/],
+    [JSON.stringify({ redis_password: true }), /the value of "redis_password" is a boolean/],
+    [`{"redis_password": "${HIDDEN}"`, /JSON/],
+  ];
+  for (const [content, problem] of wrong) {
+    it(`secrets.json holding ${content.replace(HIDDEN, '…').slice(0, 40)}: refused naming the file and the remedy, no value shown`, () => {
+      const dir = folderWith('secrets.json', content);
+      for (const writable of [false, true]) {
+        const store = new SecretStore(new StateFolder(dir, writable), () => undefined);
+        assert.throws(() => store.verify(), (err: unknown) => err instanceof UsageError
+          && err.message.startsWith(`cannot read ${join(dir, 'secrets.json')}: `) && problem.test(err.message)
+          && /put back the copy st2prov wrote/.test(err.remedy ?? '') && !err.message.includes(HIDDEN));
+        assert.throws(() => store.peek('rabbitmq_password'), UsageError, 'every later read is refused too');
+      }
+    });
+  }
+
+  it('owed-handlers.json of the wrong shape: refused naming the file', () => {
+    for (const content of ['5', 'null', '[]', '{"h": {"p": "restart"}}', '{"h": {"p": [1]}}']) {
+      const dir = folderWith('owed-handlers.json', content);
+      assert.throws(() => new OwedHandlers(new StateFolder(dir, false)).verify(), (err: unknown) => err instanceof UsageError && err.message.startsWith(`cannot read ${dir}/owed-handlers.json: `), content);
+    }
+  });
+
+  it('diff, apply and check with such a secrets.json exit 1 naming the file, before any host (not 70)', async () => {
+    const dir = temp('state');
+    const inventory = join(dir, 'inventory.ini');
+    writeFileSync(inventory, '[controller]\nc1 ansible_host=192.0.2.1\n[blueprint]\nb1 ansible_host=192.0.2.11\n');
+    mkdirSync(join(dir, 'inventory.st2prov'), { mode: 0o700 });
+    for (const content of ['{"redis_password": 5}', 'null', '{"st2_auth_password": {"a": 1}}']) {
+      writeFileSync(join(dir, 'inventory.st2prov', 'secrets.json'), content, { mode: 0o600 });
+      for (const command of ['diff', 'apply', 'check']) {
+        const run = await st2prov([command, inventory, '--timeout', '30']);
+        assert.equal(run.code, 1, `${command}: ${run.stderr}`);
+        assert.match(run.stderr, /^st2prov: cannot read .*inventory\.st2prov\/secrets\.json: /);
+        assert.doesNotMatch(run.stdout + run.stderr, /unreachable|internal error/i);
+      }
+    }
   });
 });
 
