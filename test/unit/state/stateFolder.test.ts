@@ -144,6 +144,81 @@ describe('the state folder: files of the wrong shape are refused, never a crash'
   });
 });
 
+describe('the state folder: a folder of files made together survives a crash at any point of its replacement', () => {
+  const stateFolderModule = new URL('../../../src/state/stateFolder.js', import.meta.url).href;
+  /**
+   * Replaces `pair` (key and key.pub of generation "new") in a child process that SIGKILLs
+   * itself just before its `crashAt`-th change to the file system (rename, rm, mkdtemp, mkdir,
+   * a file written): a crash between any two of writeFolder's steps. Exit code 0: it ran
+   * through, with fewer changes than that.
+   */
+  const replaceKilledAt = (dir: string, crashAt: number) => spawnSync(process.execPath, ['--input-type=module', '-e', `
+    import fs from 'node:fs';
+    import { syncBuiltinESMExports } from 'node:module';
+    let changes = 0;
+    for (const f of ['renameSync', 'rmSync', 'mkdtempSync', 'mkdirSync', 'writeFileSync']) {
+      const real = fs[f];
+      fs[f] = (...args) => {
+        if (++changes === ${crashAt}) {
+          process.kill(process.pid, 'SIGKILL');
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10000);
+        }
+        return real(...args);
+      };
+    }
+    syncBuiltinESMExports();
+    const { StateFolder } = await import(${JSON.stringify(stateFolderModule)});
+    await new StateFolder(${JSON.stringify(dir)}, true).writeFolder('pair', (tmp) => {
+      fs.writeFileSync(tmp + '/key', 'new key\\n', { mode: 0o600 });
+      fs.writeFileSync(tmp + '/key.pub', 'new pub\\n');
+    });
+  `], { encoding: 'utf8' });
+
+  /** The pair as a folder sees it: both files of one generation. */
+  const pairOf = (folder: StateFolder) => {
+    const [key, pub] = [folder.read('pair/key'), folder.read('pair/key.pub')];
+    assert.ok(key !== undefined && pub !== undefined, `a whole pair (key: ${key === undefined ? 'missing' : 'there'}, pub: ${pub === undefined ? 'missing' : 'there'})`);
+    const generation = key.split(' ')[0]!;
+    assert.equal(pub, `${generation} pub\n`, 'key and key.pub of the same generation');
+    return generation;
+  };
+
+  it('the old or the new pair is found whole after a kill between any two steps, by a dry run and by a run that writes', async (t) => {
+    const outcomes: string[] = [];
+    for (let crashAt = 1; ; crashAt++) {
+      const dir = join(temp('state'), 'inv.st2prov');
+      await new StateFolder(dir, true).writeFolder('pair', (tmp) => {
+        writeFileSync(join(tmp, 'key'), 'old key\n', { mode: 0o600 });
+        writeFileSync(join(tmp, 'key.pub'), 'old pub\n');
+      });
+      const child = replaceKilledAt(dir, crashAt);
+      const ranThrough = child.status === 0;
+      assert.ok(ranThrough || child.signal === 'SIGKILL', `crash ${crashAt}: ${child.stderr}`);
+      const left = readdirSync(dir).sort().join(' ');
+      // a dry run reads without writing: the same answer, the folder untouched
+      const seen = pairOf(new StateFolder(dir, false));
+      assert.equal(readdirSync(dir).sort().join(' '), left, 'a dry run changed nothing');
+      assert.equal(new StateFolder(dir, false).files().filter((f) => f.startsWith('pair/')).join(' '), 'pair/key pair/key.pub', 'a backup lists the pair');
+      // a run that may write finds the same pair, puts it back under its name, and leaves nothing aside
+      const writer = new StateFolder(dir, true);
+      assert.equal(pairOf(writer), seen);
+      assert.deepEqual(readdirSync(dir).filter((e) => e.startsWith('.pair.old')), [], 'nothing left aside');
+      assert.ok(existsSync(join(dir, 'pair', 'key')));
+      outcomes.push(`${crashAt}:${ranThrough ? 'done' : 'killed'}:${seen}:${left}`);
+      if (ranThrough) {
+        assert.equal(seen, 'new');
+        break;
+      }
+    }
+    t.diagnostic(`kill point: outcome: pair found: entries left\n${outcomes.join('\n')}`);
+    // mkdtemp, two files written, the old folder renamed aside, the new one renamed in, the old removed
+    const killed = outcomes.filter((o) => o.includes(':killed:'));
+    assert.ok(killed.length >= 5, outcomes.join('\n'));
+    assert.ok(killed.some((o) => /:old:.*\.pair\.old/.test(o) && !/ pair( |$)/.test(o.split(':').slice(3).join(':'))), `a kill with the old pair only aside was tried:\n${outcomes.join('\n')}`);
+    assert.ok(killed.some((o) => /:new:/.test(o)), `a kill after the new pair took its name was tried:\n${outcomes.join('\n')}`);
+  });
+});
+
 describe("the state folder's files, for a backup", () => {
   it('lists every file by its path inside, but half-made ones, and refuses a link', async () => {
     const { symlinkSync: link, writeFileSync: write, mkdirSync: mkdir } = await import('node:fs');
