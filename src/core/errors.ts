@@ -72,4 +72,3 @@ export function kindOf(value: unknown): string {
   const kinds: Record<string, string> = { string: 'text', number: 'a number', boolean: 'a boolean', object: 'a mapping' };
   return kinds[typeof value] ?? typeof value;
 }
-

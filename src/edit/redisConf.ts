@@ -146,4 +146,3 @@ export function redactRedisSecrets(line: string): string {
   const directive = PASSWORD_DIRECTIVES.find((words) => words.length < args.length && words.every((w, i) => w === '*' || args[i]!.toLowerCase() === w));
   return directive ? [...args.slice(0, directive.length).map(redisArgument), ...args.slice(directive.length).map(() => MASK)].join(' ') : line;
 }
-

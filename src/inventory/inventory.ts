@@ -17,10 +17,10 @@ export interface Host {
   /** groups the host belongs to, directly or through children, `all` first */
   groups: string[];
   role: Role | undefined;
+  /** the effective variables; like origins, an object without a prototype (core/byName.ts): read it with Object.hasOwn */
   vars: Record<string, unknown>;
   /** where each effective variable came from: a file:line, or "-e" */
   origins: Record<string, string>;
-  // vars and origins have no prototype (see core/byName.ts): read them with Object.hasOwn
 }
 
 export interface Inventory {

@@ -269,7 +269,9 @@ export class YamlDocument {
           add(pair.key as Node | null);
           add(pair.value as Node | null);
         }
-      } else if (yaml().isSeq(node)) for (const item of node.items) add(item as Node | null);
+      } else if (yaml().isSeq(node)) {
+        for (const item of node.items) add(item as Node | null);
+      }
       sizing.delete(node);
       sizes.set(node, size);
       return size;

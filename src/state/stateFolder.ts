@@ -3,6 +3,10 @@ import { closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, mkdt
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
+/** Where writeFolder puts a folder's old copy while the new one takes its name. */
+const asideOf = (name: string) => `.${name}.old`;
+const ASIDE = /^\.(.+)\.old$/;
+
 /**
  * The folder beside an inventory where st2prov keeps what must outlive a run: generated
  * secrets, cluster material, handlers owed by a failed run. It holds secrets, so it is
@@ -11,11 +15,6 @@ import { UsageError } from '../core/errors.js';
  * written through temp files created exclusively (never following a planted link) and
  * renamed into place. A dry run reads it and never writes it.
  */
-
-/** Where writeFolder puts a folder's old copy while the new one takes its name. */
-const asideOf = (name: string) => `.${name}.old`;
-const ASIDE = /^\.(.+)\.old$/;
-
 export class StateFolder {
   private verified = false;
 
