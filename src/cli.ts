@@ -21,7 +21,7 @@ Exit codes:
 function selection<T>(y: Argv<T>) {
   return y
     .positional('inventory', { type: 'string', default: 'inventory.ini', describe: 'Ansible-style inventory: INI, or YAML (.yml, .yaml)' })
-    .option('limit', { alias: 'l', type: 'string', describe: 'host pattern: a,b  group  group:!host  group:&other  web*  ~regex' })
+    .option('limit', { alias: 'l', type: 'string', describe: 'host pattern: a,b  group  group:!host  group:&other  web*  ~regex (one that names nothing, like "", is refused)' })
     .option('role', { type: 'string', choices: ['controller', 'blueprint'], describe: 'only the hosts of this role' })
     .option('extra-vars', { alias: 'e', type: 'string', array: true, default: [] as string[], describe: 'key=value, over every inventory variable (repeatable)' })
     .option('json', { type: 'boolean', default: false, describe: 'one JSON document on stdout' });

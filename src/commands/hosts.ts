@@ -1,6 +1,6 @@
 import { isSecret, MASK, masked } from '../core/secret.js';
 import { selectRun, type SelectionOptions } from '../inventory/selection.js';
-import { VARIABLES, isSecretName, type VariableName } from '../inventory/variables.js';
+import { VARIABLES, isSecretName, isVariable, type VariableName } from '../inventory/variables.js';
 
 /**
  * `st2prov hosts`: the resolved inventory as st2prov reads it. Each host with its role and
@@ -12,7 +12,7 @@ export function hostsCommand(options: SelectionOptions & { json: boolean }, io =
   const { inventory, settled, hosts } = selectRun(options);
   for (const warning of settled.warnings) io.err.write(`st2prov: warning: ${warning}\n`);
   const typed = (h: (typeof hosts)[number], key: string): unknown =>
-    key in VARIABLES ? (h.settings as unknown as Record<string, unknown>)[key] : isSecretName(key) && !isSecret(h.vars[key]) ? MASK : h.vars[key];
+    isVariable(key) ? h.settings[key] : isSecretName(key) && !isSecret(h.vars[key]) ? MASK : h.vars[key];
   const clusterKeys = (Object.keys(VARIABLES) as VariableName[]).filter((k) => VARIABLES[k].scope === 'cluster');
   if (options.json) {
     const doc = {
@@ -28,7 +28,7 @@ export function hostsCommand(options: SelectionOptions & { json: boolean }, io =
   for (const h of hosts) {
     lines.push(`${h.name}  role=${h.role ?? '-'}  groups=${h.groups.filter((g) => g !== 'all').join(',') || '-'}`);
     for (const key of Object.keys(h.vars).sort()) {
-      lines.push(`    ${key} = ${display(typed(h, key))}    # ${h.origins[key]}${key in VARIABLES ? '' : ' (not a st2prov variable)'}`);
+      lines.push(`    ${key} = ${display(typed(h, key))}    # ${h.origins[key]}${isVariable(key) ? '' : ' (not a st2prov variable)'}`);
     }
   }
   lines.push('', 'groups:');

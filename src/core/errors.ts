@@ -62,3 +62,13 @@ export class MissingInput extends Error {
     this.name = 'MissingInput';
   }
 }
+
+/** What a value read from a file is (a number, a mapping, empty), never what it says: it may be a secret. */
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'missing';
+  if (Array.isArray(value)) return 'a list';
+  if (value === '') return 'empty';
+  const kinds: Record<string, string> = { string: 'text', number: 'a number', boolean: 'a boolean', object: 'a mapping' };
+  return kinds[typeof value] ?? typeof value;
+}

@@ -52,10 +52,12 @@ const AFTER = /[\s:'"`@,;)\]}<>]/;
 const HUNK = /^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@/;
 
 export function mask(text: string): string {
-  if (known.size === 0 || text.length === 0) return text;
+  if (text.length === 0) return text;
+  const credentials = text.includes('://') || text.includes('=') ? maskUrlCredentials(text) : text;
+  if (known.size === 0) return credentials;
   // longest first, so a secret that contains another is masked whole
   ordered ??= [...known].sort((a, b) => b.length - a.length);
-  return text
+  return credentials
     .split('\n')
     .map((line) => (HUNK.test(line) ? line : maskLine(line, ordered!)))
     .join('\n');
@@ -84,6 +86,60 @@ function valueAt(line: string, value: string, from: number): number {
     if (startsValue && endsValue) return at;
   }
   return -1;
+}
+
+/*
+ * Credentials in URLs, masked wherever a URL is shown, whoever wrote it: the password of
+ * `scheme://user:PASSWORD@host` (each host's of `rabbit://u:p@h1,u:p@h2`), the whole user part
+ * of `https://TOKEN@host` (a token given as the user), but not ssh's `git@host` (an account,
+ * which authenticates by key); and the value of a query parameter named like a secret
+ * (tooz's `?password=`, `&sentinel_password=`, `&token=`).
+ */
+const URL_AUTHORITY = /\b([a-z][a-z0-9+.-]*):\/\/([^\s/?#]*)/gi;
+const ACCOUNT_SCHEMES = /^(?:ssh|git\+ssh|ssh\+git|sftp)$/i;
+const URL_PARAMETER = /([?&;])([A-Za-z0-9_.-]+)=([^&;#\s'"]*)/g;
+const SECRET_PARAMETER = /password|passwd|secret|token|credential|^pass$|_pass$|^key$|_key$/i;
+
+/** Each host part of a URL's authority: its user part as shown, and its password as written. */
+function userinfoCredentials(scheme: string, authority: string): { part: string; at: number; shown: string; password: string | undefined }[] {
+  if (!authority.includes('@')) return [];
+  // several hosts each with their credentials (oslo.messaging's rabbit://), else one whose password may hold a comma
+  const parts = (authority.match(/@/g) ?? []).length > 1 ? authority.split(',') : [authority];
+  return parts.map((part) => {
+    const at = part.lastIndexOf('@');
+    const userinfo = at < 0 ? '' : part.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    if (colon >= 0) return { part, at, shown: `${userinfo.slice(0, colon)}:${MASK}`, password: userinfo.slice(colon + 1) };
+    return { part, at, shown: at < 0 || userinfo === '' || ACCOUNT_SCHEMES.test(scheme) ? userinfo : MASK, password: undefined };
+  });
+}
+
+export function maskUrlCredentials(text: string): string {
+  return text
+    .replace(URL_AUTHORITY, (whole, scheme: string, authority: string) => {
+      const parts = userinfoCredentials(scheme, authority);
+      return parts.length === 0 ? whole : `${scheme}://${parts.map((p) => (p.at < 0 ? p.part : `${p.shown}${p.part.slice(p.at)}`)).join(',')}`;
+    })
+    .replace(URL_PARAMETER, (whole, separator: string, name: string, value: string) => (value !== '' && SECRET_PARAMETER.test(name) ? `${separator}${name}=${MASK}` : whole));
+}
+
+/**
+ * Registers the passwords a URL given by the operator holds (in its user part or its query,
+ * see maskUrlCredentials), as written and percent-decoded, so they are masked also where they
+ * stand outside the URL (Redis' password in redis.conf).
+ */
+export function rememberUrlCredentials(url: string): void {
+  const found: string[] = [];
+  for (const [, scheme, authority] of url.matchAll(URL_AUTHORITY)) found.push(...userinfoCredentials(scheme!, authority!).flatMap((p) => (p.password ? [p.password] : [])));
+  for (const [, , name, value] of url.matchAll(URL_PARAMETER)) if (value && SECRET_PARAMETER.test(name!)) found.push(value);
+  for (const value of found.filter((v) => v !== MASK)) {
+    remember(value);
+    try {
+      remember(decodeURIComponent(value));
+    } catch {
+      // not percent-encoded as a URL would be: kept as written
+    }
+  }
 }
 
 /** Deep copy of a value fit for output: secrets masked, strings scrubbed. */

@@ -1,3 +1,4 @@
+import { MASK } from '../core/secret.js';
 import { redisArgument } from './confKey.js';
 import { fromLines, toLines } from './lines.js';
 
@@ -124,4 +125,24 @@ export function editRedisConf(text: string, edit: RedisEdit): string {
     lines = lines.map((line, i) => (i === first.i && !same ? wanted : line)).filter((_, i) => !rest.has(i));
   }
   return fromLines(lines);
+}
+
+/** Directives whose arguments after these words are passwords ('*' stands for any word: a master's name). */
+const PASSWORD_DIRECTIVES: readonly (readonly string[])[] = [['requirepass'], ['masterauth'], ['sentinel', 'auth-pass', '*'], ['sentinel', 'sentinel-pass']];
+
+/**
+ * A line of redis.conf or sentinel.conf as a diff may show it: no password, and nothing made
+ * from one. An ACL user's rules hold passwords (`>pw`, `<pw`) and their SHA-256 (`#hash`,
+ * `!hash`), unsalted: a dictionary finds a weak password from its hash as well as from itself.
+ * They and the arguments of password directives are shown as ********, the old ones too
+ * (a password changed by hand, which st2prov never knew): the diff says only that they changed.
+ */
+export function redactRedisSecrets(line: string): string {
+  const args = redisArgs(line);
+  if (!args) return line;
+  if (args[0]!.toLowerCase() === 'user' && args.length > 2) {
+    return ['user', args[1]!, ...args.slice(2).map((rule) => (/^[><#!]/.test(rule) ? `${rule[0]}${MASK}` : rule))].map(redisArgument).join(' ');
+  }
+  const directive = PASSWORD_DIRECTIVES.find((words) => words.length < args.length && words.every((w, i) => w === '*' || args[i]!.toLowerCase() === w));
+  return directive ? [...args.slice(0, directive.length).map(redisArgument), ...args.slice(directive.length).map(() => MASK)].join(' ') : line;
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { byName } from '../core/byName.js';
 import { InventoryError, UsageError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
 import { parseInventoryFile } from './format.js';
@@ -16,6 +17,7 @@ export interface Host {
   /** groups the host belongs to, directly or through children, `all` first */
   groups: string[];
   role: Role | undefined;
+  /** the effective variables; like origins, an object without a prototype (core/byName.ts): read it with Object.hasOwn */
   vars: Record<string, unknown>;
   /** where each effective variable came from: a file:line, or "-e" */
   origins: Record<string, string>;
@@ -78,8 +80,8 @@ export function resolveInventory(parsed: ParsedInventory, options: LoadOptions =
     for (const g of memberOf) for (const [k, v] of groups.get(g)!.vars) defs.set(k, v);
     for (const [k, v] of parsed.hosts.get(name)!.vars) defs.set(k, v);
     for (const [k, v] of Object.entries(extra)) defs.set(k, { value: v, origin: '-e' });
-    const vars: Record<string, unknown> = {};
-    const origins: Record<string, string> = {};
+    const vars = byName<unknown>();
+    const origins = byName<string>();
     for (const [k, def] of defs) {
       const origin = 'origin' in def ? def.origin : `${def.file}:${def.line}`;
       vars[k] = resolveValue(k, def.value, env, origin);
@@ -97,7 +99,7 @@ export function resolveInventory(parsed: ParsedInventory, options: LoadOptions =
   const groupView = new Map(
     groupNames.map((g) => {
       const group = groups.get(g)!;
-      const vars = Object.fromEntries([...group.vars].map(([k, v]) => [k, resolveValue(k, v.value, env, `${v.file}:${v.line}`)]));
+      const vars = byName([...group.vars].map(([k, v]) => [k, resolveValue(k, v.value, env, `${v.file}:${v.line}`)] as const));
       return [g, { hosts: members.get(g)!, children: group.children, vars }] as const;
     }),
   );

@@ -20,3 +20,11 @@ export const MAX_YAML_FLOW_DEPTH = 500;
 
 /** Nodes YAML aliases may add when expanded ("billion laughs": ten aliases of ten aliases of ...). */
 export const MAX_YAML_ALIAS_NODES = 1_000_000;
+
+/**
+ * Characters of text (keys and scalar values) YAML aliases may add when expanded: a few
+ * aliases of one long value cost few nodes but repeat all its text in every value that
+ * reaches it, and in every output of it (3,000 aliases of a 64 KiB string: 190 MB of text).
+ * What aliases add is at most what the file itself may hold.
+ */
+export const MAX_YAML_ALIAS_CHARS = MAX_INVENTORY_BYTES;

@@ -132,6 +132,8 @@ export function hostNames(word: string, fail: (problem: string, remedy?: string)
     if (port < 1 || port > 65535) fail(`port ${portMatch[2]} out of range in "${word}"`);
   }
   if (!HOST_NAME.test(name)) fail(`invalid host name "${word}"`, 'a host line starts with a name, then key=value pairs');
+  // ssh, and every command a host's name or address is given to, would read it as an option
+  if (name.startsWith('-')) fail(`invalid host name "${word}": it starts with "-"`, 'no host name or address starts with "-"');
   const expanded = expandHostPattern(name);
   if (typeof expanded === 'string') return fail(expanded);
   return { names: expanded, ...(port !== undefined ? { port } : {}) };

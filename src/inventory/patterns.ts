@@ -14,14 +14,14 @@ export interface PatternSource {
 }
 
 export function matchPattern(source: PatternSource, pattern: string): { hosts: string[]; unmatched: string[] } {
-  const terms = splitTerms(pattern);
+  const terms = patternTerms(pattern);
   const include = new Set<string>();
   const intersections: Set<string>[] = [];
   const exclude = new Set<string>();
   const unmatched: string[] = [];
   for (const term of terms) {
     const op = term[0] === '!' || term[0] === '&' ? term[0] : '';
-    const body = op ? term.slice(1) : term;
+    const body = op ? term.slice(1).trim() : term;
     const matched = matchTerm(source, body);
     if (matched.length === 0) unmatched.push(term);
     if (op === '!') matched.forEach((h) => exclude.add(h));
@@ -34,10 +34,29 @@ export function matchPattern(source: PatternSource, pattern: string): { hosts: s
   return { hosts, unmatched };
 }
 
-function splitTerms(pattern: string): string[] {
-  // A colon separates terms unless the term is a regex (~...) which may contain colons.
-  const parts = pattern.includes(',') ? pattern.split(',') : pattern.split(/:(?![^[]*\])/);
-  return parts.map((p) => p.trim()).filter((p) => p !== '');
+/**
+ * The terms of a pattern, each one saying something. A limit that says nothing is refused,
+ * not read as no limit: `--limit "$HOSTS"` with HOSTS unset would otherwise select every host
+ * (Ansible 2.14 does so for "", "," and " "; its issues 83264 and 85278). The same holds
+ * inside a list: an empty term ("a,,b", a trailing ","), an operator with nothing after it
+ * ("all:!" excludes nothing, so it selects all), and "~" with no regex (which matches every name).
+ */
+export function patternTerms(pattern: string): string[] {
+  const remedy = 'name hosts or groups (`st2prov hosts` lists them), or leave --limit out to select every host';
+  if (pattern.trim() === '') throw new UsageError(`--limit "${pattern}" is empty: it would select every host`, remedy);
+  const separator = pattern.includes(',') ? ',' : ':';
+  // a colon separates terms unless it stands inside a range (node[1:3])
+  const terms = (separator === ',' ? pattern.split(',') : pattern.split(/:(?![^[]*\])/)).map((t) => t.trim());
+  if (terms.every((t) => t === '')) throw new UsageError(`--limit "${pattern}" holds no pattern, only "${separator}": it would select every host`, remedy);
+  terms.forEach((term, i) => {
+    const where = `--limit "${pattern}": pattern ${i + 1} of ${terms.length}`;
+    if (term === '') throw new UsageError(`${where} is empty`, `remove the extra "${separator}", or give the name that should stand there (an unset shell variable?)`);
+    const op = term[0] === '!' || term[0] === '&' ? term[0] : '';
+    const body = term.slice(op.length).trim();
+    if (op && body === '') throw new UsageError(`${where} is "${op}" with nothing after it, which ${op === '!' ? 'excludes no host' : 'intersects with nothing'}`, `write ${op}NAME, or leave the term out`);
+    if (body === '~') throw new UsageError(`${where} is "~" with no regular expression, which matches every name`, 'write ~ followed by a regular expression, e.g. ~st2-multi-node-[12]');
+  });
+  return terms;
 }
 
 function matchTerm(source: PatternSource, body: string): string[] {

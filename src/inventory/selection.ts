@@ -1,9 +1,10 @@
 import type { ClusterHost, ClusterView } from '../core/context.js';
+import { byName } from '../core/byName.js';
 import { UsageError } from '../core/errors.js';
 import { isSecret, Secret } from '../core/secret.js';
 import { loadInventory, ROLES, type Inventory } from './inventory.js';
 import { settle, type SettledInventory } from './settings.js';
-import { VARIABLES, authUserOfSecret } from './variables.js';
+import { authUserOfSecret, isVariable } from './variables.js';
 
 export interface SelectionOptions {
   inventory: string;
@@ -26,7 +27,8 @@ export function selectRun(options: SelectionOptions): Selection {
   const inventory = loadInventory(options.inventory, { extraVars: parseExtraVars(options.extraVars) });
   const settled = settle(inventory);
   let names = inventory.hosts.map((h) => h.name);
-  if (options.limit) names = inventory.select(options.limit);
+  // an empty --limit is refused by select(), not taken for no limit
+  if (options.limit !== undefined) names = inventory.select(options.limit);
   if (options.role) {
     if (!(ROLES as readonly string[]).includes(options.role)) throw new UsageError(`unknown role "${options.role}"`, `use ${ROLES.join(' or ')}`);
     names = names.filter((n) => settled.hosts.find((h) => h.name === n)!.role === options.role);
@@ -51,16 +53,17 @@ export function clusterView(settled: SettledInventory, selected: readonly string
 export function givenSecret(selection: Selection, name: string): Secret | undefined {
   const user = authUserOfSecret(name);
   if (user !== undefined) return selection.settled.settings.st2_auth_users.find((u) => u.name === user)?.password;
-  if (name in VARIABLES) {
-    const value = (selection.settled.settings as unknown as Record<string, unknown>)[name];
+  if (isVariable(name)) {
+    const value: unknown = selection.settled.settings[name];
     return isSecret(value) ? value : undefined;
   }
-  const raw = selection.settled.hosts.find((h) => h.vars[name] !== undefined && h.vars[name] !== '')?.vars[name];
+  const raw = selection.settled.hosts.find((h) => Object.hasOwn(h.vars, name) && h.vars[name] !== undefined && h.vars[name] !== '')?.vars[name];
   return raw === undefined ? undefined : isSecret(raw) ? raw : new Secret(String(raw));
 }
 
 export function parseExtraVars(pairs: readonly string[]): Record<string, string> {
-  const vars: Record<string, string> = {};
+  // -e __proto__=x is a variable like any other
+  const vars = byName<string>();
   for (const pair of pairs) {
     const at = pair.indexOf('=');
     if (at <= 0) throw new UsageError(`-e "${pair}" is not key=value`, 'write -e name=value');

@@ -4,7 +4,7 @@ import type { ClusterHost } from '../core/context.js';
 import { InventoryError, UsageError } from '../core/errors.js';
 import { isSecret } from '../core/secret.js';
 import type { Host, Inventory } from './inventory.js';
-import { LOCAL_PATHS, SettingProblem, VARIABLES, type Settings, type Variable, type VariableName } from './variables.js';
+import { LOCAL_PATHS, SettingProblem, VARIABLES, isVariable, type Settings, type Variable, type VariableName } from './variables.js';
 
 export interface SettledInventory {
   /** every host of the inventory, in inventory order, with its typed settings */
@@ -59,7 +59,7 @@ export function settle(inventory: Inventory): SettledInventory {
 
 /** Set, and not YAML's empty value (`password:`), which leaves a variable out like an empty INI value. */
 function isSet(host: Host, name: VariableName): boolean {
-  return name in host.vars && host.vars[name] !== null;
+  return Object.hasOwn(host.vars, name) && host.vars[name] !== null;
 }
 
 function parseOne(host: Host, name: VariableName, base: string, env: NodeJS.ProcessEnv): unknown {
@@ -67,7 +67,7 @@ function parseOne(host: Host, name: VariableName, base: string, env: NodeJS.Proc
     return withBase(name, SPECS[name].parse(host.vars[name], { env }), base);
   } catch (err) {
     if (!(err instanceof SettingProblem)) throw err;
-    throw problemAt(host.origins[name] ?? '-e', `${name}: ${err.message}`, err.remedy);
+    throw problemAt(Object.hasOwn(host.origins, name) ? host.origins[name]! : '-e', `${name}: ${err.message}`, err.remedy);
   }
 }
 
@@ -130,9 +130,9 @@ function typos(hosts: readonly Host[]): string[] {
   const warnings: string[] = [];
   for (const host of hosts) {
     for (const variable of Object.keys(host.vars)) {
-      if (variable in VARIABLES || variable.length < 4) continue;
+      if (isVariable(variable) || variable.length < 4) continue;
       const near = NAMES.find((known) => oneEditApart(variable, known));
-      const origin = host.origins[variable] ?? '-e';
+      const origin = Object.hasOwn(host.origins, variable) ? host.origins[variable]! : '-e';
       if (!near || seen.has(`${variable}@${origin}`)) continue;
       seen.add(`${variable}@${origin}`);
       warnings.push(`${origin}: ${variable} is not a variable st2prov knows; did you mean ${near}?`);

@@ -1,5 +1,5 @@
 import { lazy } from '../core/lazy.js';
-import { Secret, isSecret } from '../core/secret.js';
+import { Secret, isSecret, rememberUrlCredentials } from '../core/secret.js';
 
 /** only the function it uses: the whole of semver is some 50 modules to load */
 const coerce = lazy<typeof import('semver').coerce>('semver/functions/coerce');
@@ -88,10 +88,21 @@ function optionalOneOf<T extends string>(values: readonly T[]): Variable<T | und
   return { scope: 'cluster', fallback: undefined, parse: (raw) => strict.parse(raw) };
 }
 
+/*
+ * Values that end up as arguments of a command on the hosts (rabbitmqctl's user, apt-get's
+ * package, st2-pack-install's pack, pg_basebackup's host, git's URL) never start with "-":
+ * the command would read one as an option (git clone --upload-pack=..., apt-get -o...).
+ * None that names a user, a package, a host or a pack ever does.
+ */
+function notAnOption(value: string, what: string): string {
+  if (value.startsWith('-')) throw new SettingProblem(`"${value}" starts with "-", which the commands it is given to would read as an option, not as ${what}`, `write ${what} as it is named; none starts with "-"`);
+  return value;
+}
+
 /** Comma- or space-separated words. */
 const list = (): Variable<string[]> => ({ scope: 'cluster', fallback: [], parse: (raw) => oneLine(raw).split(/[\s,]+/).filter(Boolean) });
 
-/** A name written into config files and URLs as it is: no separators, no spaces. */
+/** A user name written into config files and URLs and given to commands as it is: no separators, no spaces. */
 function name(fallback: string): Variable<string> {
   return {
     scope: 'cluster',
@@ -99,10 +110,33 @@ function name(fallback: string): Variable<string> {
     parse(raw) {
       const value = oneLine(raw);
       if (!/^[A-Za-z0-9_.-]+$/.test(value)) throw new SettingProblem(`"${value}" cannot be used as a user name`, 'use letters, digits, "_", "." and "-"');
+      return notAnOption(value, 'a user name');
+    },
+  };
+}
+
+/** A Debian package's name, as apt-get is given it (Debian policy: lower case, digits, + - .). */
+function packageName(fallback: string): Variable<string> {
+  return {
+    scope: 'cluster',
+    fallback,
+    parse(raw) {
+      const value = notAnOption(oneLine(raw).trim(), 'a package name');
+      if (!/^[a-z0-9][a-z0-9+.-]+$/.test(value)) throw new SettingProblem(`"${value}" is not a Debian package name`, 'write it as apt names it: lower-case letters, digits, "+", "-" and ".", e.g. mongodb-org');
       return value;
     },
   };
 }
+
+/** The user st2prov logs in as, or becomes with sudo: given to ssh and sudo. */
+const account = <T extends string | undefined>(fallback: T): Variable<string | T> => ({
+  scope: 'host',
+  fallback,
+  parse(raw) {
+    const value = oneLine(raw);
+    return value === '' ? fallback : notAnOption(value, 'a user name');
+  },
+});
 
 /** A host name or IP address (no scheme, no port, no spaces). */
 function address(scope: Scope = 'cluster'): Variable<string | undefined> {
@@ -112,7 +146,7 @@ function address(scope: Scope = 'cluster'): Variable<string | undefined> {
     parse(raw) {
       const value = oneLine(raw).trim();
       if (!/^[A-Za-z0-9_.:-]+$/.test(value)) throw new SettingProblem(`"${value}" is not a host name or IP address`);
-      return value;
+      return notAnOption(value, 'a host name or IP address');
     },
   };
 }
@@ -140,6 +174,9 @@ const version = (fallback: string): Variable<string> => ({
   },
 });
 
+/** `scheme://user…@`: a URL that carries credentials (masked where shown: see core/secret.ts). */
+const USERINFO = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i;
+
 function url(): Variable<string | undefined> {
   return {
     scope: 'cluster',
@@ -147,10 +184,44 @@ function url(): Variable<string | undefined> {
     parse(raw) {
       const value = oneLine(raw).trim().replace(/\/+$/, '');
       if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(value)) throw new SettingProblem(`"${value}" is not an http(s) URL`, 'write it like https://st2.example.com');
+      // clients of the load balancer send none, and it is written into st2.conf and st2chatops' environment
+      if (USERINFO.test(value)) throw new SettingProblem('the URL holds a user or password before "@", which the clients of the load balancer never send', 'write it without them: https://st2.example.com');
       return value;
     },
   };
 }
+
+/**
+ * st2_repo: a packagecloud repository's name or a mirror's URL. A mirror's credentials in
+ * its URL would be in a sources file every user of the hosts may read (apt wants them in
+ * auth.conf) and in every output.
+ */
+const repository = (fallback: string): Variable<string> => ({
+  scope: 'cluster',
+  fallback,
+  parse(raw) {
+    const value = oneLine(raw).trim();
+    if (USERINFO.test(value)) throw new SettingProblem('the mirror\'s URL holds a user or password before "@", which would stand in a sources file every user of the hosts may read', 'write the URL without them, and give apt the login in /etc/apt/auth.conf.d/ on the hosts (man apt_auth.conf)');
+    return value;
+  },
+});
+
+/**
+ * coordination_url: the URL of a coordination backend of your own, as tooz reads it
+ * (`zookeeper://host:2181,host2:2181`, `redis://:PASSWORD@host:6379`, `...?password=`). Its
+ * credentials are remembered as secrets, so they are masked also where they stand alone.
+ */
+const connectionUrl = (): Variable<string | undefined> => ({
+  scope: 'cluster',
+  fallback: undefined,
+  parse(raw) {
+    const value = oneLine(raw).trim();
+    if (value === '') return undefined;
+    rememberUrlCredentials(value);
+    if (!/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(value)) throw new SettingProblem('it is not a URL', 'write it as tooz reads it, like zookeeper://10.0.3.5:2181 or redis://:PASSWORD@10.0.3.5:6379');
+    return value;
+  },
+});
 
 /** A password or token: given, from the environment (env:NAME), or generated once when left out. */
 const secret = (scope: Scope = 'cluster'): Variable<Secret | undefined> => ({
@@ -249,7 +320,7 @@ const hostList = (): Variable<string[]> => ({
   fallback: [],
   parse(raw) {
     const hosts = (Array.isArray(raw) ? raw.map(String) : oneLine(raw).split(/[\s,]+/)).filter(Boolean);
-    const bad = hosts.find((h) => !/^[A-Za-z0-9_.:[\]-]+$/.test(h));
+    const bad = hosts.find((h) => !/^[A-Za-z0-9_.:[\]-]+$/.test(h) || h.startsWith('-'));
     if (bad !== undefined) throw new SettingProblem(`"${bad}" is not a host name or IP address`, 'list host names or addresses, comma-separated (no scheme, no port: the port is st2_auth_ldap_port)');
     return hosts;
   },
@@ -297,12 +368,14 @@ export interface DeclaredPack {
 const PACK_NAME = /^[a-z0-9_]+$/;
 /** The packs st2 itself ships in /opt/stackstorm/packs: its package owns them. */
 export const ST2_OWN_PACKS = ['chatops', 'core', 'default', 'linux', 'packs'] as const;
-const GIT_URL = /^(?:(?:https?|git|ssh|file):\/\/[^\s=]+|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[^\s=]+)$/;
+const GIT_URL = /^(?:(?:https?|git|ssh|file):\/\/[^\s=]+|[A-Za-z0-9_.][A-Za-z0-9_.-]*@[A-Za-z0-9_.-]+:[^\s=]+)$/;
 const PACK_VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 const GIT_REF = /^[A-Za-z0-9._][A-Za-z0-9._/+-]*$/;
 
 /** One entry of st2_packs, or a SettingProblem naming the entry by its place (never its URL's credentials). */
 export function parsePackEntry(entry: string, place: string): DeclaredPack {
+  // st2-pack-install (argparse) and the git clone it runs would take it for an option (--upload-pack=...)
+  if (entry.startsWith('-')) throw new SettingProblem(`${place} starts with "-", which st2-pack-install and git would read as an option`, 'write a pack name, name=1.2.0, a git URL or URL=ref; none starts with "-"');
   const eq = entry.lastIndexOf('=');
   const [source, pin] = eq < 0 ? [entry, undefined] : [entry.slice(0, eq), entry.slice(eq + 1)];
   if (/^[a-z][a-z0-9+.-]*:\/\/|@/.test(source)) {
@@ -358,12 +431,12 @@ export const VARIABLES = {
   // how st2prov reaches each host (Ansible's names)
   ansible_host: address('host'),
   ansible_port: optionalInteger(1, 65535, 'host'),
-  ansible_user: optionalText('host'),
+  ansible_user: account(undefined),
   ansible_ssh_private_key_file: localPath('host'),
   ansible_ssh_common_args: optionalText('host'),
   ansible_ssh_extra_args: optionalText('host'),
   ansible_become: bool(false, 'host'),
-  ansible_become_user: text('root', 'host'),
+  ansible_become_user: account('root'),
   ansible_become_password: secret('host'),
   ansible_become_pass: secret('host'),
   ansible_ssh_pass: secret('host'),
@@ -371,7 +444,7 @@ export const VARIABLES = {
   // the StackStorm cluster
   st2_version: version('3.8.1'),
   st2_package_revision: integer(1, 1, 999),
-  st2_repo: text('stable'),
+  st2_repo: repository('stable'),
   st2_repo_key: localPath(),
   st2_repo_suite: text('./'),
   st2_repo_components: list(),
@@ -379,13 +452,13 @@ export const VARIABLES = {
   lb_vip: address(),
   lb_vip_interface: networkInterface(),
   st2_public_url: url(),
-  mongodb_package: name('mongodb-server'),
+  mongodb_package: packageName('mongodb-server'),
   pg_hba_network: list(),
   pg_hba_method: optionalOneOf(PG_HBA_METHODS),
   postgresql_primary: address(),
   rabbitmq_user: name('st2'),
   coordination_backend: oneOf(COORDINATION_BACKENDS, 'redis'),
-  coordination_url: optionalText(),
+  coordination_url: connectionUrl(),
   st2_auth_username: name('st2admin'),
   st2_auth_users: authUsers(),
   st2_auth_backend: oneOf(AUTH_BACKENDS, 'flat_file'),
@@ -433,6 +506,11 @@ export const VARIABLES = {
 
 export type VariableName = keyof typeof VARIABLES;
 
+/** A variable st2prov knows, by its own name only: `constructor` or `toString` is none of them. */
+export function isVariable(name: string): name is VariableName {
+  return Object.hasOwn(VARIABLES, name);
+}
+
 /** Every variable, typed: what playbooks, ops and checks read. */
 export type Settings = { readonly [K in VariableName]: (typeof VARIABLES)[K] extends Variable<infer T> ? T : never };
 
@@ -442,7 +520,6 @@ export type Settings = { readonly [K in VariableName]: (typeof VARIABLES)[K] ext
  * st2prov's own variables say it in the table above.
  */
 export function isSecretName(variable: string): boolean {
-  const known = (VARIABLES as Record<string, Variable<unknown>>)[variable];
-  if (known?.secret) return true;
+  if (isVariable(variable) && (VARIABLES[variable] as Variable<unknown>).secret) return true;
   return /(password|passwd|secret|token)|_pass$|_key$|^vault_/i.test(variable);
 }

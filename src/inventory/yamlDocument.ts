@@ -1,7 +1,7 @@
 import type { Document, Node, ScalarTag, Tags, YAMLMap } from 'yaml';
 import { lazy } from '../core/lazy.js';
 import { InventoryError } from '../core/errors.js';
-import { MAX_YAML_ALIAS_NODES, MAX_YAML_FLOW_DEPTH } from './limits.js';
+import { MAX_YAML_ALIAS_CHARS, MAX_YAML_ALIAS_NODES, MAX_YAML_FLOW_DEPTH } from './limits.js';
 
 /** The yaml package: loaded only for a YAML inventory. */
 const yaml = lazy<typeof import('yaml')>('yaml');
@@ -80,6 +80,12 @@ const pyyamlTags = (tags: Tags): Tags => [
   explicitOnly(pyInt),
   explicitOnly(pyFloat),
 ];
+
+/** What a node expands to: nodes, and characters of keys and scalar values. */
+interface Size {
+  nodes: number;
+  chars: number;
+}
 
 export interface Entry {
   name: string;
@@ -227,18 +233,22 @@ export class YamlDocument {
 
   /**
    * Resolves every alias to the anchor written last before it (as YAML does) and adds up
-   * what the aliases expand to: ten aliases of ten aliases of ... ("billion laughs") are
-   * refused here, before a walk through them could take forever. (The yaml package's own
+   * what the aliases expand to, in nodes and in characters of text (keys and scalar values):
+   * ten aliases of ten aliases of ... ("billion laughs") and many aliases of one long value
+   * are refused here, at the alias that crosses the bound, before a walk through them or an
+   * output of them could take forever or fill memory. Sizes are worked out once per node, so
+   * this costs what the document holds, not what it expands to. (The yaml package's own
    * guard, maxAliasCount, belongs to its toJS, which this reader does not use: toJS drops
    * the lines. Resolving here also avoids Alias.resolve, which scans the whole document.)
    */
   #indexAliases(): void {
     const anchors = new Map<string, Node>();
-    const sizes = new Map<Node, number>();
+    const sizes = new Map<Node, Size>();
     const sizing = new Set<Node>();
-    let expanded = 0;
-    const sizeOf = (node: Node | null): number => {
-      if (node === null || yaml().isScalar(node)) return 1;
+    const expanded: Size = { nodes: 0, chars: 0 };
+    const sizeOf = (node: Node | null): Size => {
+      if (node === null) return { nodes: 1, chars: 0 };
+      if (yaml().isScalar(node)) return { nodes: 1, chars: typeof node.value === 'string' ? node.value.length : String(node.source ?? node.value).length };
       if (yaml().isAlias(node)) {
         const target = this.#targets.get(node)!;
         if (sizing.has(target)) this.fail(this.line(node), `alias *${node.source} is used inside the node it names`, 'a value cannot contain itself; write it out');
@@ -247,9 +257,21 @@ export class YamlDocument {
       const known = sizes.get(node);
       if (known !== undefined) return known;
       sizing.add(node);
-      let size = 1;
-      if (yaml().isMap(node)) for (const pair of node.items) size += sizeOf(pair.key as Node | null) + sizeOf(pair.value as Node | null);
-      else if (yaml().isSeq(node)) for (const item of node.items) size += sizeOf(item as Node | null);
+      // beyond 2^53 the sums lose digits, but they are far past every bound by then
+      const size: Size = { nodes: 1, chars: 0 };
+      const add = (part: Node | null) => {
+        const s = sizeOf(part);
+        size.nodes += s.nodes;
+        size.chars += s.chars;
+      };
+      if (yaml().isMap(node)) {
+        for (const pair of node.items) {
+          add(pair.key as Node | null);
+          add(pair.value as Node | null);
+        }
+      } else if (yaml().isSeq(node)) {
+        for (const item of node.items) add(item as Node | null);
+      }
       sizing.delete(node);
       sizes.set(node, size);
       return size;
@@ -260,9 +282,14 @@ export class YamlDocument {
         const target = anchors.get(node.source);
         if (!target) this.fail(this.line(node), `alias *${node.source} names no anchor written before it`, `write &${node.source} on the node it stands for, above this line`);
         this.#targets.set(node, target!);
-        expanded += sizeOf(target!);
-        if (expanded > MAX_YAML_ALIAS_NODES) {
+        const size = sizeOf(target!);
+        expanded.nodes += size.nodes;
+        expanded.chars += size.chars;
+        if (expanded.nodes > MAX_YAML_ALIAS_NODES) {
           this.fail(this.line(node), `YAML aliases expand to more than ${MAX_YAML_ALIAS_NODES.toLocaleString('en')} nodes`, 'an inventory has no need for aliases of aliases this deep; write the values out');
+        }
+        if (expanded.chars > MAX_YAML_ALIAS_CHARS) {
+          this.fail(this.line(node), `YAML aliases expand to more than ${MAX_YAML_ALIAS_CHARS / 1024 / 1024} MiB of text (this alias, *${node.source}, repeats ${size.chars.toLocaleString('en')} characters)`, 'an inventory has no need to repeat this much: write a long value once, in the vars of a group every host that needs it is in');
         }
         return;
       }

@@ -39,7 +39,7 @@ export function file(spec: FileSpec): Operation {
  * An edit of an existing file: `transform` gets the current content and returns the wanted
  * content. A missing file is a missing input (its package may not be installed yet).
  */
-export function editFile(kind: string, path: string, title: string, transform: (text: string) => string, options: { notify?: string[]; validate?: readonly string[] } = {}): Operation {
+export function editFile(kind: string, path: string, title: string, transform: (text: string) => string, options: { notify?: string[]; validate?: readonly string[]; redact?: (line: string) => string } = {}): Operation {
   return {
     title,
     facts: () => [fileState(path)],

@@ -10,7 +10,7 @@ import { POSTGRES_STYLE, setConfKey } from '../edit/confKey.js';
 import { ensureHbaRule } from '../edit/pgHba.js';
 import { fileChanges } from './file.js';
 import { md5Verifier, scramVerifier, verifierMatches } from '../edit/pgPassword.js';
-import type { Secret } from '../core/secret.js';
+import { remember, type Secret } from '../core/secret.js';
 
 /** Runs SQL fed on stdin (never on the command line), stopping at the first error. */
 async function runSql(host: HostContext, purpose: string, sql: string): Promise<void> {
@@ -24,8 +24,12 @@ export function postgresRole(name: string, password: Secret, options: { createdb
     facts: () => [pgRole(name)],
     async plan(host) {
       const state = await host.fact(pgRole(name));
-      const verifier = () =>
-        state.serverVersion >= 140000 ? scramVerifier(password.reveal()) : md5Verifier(password.reveal(), name);
+      // a verifier is the password's hash: masked like it, should psql echo the statement in an error
+      const verifier = () => {
+        const v = state.serverVersion >= 140000 ? scramVerifier(password.reveal()) : md5Verifier(password.reveal(), name);
+        remember(v);
+        return v;
+      };
       const attrs = `LOGIN${options.createdb ? ' CREATEDB' : ''}${options.replication ? ' REPLICATION' : ''}`;
       const changes: Change[] = [];
       if (!state.exists) {

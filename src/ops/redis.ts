@@ -3,7 +3,7 @@ import { MissingInput, RemoteCommandError } from '../core/errors.js';
 import type { Operation } from '../core/operation.js';
 import { remember, type Secret } from '../core/secret.js';
 import { redisArgument } from '../edit/confKey.js';
-import { editRedisConf, type RedisEdit } from '../edit/redisConf.js';
+import { editRedisConf, redactRedisSecrets, type RedisEdit } from '../edit/redisConf.js';
 import { fileState } from '../facts/files.js';
 import { osFacts } from '../facts/os.js';
 import { redisCommands, type RedisReply } from '../probes/redis.js';
@@ -23,7 +23,7 @@ function rememberEncoded(secrets: readonly Secret[]): void {
 /** Directives of redis.conf by what they mean (see edit/redisConf.ts), secrets masked in every form. */
 export function redisConf(path: string, edit: RedisEdit, options: { secrets: readonly Secret[]; notify?: string[] }): Operation {
   rememberEncoded(options.secrets);
-  return editFile('conf', path, `${edit.set.map((d) => d.id.join(' ')).join(', ')} in ${path}`, (text) => editRedisConf(text, edit), options.notify ? { notify: options.notify } : {});
+  return editFile('conf', path, `${edit.set.map((d) => d.id.join(' ')).join(', ')} in ${path}`, (text) => editRedisConf(text, edit), { redact: redactRedisSecrets, ...(options.notify ? { notify: options.notify } : {}) });
 }
 
 /**
@@ -39,7 +39,7 @@ export function sentinelConf(path: string, edit: RedisEdit, options: { service: 
     async plan(host) {
       const state = await host.fact(fileState(path));
       if (!state.exists) throw new MissingInput(path);
-      return fileChanges(host, { path, content: editRedisConf(state.content, edit) }, state, 'conf', `${edit.set.map((d) => d.id.join(' ')).join(', ')} in ${path}`).map((c) => change({
+      return fileChanges(host, { path, content: editRedisConf(state.content, edit), redact: redactRedisSecrets }, state, 'conf', `${edit.set.map((d) => d.id.join(' ')).join(', ')} in ${path}`).map((c) => change({
         kind: c.kind,
         summary: `${c.summary} (Sentinel stopped, then started)`,
         ...(c.diff !== undefined ? { diff: c.diff } : {}),

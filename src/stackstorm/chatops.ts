@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClusterHost, ClusterView } from '../core/context.js';
 import { quote } from '../core/command.js';
-import { Secret } from '../core/secret.js';
+import { Secret, remember } from '../core/secret.js';
 import { blueprints, controllers, loadBalancerUrl, namedBlueprint } from './topology.js';
 
 /*
@@ -30,9 +30,15 @@ export function apiNode(cluster: ClusterView): ClusterHost | undefined {
   return blueprints(cluster).find((b) => b.name === name);
 }
 
-/** What st2 stores of an API key (st2common.util.hash): SHA-512 of a fixed salt and the key, hex. */
+/**
+ * What st2 stores of an API key (st2common.util.hash): SHA-512 of a fixed salt and the key,
+ * hex. Masked like the key wherever it might be shown (an API error echoing it): a fixed salt
+ * does not keep a dictionary from a given key.
+ */
 export function apiKeyHash(key: string): string {
-  return createHash('sha512').update('saltnpeper').update(key).digest('hex');
+  const hash = createHash('sha512').update('saltnpeper').update(key).digest('hex');
+  remember(hash);
+  return hash;
 }
 
 /** The chat token's variable for an adapter, as hubot's adapters name it: HUBOT_SLACK_TOKEN for slack. */

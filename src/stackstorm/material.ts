@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterHost, ClusterView, HostContext, MaterialSpec } from '../core/context.js';
-import { PlaybookError } from '../core/errors.js';
+import { PlaybookError, UsageError, kindOf } from '../core/errors.js';
 import { onceEach } from '../core/lazy.js';
 import { localExecutor } from '../core/localExecutor.js';
 import { Secret, generateSecret, isSecret } from '../core/secret.js';
@@ -123,7 +123,24 @@ export const TIER_NAMES: MaterialSpec = {
 export function tierNames(host: HostContext): { [K in keyof TierNames]: TierNames[K] | Secret } {
   const file = host.material(TIER_NAMES)['names.json']!;
   if (isSecret(file)) return { replicaSet: file, sentinelMaster: file, vrrpRouterId: file };
-  return JSON.parse(file) as TierNames;
+  return readTierNames(file);
+}
+
+/** names.json as TIER_NAMES made it; anything else (edited, restored from elsewhere) is refused, naming the file. */
+export function readTierNames(text: string): TierNames {
+  const refused = (problem: string) => new UsageError(`cannot read ${TIER_NAMES.name}/names.json in the state folder: ${problem}`, 'put back the copy st2prov made (from a backup): the tier’s replica set, Sentinel master and VRRP instance go by these names, and new ones would split it');
+  let names: Partial<Record<keyof TierNames, unknown>>;
+  try {
+    names = JSON.parse(text) as typeof names;
+  } catch (err) {
+    throw refused((err as Error).message);
+  }
+  if (typeof names !== 'object' || names === null || Array.isArray(names)) throw refused(`it holds ${kindOf(names)}, not the tier's names`);
+  for (const key of ['replicaSet', 'sentinelMaster'] as const) {
+    if (typeof names[key] !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(names[key] as string)) throw refused(`${key} is ${kindOf(names[key])}, not a name of letters, digits, "_" and "-"`);
+  }
+  if (!Number.isInteger(names.vrrpRouterId) || (names.vrrpRouterId as number) < 1 || (names.vrrpRouterId as number) > 255) throw refused(`vrrpRouterId is ${kindOf(names.vrrpRouterId)}, not a whole number from 1 to 255`);
+  return names as TierNames;
 }
 
 /**

@@ -46,13 +46,20 @@ export const FAILOVER_TIMEOUT_MS = 60000;
  */
 const DISCOVERY = ['masters', 'master', 'get-master-addr-by-name', 'replicas', 'slaves', 'sentinels'].map((c) => `+sentinel|${c}`);
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+/**
+ * A password as an ACL rule holds it: `#` and its SHA-256, unsalted, which a dictionary
+ * reverses for a weak password as well as the password itself. It is masked in every output
+ * like the password (file diffs show these lines redacted too: see redactRedisSecrets).
+ */
+function aclHash(password: string): string {
+  const rule = `#${createHash('sha256').update(password).digest('hex')}`;
+  remember(rule);
+  return rule;
 }
 
 /** An ACL user line's rules (after `user NAME`) hold a password: as its hash, or in clear. */
 function hasPassword(rules: readonly string[], password: string): boolean {
-  return rules.includes(`#${sha256(password)}`) || rules.includes(`>${password}`);
+  return rules.includes(aclHash(password)) || rules.includes(`>${password}`);
 }
 
 /**
@@ -69,7 +76,7 @@ export function redisServerEdit(address: string, password: string): RedisEdit {
       { id: ['masterauth'], args: [password] },
       {
         id: ['user', SENTINEL_REDIS_USER],
-        args: ['on', `#${sha256(token)}`, '~*', '&*', '+@all'],
+        args: ['on', aclHash(token), '~*', '&*', '+@all'],
         same: (rules) => rules.includes('on') && hasPassword(rules, token) && rules.includes('+@all'),
       },
     ],
@@ -89,7 +96,6 @@ export interface SentinelSpec {
 
 /** sentinel.conf on each controller. */
 export function sentinelEdit(s: SentinelSpec): RedisEdit {
-  const admin = sha256(s.sentinelPassword);
   const peer = sentinelToken(s.sentinelPassword, 'sentinel');
   return {
     set: [
@@ -110,7 +116,7 @@ export function sentinelEdit(s: SentinelSpec): RedisEdit {
       },
       {
         id: ['user', SENTINEL_ADMIN],
-        args: ['on', `#${admin}`, `#${sha256(peer)}`, '~*', '&*', '+@all'],
+        args: ['on', aclHash(s.sentinelPassword), aclHash(peer), '~*', '&*', '+@all'],
         same: (rules) => rules.includes('on') && hasPassword(rules, s.sentinelPassword) && hasPassword(rules, peer) && rules.includes('+@all'),
       },
       // the Sentinels log in to each other as the admin user, with its second password

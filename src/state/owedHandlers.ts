@@ -1,3 +1,4 @@
+import { byName } from '../core/byName.js';
 import { UsageError } from '../core/errors.js';
 import type { StateFolder } from './stateFolder.js';
 
@@ -18,14 +19,16 @@ export class OwedHandlers {
   }
 
   owed(host: string, play: string): string[] {
-    return this.load()[host]?.[play] ?? [];
+    const data = this.load();
+    // a host called __proto__ or constructor is a host like any other (see core/byName.ts)
+    return Object.hasOwn(data, host) && Object.hasOwn(data[host]!, play) ? data[host]![play]! : [];
   }
 
   set(host: string, play: string, handlers: readonly string[]): void {
     const data = this.load();
-    const before = JSON.stringify(data[host]?.[play] ?? []);
+    const before = JSON.stringify(this.owed(host, play));
     if (before === JSON.stringify([...handlers])) return;
-    const forHost = { ...(data[host] ?? {}) };
+    const forHost = byName(Object.hasOwn(data, host) ? Object.entries(data[host]!) : []);
     if (handlers.length) forHost[play] = [...handlers];
     else delete forHost[play];
     if (Object.keys(forHost).length) data[host] = forHost;
@@ -36,11 +39,11 @@ export class OwedHandlers {
   private load(): Record<string, Record<string, string[]>> {
     if (this.data) return this.data;
     const text = this.folder.read(FILE);
-    if (text === undefined) return (this.data = {});
+    if (text === undefined) return (this.data = byName());
     try {
       const parsed = JSON.parse(text) as unknown;
       if (!isLedger(parsed)) throw new Error('not a map of host → play → handler names');
-      return (this.data = parsed);
+      return (this.data = byName(Object.entries(parsed).map(([host, plays]) => [host, byName(Object.entries(plays))] as const)));
     } catch (err) {
       throw new UsageError(`cannot read ${this.folder.dir}/${FILE}: ${(err as Error).message}`, 'it lists restarts a failed run still owes: fix it, or delete it and restart the services yourself');
     }

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Material, MaterialSpec, Vault } from '../core/context.js';
-import { UsageError } from '../core/errors.js';
+import { byName } from '../core/byName.js';
+import { UsageError, kindOf } from '../core/errors.js';
 import { Semaphore } from '../core/limiter.js';
 import { Secret, generateSecret } from '../core/secret.js';
 import type { StateFolder } from './stateFolder.js';
@@ -46,8 +47,8 @@ export class SecretStore implements Vault {
   peek(name: string): Secret | undefined {
     const given = this.given(name);
     if (given) return given;
-    const stored = this.load()[name];
-    return stored === undefined ? undefined : new Secret(stored);
+    const stored = this.load();
+    return Object.hasOwn(stored, name) ? new Secret(stored[name]!) : undefined;
   }
 
   /** Which of these secrets are neither given nor kept yet. */
@@ -103,22 +104,33 @@ export class SecretStore implements Vault {
     }));
   }
 
+  /**
+   * secrets.json as st2prov writes it: a map of names to non-empty text. Anything else (a
+   * file edited by hand, restored from elsewhere, cut short) is refused before any host is
+   * contacted, naming the file and the first thing wrong, never a value.
+   */
   private load(): Record<string, string> {
     if (this.stored) return this.stored;
     const text = this.folder.read(SECRETS);
-    if (text === undefined) return (this.stored = {});
+    if (text === undefined) return (this.stored = byName());
+    const refused = (problem: string) => new UsageError(`cannot read ${join(this.folder.dir, SECRETS)}: ${problem}`, 'put back the copy st2prov wrote (from a backup: st2prov restore, or your own); deleting it, or a value in it, would change every generated password of the cluster');
+    let parsed: unknown;
     try {
-      this.stored = JSON.parse(text) as Record<string, string>;
+      parsed = JSON.parse(text);
     } catch (err) {
-      throw new UsageError(`cannot read ${join(this.folder.dir, SECRETS)}: ${(err as Error).message}`, 'restore it from backup; deleting it would change every generated password');
+      throw refused((err as Error).message);
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw refused(`it holds ${kindOf(parsed)}, not a map of secret names to their values`);
+    const bad = Object.entries(parsed).find(([, v]) => typeof v !== 'string' || v === '');
+    if (bad) throw refused(`the value of "${bad[0]}" is ${kindOf(bad[1])}, not the text of a secret`);
+    this.stored = byName(Object.entries(parsed as Record<string, string>));
     // values kept here may still stand in files on hosts: mask them even when unused now
     Object.values(this.stored).forEach((v) => new Secret(v));
     return this.stored;
   }
 
   private save(values: Record<string, string>): void {
-    const data = { ...this.load(), ...values };
+    const data = byName([...Object.entries(this.load()), ...Object.entries(values)]);
     this.folder.write(SECRETS, `${JSON.stringify(data, null, 2)}\n`);
     this.stored = data;
   }

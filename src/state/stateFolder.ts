@@ -3,6 +3,10 @@ import { closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, mkdt
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
+/** Where writeFolder puts a folder's old copy while the new one takes its name. */
+const asideOf = (name: string) => `.${name}.old`;
+const ASIDE = /^\.(.+)\.old$/;
+
 /**
  * The folder beside an inventory where st2prov keeps what must outlive a run: generated
  * secrets, cluster material, handlers owed by a failed run. It holds secrets, so it is
@@ -19,7 +23,7 @@ export class StateFolder {
   /** The content of a file of the folder, or undefined when there is none. */
   read(name: string): string | undefined {
     this.verify();
-    const path = join(this.dir, name);
+    const path = this.pathOf(name);
     if (!existsSync(path)) return undefined;
     this.refuseLink(path);
     const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -32,7 +36,20 @@ export class StateFolder {
 
   has(name: string): boolean {
     this.verify();
-    return existsSync(join(this.dir, name));
+    return existsSync(this.pathOf(name));
+  }
+
+  /**
+   * Where a file of the folder is: in a folder of files made together, the folder's copy set
+   * aside by a writeFolder that was killed before the new copy took its name, if that is all
+   * there is (a dry run reads it there; a run that may write puts it back first: recover()).
+   */
+  private pathOf(name: string): string {
+    const path = join(this.dir, name);
+    const [top, ...rest] = name.split('/');
+    if (rest.length === 0 || existsSync(join(this.dir, top!))) return path;
+    const aside = join(this.dir, asideOf(top!));
+    return existsSync(aside) ? join(aside, ...rest) : path;
   }
 
   /**
@@ -42,15 +59,21 @@ export class StateFolder {
   files(): string[] {
     this.verify();
     if (!existsSync(this.dir)) return [];
-    const walk = (rel: string): string[] => readdirSync(join(this.dir, rel), { withFileTypes: true })
-      .filter((e) => !e.name.startsWith('.'))
+    // rel: the path inside as st2prov names it; real: where it is (a folder set aside stands for its own name)
+    const walk = (rel: string, real: string): string[] => readdirSync(join(this.dir, real), { withFileTypes: true })
+      .map((e) => {
+        const aside = rel === '' && e.isDirectory() ? ASIDE.exec(e.name)?.[1] : undefined;
+        return { e, name: aside !== undefined && !existsSync(join(this.dir, aside)) ? aside : e.name };
+      })
+      .filter(({ name }) => !name.startsWith('.'))
       .sort((a, b) => a.name.localeCompare(b.name))
-      .flatMap((e) => {
-        const path = rel ? `${rel}/${e.name}` : e.name;
-        if (e.isSymbolicLink()) this.refuseLink(join(this.dir, path));
-        return e.isDirectory() ? walk(path) : e.isFile() ? [path] : [];
+      .flatMap(({ e, name }) => {
+        const path = rel ? `${rel}/${name}` : name;
+        const at = real ? `${real}/${e.name}` : e.name;
+        if (e.isSymbolicLink()) this.refuseLink(join(this.dir, at));
+        return e.isDirectory() ? walk(path, at) : e.isFile() ? [path] : [];
       });
-    return walk('');
+    return walk('', '');
   }
 
   /** Replaces a file atomically, mode 0600. */
@@ -72,19 +95,41 @@ export class StateFolder {
 
   /**
    * A folder of files made together (a key pair), made once: `make` fills a fresh private
-   * temp folder which then takes the name, so a crash never leaves half a key pair.
+   * temp folder which then takes the name, so a crash never leaves half a key pair. A folder
+   * it replaces is renamed aside first and removed only once the new one has its name: at
+   * every instant the name holds the old or the new folder whole, or, between the two renames,
+   * the old one is aside, where reads find it and the next run that may write puts it back.
    */
   async writeFolder(name: string, make: (dir: string) => void | Promise<void>): Promise<void> {
     this.ensure();
     this.sweep((entry) => entry.startsWith(`.${name}.`));
-    const temp = mkdtempSync(join(this.dir, `.${name}.`));
+    const temp = mkdtempSync(join(this.dir, `.${name}.new-`));
     try {
       await make(temp);
-      rmSync(join(this.dir, name), { recursive: true, force: true });
-      renameSync(temp, join(this.dir, name));
     } catch (err) {
       rmSync(temp, { recursive: true, force: true });
       throw err;
+    }
+    // no await from here on: a writeFolder of another name never sees this one half done
+    const path = join(this.dir, name);
+    const aside = join(this.dir, asideOf(name));
+    if (existsSync(path)) renameSync(path, aside);
+    renameSync(temp, path);
+    rmSync(aside, { recursive: true, force: true });
+  }
+
+  /**
+   * What a writeFolder killed between its renames left: a folder set aside with nothing under
+   * its name is put back (the new copy never took it); beside a folder under its name, it is
+   * an old copy the new one replaced, and goes.
+   */
+  private recover(): void {
+    for (const entry of readdirSync(this.dir).filter((e) => ASIDE.test(e))) {
+      const aside = join(this.dir, entry);
+      if (!lstatSync(aside).isDirectory()) continue;
+      const path = join(this.dir, ASIDE.exec(entry)![1]!);
+      if (existsSync(path)) rmSync(aside, { recursive: true, force: true });
+      else renameSync(aside, path);
     }
   }
 
@@ -108,6 +153,7 @@ export class StateFolder {
     if (!st.isDirectory()) throw new UsageError(`state folder ${this.dir} is not a folder`, remedy);
     if (process.getuid && st.uid !== process.getuid()) throw new UsageError(`state folder ${this.dir} belongs to uid ${st.uid}, not to you (uid ${process.getuid()})`, remedy);
     if (st.mode & 0o022) throw new UsageError(`state folder ${this.dir} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode 0${(st.mode & 0o777).toString(8)})`, remedy);
+    if (this.writable) this.recover();
     this.verified = true;
   }
 

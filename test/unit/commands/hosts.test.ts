@@ -56,4 +56,59 @@ describe('st2prov hosts', () => {
     assert.deepEqual(doc.cluster.st2_version, { value: '3.8.1', origin: 'default' });
     assert.ok(!run.stdout.includes('ssh-pass-value'));
   });
+
+  it('prints hosts, groups and variables named constructor, toString or __proto__ (text, --json, --limit, -e), exit 0 not 70', async () => {
+    const file = inventoryFile(`[controller]
+c1 ansible_host=10.0.3.10 constructor=5
+
+[blueprint]
+__proto__ ansible_host=10.0.3.11 toString=t
+constructor ansible_host=10.0.3.12
+
+[valueOf:children]
+blueprint
+
+[valueOf:vars]
+hasOwnProperty=h
+
+[all:vars]
+__proto__=p
+`);
+    const text = await st2prov(['hosts', file, '-e', 'valueOf=e']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^__proto__ {2}role=blueprint {2}groups=valueOf,blueprint$/m);
+    assert.match(text.stdout, /^ {4}constructor = 5 {4}# .*inventory\.ini:2 \(not a st2prov variable\)$/m);
+    assert.match(text.stdout, /^ {4}toString = t {4}# .*inventory\.ini:5 \(not a st2prov variable\)$/m);
+    assert.match(text.stdout, /^ {4}hasOwnProperty = h {4}# .*inventory\.ini:12 \(not a st2prov variable\)$/m);
+    assert.match(text.stdout, /^ {4}__proto__ = p {4}# .*inventory\.ini:15 \(not a st2prov variable\)$/m);
+    assert.match(text.stdout, /^ {4}valueOf = e {4}# -e \(not a st2prov variable\)$/m);
+    assert.match(text.stdout, /^ {4}valueOf: __proto__, constructor {2}\(children: blueprint\)$/m);
+
+    const json = await st2prov(['hosts', file, '--json', '-e', '__proto__=from-e', '--limit', 'constructor,__proto__']);
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as { hosts: { name: string; vars: Record<string, unknown>; origins: Record<string, string> }[]; groups: Record<string, { vars: Record<string, unknown> }> };
+    assert.deepEqual(doc.hosts.map((h) => h.name), ['__proto__', 'constructor']);
+    const proto = doc.hosts[0]!;
+    assert.ok(Object.hasOwn(proto.vars, '__proto__') && Object.hasOwn(proto.origins, '__proto__'), json.stdout);
+    assert.equal(proto.vars.__proto__, 'from-e');
+    assert.equal(proto.origins.__proto__, '-e');
+    assert.equal(proto.vars.toString, 't');
+    assert.equal(proto.vars.hasOwnProperty, 'h');
+    assert.equal(doc.groups['valueOf']!.vars['hasOwnProperty'], 'h');
+  });
+
+  it('masks the credentials of coordination_url and of any URL-valued variable, in text and --json', async () => {
+    const file = inventoryFile(`${INVENTORY}coordination_backend=zookeeper
+coordination_url=zookeeper://st2:zk-hosts-password@10.0.3.51:2181,10.0.3.52:2181
+my_mirror=https://deploy:mirror-hosts-password@apt.example.com/x
+`);
+    for (const args of [[], ['--json']]) {
+      const run = await st2prov(['hosts', file, ...args]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(!/zk-hosts-password|mirror-hosts-password/.test(run.stdout), run.stdout);
+      assert.match(run.stdout, /zookeeper:\/\/st2:\*{8}@10\.0\.3\.51:2181,10\.0\.3\.52:2181/);
+      assert.match(run.stdout, /https:\/\/deploy:\*{8}@apt\.example\.com\/x/);
+    }
+  });
 });
+

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mask, MASK, masked, redactReplacedSecrets, Secret } from '../../../src/core/secret.js';
+import { mask, MASK, masked, redactReplacedSecrets, rememberUrlCredentials, Secret } from '../../../src/core/secret.js';
 
 describe('secrets', () => {
   it('never turn into their text by accident', () => {
@@ -56,3 +56,29 @@ describe('masking', () => {
     assert.deepEqual(masked({ a: ['x=json-secret-value'], s: new Secret('y') }), { a: [`x=${MASK}`], s: MASK });
   });
 });
+
+describe('credentials in URLs', () => {
+  it('are masked wherever a URL is shown, known as secrets or not; hosts, accounts and other parameters stay', () => {
+    const cases: [string, string][] = [
+      ['url = redis://:unknown-1@10.0.3.5:6379', `url = redis://:${MASK}@10.0.3.5:6379`],
+      ['zookeeper://u:unknown-2@h1:2181,h2:2181/st2', `zookeeper://u:${MASK}@h1:2181,h2:2181/st2`],
+      ['rabbit://mq:unknown-3@h1:5672,mq:unknown-3@h2:5672/', `rabbit://mq:${MASK}@h1:5672,mq:${MASK}@h2:5672/`],
+      ['redis://:un,known@h:1', `redis://:${MASK}@h:1`],
+      ['redis://:un@known@h:1', `redis://:${MASK}@h:1`],
+      ['https://ghp_unknown4@github.com/a/b.git', `https://${MASK}@github.com/a/b.git`],
+      ['ssh://git@github.com/a/b.git git@github.com:a/b.git', 'ssh://git@github.com/a/b.git git@github.com:a/b.git'],
+      ['redis://h:26379?sentinel=st2&password=unknown-5&sentinel_password=unknown-6&db=0', `redis://h:26379?sentinel=st2&password=${MASK}&sentinel_password=${MASK}&db=0`],
+      ['mongodb://h1:27017,h2:27017/?replicaSet=st2-abc', 'mongodb://h1:27017,h2:27017/?replicaSet=st2-abc'],
+      ['"https://x.example.com/?api_key=unknown-7"', `"https://x.example.com/?api_key=${MASK}"`],
+    ];
+    for (const [text, expected] of cases) assert.equal(mask(text), expected);
+    assert.deepEqual(masked({ url: 'redis://:unknown-8@h:6379' }), { url: `redis://:${MASK}@h:6379` });
+  });
+
+  it('given by the operator, their passwords are masked where they stand outside the URL too, as written and decoded', () => {
+    rememberUrlCredentials('redis://:given%2Fpw@h:6379?token=given-token');
+    assert.equal(mask('requirepass given/pw'), `requirepass ${MASK}`);
+    assert.equal(mask('encoded given%2Fpw, token given-token'), `encoded ${MASK}, token ${MASK}`);
+  });
+});
+

@@ -4,6 +4,10 @@ import { InventoryError } from '../../../src/core/errors.js';
 import { isSecret } from '../../../src/core/secret.js';
 import { resolveInventory, type Inventory } from '../../../src/inventory/inventory.js';
 import { parseInventory } from '../../../src/inventory/parse.js';
+import { parseYamlInventory } from '../../../src/inventory/parseYaml.js';
+import { parseExtraVars } from '../../../src/inventory/selection.js';
+import { settle } from '../../../src/inventory/settings.js';
+import { VARIABLES, isSecretName } from '../../../src/inventory/variables.js';
 
 function inventory(text: string, env: NodeJS.ProcessEnv = {}, extraVars: Record<string, string> = {}): Inventory {
   return resolveInventory(parseInventory(text, 'test.ini'), { env, extraVars });
@@ -203,5 +207,108 @@ describe('inventory: malformed input names file and line', () => {
 
   it('a group that is its own ancestor', () => {
     assert.throws(() => inventory('[a:children]\nb\n[b:children]\na\n[a]\nh\n'), /its own ancestor/);
+  });
+});
+
+describe('inventory: names of Object.prototype are names like any other', () => {
+  // Every member of Object.prototype an inventory may name, and __proto__, which an object's
+  // assignment takes for its prototype: hosts, groups and variables of these names.
+  const NAMES = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__proto__', '__defineGetter__'];
+  const INI = `[controller]
+c1 ansible_host=10.0.3.10 constructor=5 __proto__=inline
+
+[blueprint]
+constructor ansible_host=10.0.3.11
+__proto__ ansible_host=10.0.3.12
+toString ansible_host=10.0.3.13
+
+[valueOf]
+constructor
+
+[valueOf:vars]
+hasOwnProperty=h
+__proto__=from-valueOf
+
+[__proto__:children]
+valueOf
+
+[all:vars]
+${NAMES.map((n) => `${n}=all-${n}`).join('\n')}
+`;
+  const YAML = `all:
+  vars:
+${NAMES.map((n) => `    ${n}: all-${n}`).join('\n')}
+  children:
+    controller:
+      hosts:
+        c1: {ansible_host: 10.0.3.10, constructor: 5, __proto__: inline}
+    blueprint:
+      hosts:
+        constructor: {ansible_host: 10.0.3.11}
+        __proto__: {ansible_host: 10.0.3.12}
+        toString: {ansible_host: 10.0.3.13}
+    __proto__:
+      children:
+        valueOf:
+          hosts:
+            constructor:
+          vars:
+            hasOwnProperty: h
+            __proto__: from-valueOf
+            nested: {__proto__: {polluted: true}, constructor: c}
+`;
+
+  for (const [format, load] of [['INI', () => inventory(INI)], ['YAML', () => resolveInventory(parseYamlInventory(YAML, 'test.yml'))]] as const) {
+    it(`${format}: every host, group and variable is read as written, and nothing is inherited`, () => {
+      const inv = load();
+      assert.deepEqual(inv.hosts.map((h) => h.name), ['c1', 'constructor', '__proto__', 'toString']);
+      assert.deepEqual(host(inv, 'constructor').groups, ['all', '__proto__', 'blueprint', 'valueOf']);
+      assert.deepEqual(inv.groups.get('__proto__')!.children, ['valueOf']);
+      for (const name of NAMES) {
+        assert.ok(Object.hasOwn(host(inv, 'toString').vars, name), `${name} is toString's own variable`);
+        assert.equal(host(inv, 'toString').vars[name], `all-${name}`, name);
+        assert.match(host(inv, 'toString').origins[name]!, /^test\.(?:ini|yml):\d+$/, name);
+      }
+      assert.equal(host(inv, 'c1').vars.constructor, 5);
+      assert.equal(host(inv, 'c1').vars.__proto__, 'inline');
+      assert.equal(host(inv, 'constructor').vars.__proto__, 'from-valueOf');
+      assert.equal(host(inv, 'constructor').vars.hasOwnProperty, 'h');
+      if (format === 'YAML') {
+        const nested = host(inv, 'constructor').vars.nested as Record<string, unknown>;
+        assert.deepEqual(Object.keys(nested), ['__proto__', 'constructor']);
+        assert.equal(Object.getPrototypeOf(nested), Object.prototype, 'a mapping inside a value is a plain object whose __proto__ key is data');
+        assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      }
+      // a variable not set is not found on the prototype
+      const bare = inventory('[blueprint]\nb1\n');
+      assert.equal(host(bare, 'b1').vars.constructor, undefined);
+      assert.equal(host(bare, 'b1').vars.toString, undefined);
+    });
+
+    it(`${format}: the typed settings read every host, and such names are no st2prov variable`, () => {
+      const s = settle(load());
+      assert.equal(s.hosts.length, 4);
+      assert.deepEqual(s.warnings, []);
+      assert.equal(s.hosts.find((h) => h.name === '__proto__')!.address, '10.0.3.12');
+      assert.ok(NAMES.every((n) => !Object.hasOwn(VARIABLES, n) && !isSecretName(n)));
+    });
+  }
+
+  it('-e __proto__=x and -e constructor=y are variables over every host', () => {
+    const inv = resolveInventory(parseInventory(INI, 'test.ini'), { extraVars: parseExtraVars(['__proto__=x', 'constructor=y', 'toString=z']) });
+    for (const h of inv.hosts) {
+      assert.equal(h.vars.__proto__, 'x');
+      assert.equal(h.vars.constructor, 'y');
+      assert.equal(h.vars.toString, 'z');
+      assert.equal(h.origins.__proto__, '-e');
+    }
+    assert.equal(settle(inv).hosts.length, 4);
+  });
+
+  it('--limit selects a host or group of such a name', () => {
+    const inv = inventory(INI);
+    assert.deepEqual(inv.select('__proto__'), ['constructor']);
+    assert.deepEqual(inv.select('constructor,toString'), ['constructor', 'toString']);
+    assert.deepEqual(inv.select('all:!__proto__:!valueOf'), ['c1', '__proto__', 'toString']);
   });
 });

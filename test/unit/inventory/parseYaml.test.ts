@@ -231,7 +231,7 @@ describe('YAML inventory: precedence, as for INI', () => {
   it('a host listed twice is one host with both groups and both variables, the later value winning', () => {
     const inv = inventory('a:\n  hosts:\n    h: {x: 1, y: 1}\nb:\n  hosts:\n    h: {y: 2}\n');
     assert.equal(inv.hosts.length, 1);
-    assert.deepEqual(host(inv, 'h').vars, { x: 1, y: 2 });
+    assert.deepEqual({ ...host(inv, 'h').vars }, { x: 1, y: 2 }, 'vars has no prototype (core/byName.ts): compared by its entries');
     assert.deepEqual(host(inv, 'h').groups, ['all', 'a', 'b']);
   });
 });
@@ -420,6 +420,64 @@ describe('YAML inventory: limits that protect the tool', () => {
     let deep = '';
     for (let k = 0; k < 2000; k++) deep += `${' '.repeat(k)}k${k}:\n`;
     refused(deep, undefined, /the YAML nests too deeply to read/);
+  });
+});
+
+describe('YAML inventory: what aliases expand to is bounded in text too, not only in nodes', () => {
+  /** Refused with an InventoryError at this line, saying this, with a remedy. */
+  const refusedAt = (text: string, line: number, message: RegExp) => {
+    assert.throws(() => inventory(text), (err: unknown) => {
+      assert.ok(err instanceof InventoryError, `InventoryError, got ${err}`);
+      assert.equal(err.line, line, err.message);
+      assert.match(err.message, message);
+      assert.match(err.remedy ?? '', /write a long value once/);
+      return true;
+    });
+  };
+  const repeated = (value: string, aliases: number) =>
+    `all:\n  vars:\n    big: &big "${value}"\n  hosts:\n    h1:\n${Array.from({ length: aliases }, (_, k) => `      v${k}: *big\n`).join('')}`;
+
+  it('refuses many aliases of one long value at the alias that crosses 4 MiB (200 KB that expanded to 1.4 GB)', () => {
+    // 64 Ki characters: the 64th alias is the first past 4 MiB (4,194,304 = 64 × 65,536)
+    refusedAt(repeated('A'.repeat(65_536), 3000), 6 + 64, /^test\.yml:70: YAML aliases expand to more than 4 MiB of text \(this alias, \*big, repeats 65,536 characters\)/);
+    assert.equal(inventory(repeated('A'.repeat(65_536), 64)).hosts.length, 1, 'exactly 4 MiB is allowed');
+  });
+
+  it('refuses aliases of aliases of long values that stay far below the node bound', () => {
+    // 10 strings of 10,000 characters, nested 5 levels: 11,111 nodes, a billion characters; the
+    // fifth *l1 (a million characters each) on l2's line crosses 4 MiB
+    const levels = [`l0: &l0 [${Array(10).fill(`"${'x'.repeat(10_000)}"`).join(',')}]`];
+    for (let k = 1; k < 5; k++) levels.push(`l${k}: &l${k} [${Array(10).fill(`*l${k - 1}`).join(',')}]`);
+    refusedAt(`all:\n  vars:\n${levels.map((l) => `    ${l}`).join('\n')}\n`, 5, /YAML aliases expand to more than 4 MiB of text \(this alias, \*l1, repeats 1,000,000 characters\)/);
+  });
+
+  it('counts keys as text too: aliases of a mapping with long keys', () => {
+    const key = 'k'.repeat(100_000);
+    refusedAt(`all:\n  vars:\n    m: &m {"${key}": 1}\n${Array.from({ length: 50 }, (_, k) => `    c${k}: *m\n`).join('')}`, 4 + 41, /more than 4 MiB of text \(this alias, \*m, repeats 100,001 characters\)/);
+  });
+
+  it('still reads what inventories do with aliases: shared defaults merged into every host', () => {
+    const hosts = Array.from({ length: 500 }, (_, k) => `    h${k}: {<<: *defaults, ansible_host: 10.0.${Math.floor(k / 250)}.${k % 250}}\n`).join('');
+    const defaults = Array.from({ length: 40 }, (_, k) => `v${k}: "${'value-'.repeat(10)}${k}"`).join(', ');
+    const inv = inventory(`web:\n  vars:\n    base: &defaults {${defaults}}\n  hosts:\n${hosts}`);
+    assert.equal(inv.hosts.length, 500);
+    assert.equal(host(inv, 'h499').vars.v39, `${'value-'.repeat(10)}39`);
+  });
+
+  it('st2prov hosts refuses such a file in flat memory: peak RSS far below what the expansion would take', (t) => {
+    // 118 KB, 3,000 aliases of a 64 KiB string: before this bound `hosts` took 680 MB (1.07 GB with
+    // --json) to print 197 MB; refused, it peaks where any YAML inventory does (~55-85 MB here)
+    const file = tempFile('aliases.yml', repeated('A'.repeat(65_536), 3000));
+    const peakRss = `data:text/javascript,process.on('exit', () => process.stderr.write('peak-rss ' + process.resourceUsage().maxRSS + '\\n'))`;
+    for (const extra of [[], ['--json']]) {
+      const run = spawnSync(process.execPath, ['--import', peakRss, join(projectRoot, 'bin/st2prov.js'), 'hosts', file, ...extra], { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 });
+      assert.equal(run.status, 1, run.stderr.slice(0, 500));
+      assert.match(run.stderr, /aliases\.yml:70: YAML aliases expand to more than 4 MiB of text/);
+      assert.equal(run.stdout, '');
+      const kib = Number(/peak-rss (\d+)/.exec(run.stderr)?.[1]);
+      t.diagnostic(`st2prov hosts ${extra.join(' ')}: peak RSS ${Math.round(kib / 1024)} MiB`);
+      assert.ok(kib > 0 && kib < 200 * 1024, `peak RSS ${Math.round(kib / 1024)} MiB, under 200 MiB`);
+    }
   });
 });
 

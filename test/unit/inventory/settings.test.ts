@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InventoryError, UsageError } from '../../../src/core/errors.js';
-import { isSecret } from '../../../src/core/secret.js';
+import { isSecret, mask } from '../../../src/core/secret.js';
 import { resolveInventory } from '../../../src/inventory/inventory.js';
 import { parseInventory } from '../../../src/inventory/parse.js';
+import { parseYamlInventory } from '../../../src/inventory/parseYaml.js';
 import { oneEditApart, settle } from '../../../src/inventory/settings.js';
 import { VARIABLES, isSecretName, parseBoolean } from '../../../src/inventory/variables.js';
 
@@ -150,3 +151,82 @@ describe('st2_packs', () => {
     }
   });
 });
+
+describe('URL settings: credentials are never shown', () => {
+  // what an operator gives coordination_url for an ensemble or a Redis of their own
+  const URLS: [url: string, secrets: string[]][] = [
+    ['redis://:hunter2-redis@10.0.3.50:6379', ['hunter2-redis']],
+    ['zookeeper://zkuser:zk%2Fsecret@10.0.3.51:2181,10.0.3.52:2181/st2', ['zk%2Fsecret', 'zk/secret']],
+    ['redis://10.0.3.50:26379?sentinel=st2&password=query-pw&sentinel_fallback=10.0.3.51:26379', ['query-pw']],
+  ];
+  const shown = (value: string) => mask(`${value}`);
+
+  for (const [url, secrets] of URLS) {
+    it(`coordination_url ${url.replace(/:\/\/.*/, '://…')}: parsed as given, its credentials masked in every form (${secrets.length})`, () => {
+      const s = settled(CLUSTER, { coordination_url: url }).settings;
+      assert.equal(s.coordination_url, url, 'st2 gets the URL as written');
+      const text = shown(`[coordination]\nurl = ${url}\n${JSON.stringify({ url })}\nrequirepass ${secrets.at(-1)}`);
+      for (const secret of secrets) assert.ok(!text.includes(secret), `${secret} masked in: ${text}`);
+      assert.match(text, /url = [a-z]+:\/\/.*\*{8}/);
+      assert.match(text, /10\.0\.3\.50|10\.0\.3\.51/, 'the hosts stay');
+    });
+  }
+
+  it('two different coordination_url are refused naming both places, without their passwords', () => {
+    assert.throws(() => settled(`${CLUSTER}[controller:vars]\ncoordination_url=redis://:first-conflict-pw@10.0.3.50:6379\n[blueprint:vars]\ncoordination_url=redis://:second-conflict-pw@10.0.3.50:6379\n`), (err: unknown) => {
+      const message = mask((err as Error).message);
+      assert.match(message, /inv\.ini:9: coordination_url is "redis:\/\/:\*{8}@10\.0\.3\.50:6379" here but "redis:\/\/:\*{8}@10\.0\.3\.50:6379" at inv\.ini:7/);
+      return !/conflict-pw/.test(message);
+    });
+  });
+
+  it('a coordination_url that is no URL is refused', () => {
+    assert.throws(() => settled(CLUSTER, { coordination_url: '10.0.3.50:2181' }), /-e coordination_url: it is not a URL/);
+  });
+
+  it('st2_public_url and a mirror in st2_repo refuse credentials, which they would put where others read them', () => {
+    assert.throws(() => settled(CLUSTER, { st2_public_url: 'https://admin:lb-pw@st2.example.com' }), (err: unknown) => /st2_public_url: the URL holds a user or password/.test((err as Error).message) && !mask((err as Error).message).includes('lb-pw'));
+    assert.throws(() => settled(`${CLUSTER}[all:vars]\nst2_repo=https://deploy:mirror-pw@apt.example.com/st2\n`), (err: unknown) => err instanceof InventoryError && /^inv\.ini:7: st2_repo: the mirror's URL holds a user or password/.test(err.message) && /auth\.conf/.test(err.remedy ?? '') && !err.message.includes('mirror-pw'));
+    assert.equal(settled(CLUSTER, { st2_repo: 'https://apt.example.com/st2' }).settings.st2_repo, 'https://apt.example.com/st2');
+    assert.equal(settled(CLUSTER, { st2_public_url: 'https://st2.example.com' }).settings.st2_public_url, 'https://st2.example.com');
+  });
+});
+
+describe('values given to commands on the hosts never start with "-"', () => {
+  // each would be read as an option by the command it is given to: st2-pack-install and the
+  // git clone it runs (--upload-pack=CMD runs CMD), apt-get, rabbitmqctl, ssh, pg_basebackup
+  it('st2_packs refuses an entry starting with "-", written inline or in a YAML list, with file:line and the remedy', () => {
+    for (const entry of ['--upload-pack=touch@host:x', '-uevil@host:acme/hello.git', '-oProxyCommand@host:acme/hello.git=v1', '-x']) {
+      assert.throws(() => settled(`${CLUSTER}[all:vars]\nst2_packs=jira ${entry}\n`), (err: unknown) => err instanceof InventoryError
+        && /^inv\.ini:7: st2_packs: entry 2 starts with "-", which st2-pack-install and git would read as an option/.test(err.message) && /none starts with "-"/.test(err.remedy ?? ''), entry);
+    }
+    assert.throws(() => VARIABLES.st2_packs.parse(['jira', '--upload-pack=x']), /entry 2 starts with "-"/);
+    const yaml = 'all:\n  vars:\n    st2_packs:\n      - jira\n      - "-uevil@host:hello.git"\n  children:\n    controller: {hosts: {c: {ansible_host: 10.0.3.10}}}\n';
+    assert.throws(() => settle(resolveInventory(parseYamlInventory(yaml, 'inv.yml'))), (err: unknown) => err instanceof InventoryError && /^inv\.yml:3: st2_packs: entry 2 starts with "-"/.test(err.message));
+  });
+
+  it('so do the user names, package, addresses and host names that reach a command line', () => {
+    const cases: [vars: Record<string, string>, message: RegExp][] = [
+      [{ rabbitmq_user: '-p' }, /rabbitmq_user: "-p" starts with "-", which the commands it is given to would read as an option, not as a user name/],
+      [{ st2_auth_username: '--help' }, /st2_auth_username: "--help" starts with "-"/],
+      [{ mongodb_package: '--allow-unauthenticated' }, /mongodb_package: "--allow-unauthenticated" starts with "-", .* not as a package name/],
+      [{ mongodb_package: 'MongoDB' }, /mongodb_package: "MongoDB" is not a Debian package name/],
+      [{ controller_address: '-oProxyCommand' }, /controller_address: "-oProxyCommand" starts with "-", .* not as a host name or IP address/],
+      [{ postgresql_primary: '-h' }, /postgresql_primary: "-h" starts with "-"/],
+      [{ st2_auth_ldap_host: 'ldap1,-x' }, /st2_auth_ldap_host: "-x" is not a host name or IP address/],
+      [{ ansible_user: '-oProxyCommand=x' }, /ansible_user: "-oProxyCommand=x" starts with "-"/],
+      [{ ansible_become_user: '-s' }, /ansible_become_user: "-s" starts with "-"/],
+      [{ ansible_host: '-oProxyCommand' }, /ansible_host: "-oProxyCommand" starts with "-"/],
+    ];
+    for (const [vars, message] of cases) assert.throws(() => settled(CLUSTER, vars), (err: unknown) => err instanceof UsageError && message.test(err.message), String(message));
+    const s = settled(CLUSTER, { rabbitmq_user: 'st2-mq', mongodb_package: 'mongodb-org', ansible_user: 'ubuntu' });
+    assert.deepEqual([s.settings.rabbitmq_user, s.settings.mongodb_package, s.hosts[0]!.settings.ansible_user, s.hosts[0]!.settings.ansible_become_user], ['st2-mq', 'mongodb-org', 'ubuntu', 'root']);
+  });
+
+  it('an inventory host whose name starts with "-" is refused with file:line, INI and YAML', () => {
+    assert.throws(() => settled('[blueprint]\nb1\n-oProxyCommand=x\n'), (err: unknown) => err instanceof InventoryError && /^inv\.ini:3: invalid host name/.test(err.message));
+    assert.throws(() => settled('[blueprint]\nb1\n-oProxyCommand\n'), (err: unknown) => err instanceof InventoryError && /^inv\.ini:3: invalid host name "-oProxyCommand": it starts with "-"/.test(err.message));
+    assert.throws(() => parseYamlInventory('blueprint:\n  hosts:\n    b1:\n    -oProxyCommand:\n', 'inv.yml'), (err: unknown) => err instanceof InventoryError && /^inv\.yml:4: invalid host name "-oProxyCommand": it starts with "-"/.test(err.message));
+  });
+});
+

@@ -4,7 +4,8 @@ import type { HostContext } from '../../../src/core/context.js';
 import { PlaybookError } from '../../../src/core/errors.js';
 import { Secret } from '../../../src/core/secret.js';
 import type { PgReplicationState } from '../../../src/facts/postgres.js';
-import { postgresStandby } from '../../../src/ops/postgres.js';
+import { postgresRole, postgresStandby } from '../../../src/ops/postgres.js';
+import { mask } from '../../../src/core/secret.js';
 
 const PASSWORD = `repl 'pw' "x" \\ $y`;
 const fresh: PgReplicationState = { inRecovery: false, dataDirectory: '/var/lib/postgresql/15/main', hasMistral: false, receiver: undefined, standbys: [], conninfoPassword: undefined };
@@ -35,3 +36,22 @@ describe('PostgreSQL’s standby', () => {
     await assert.rejects(plan({ ...fresh, hasMistral: true }), (err: unknown) => err instanceof PlaybookError && /is a primary holding the mistral database/.test(err.message) && /postgresql_primary=c2/.test(err.message) && /pg_dropcluster --stop 15 main/.test(err.message));
   });
 });
+
+describe('PostgreSQL’s role', () => {
+  it('the password’s verifier sent on stdin is masked like the password, should psql echo it in an error', async () => {
+    for (const serverVersion of [150000, 130000]) {
+      const sent: string[] = [];
+      const host = {
+        name: 'c1',
+        fact: async () => ({ exists: false, canLogin: false, passwordHash: null, serverVersion }),
+        run: async (_purpose: string, request: { stdin?: string }) => (sent.push(String(request.stdin)), { code: 0, stdout: '', stderr: '' }),
+      } as unknown as HostContext;
+      const [create] = await postgresRole('mistral', new Secret('weak-mistral')).plan(host);
+      await create!.apply!();
+      const verifier = /PASSWORD '([^']+)'/.exec(sent[0]!)![1]!;
+      assert.match(verifier, serverVersion >= 140000 ? /^SCRAM-SHA-256\$4096:/ : /^md5[0-9a-f]{32}$/);
+      assert.equal(mask(`ERROR:  syntax error\nLINE 1: CREATE ROLE "mistral" WITH LOGIN PASSWORD '${verifier}';`).includes(verifier), false);
+    }
+  });
+});
+

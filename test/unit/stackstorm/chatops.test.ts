@@ -59,6 +59,8 @@ describe('st2chatops configured', () => {
   it('the API key is given to st2 as st2 stores it: SHA-512 of its fixed salt and the key', () => {
     assert.equal(apiKeyHash('KEY1'), createHash('sha512').update('saltnpeperKEY1').digest('hex'));
     assert.equal(apiKeyHash('KEY1').length, 128);
+    // a fixed salt keeps no dictionary from a given key: the hash is masked like the key
+    assert.equal(mask(`{"key_hash": "${apiKeyHash('KEY1')}"}`), '{"key_hash": "********"}');
   });
 
   it('st2chatops runs on exactly one controller (the first, in the tier too); its key is registered from the content node', () => {
