@@ -14,24 +14,30 @@ export function hostsCommand(options: SelectionOptions & { json: boolean }, io =
   const typed = (h: (typeof hosts)[number], key: string): unknown =>
     isVariable(key) ? h.settings[key] : isSecretName(key) && !isSecret(h.vars[key]) ? MASK : h.vars[key];
   const clusterKeys = (Object.keys(VARIABLES) as VariableName[]).filter((k) => VARIABLES[k].scope === 'cluster');
+  // written a host at a time: a variable every host inherits can make the whole output far
+  // larger than the inventory, and only one host's part is ever held in memory
   if (options.json) {
+    const hostJson = (h: (typeof hosts)[number]) => ({ name: h.name, role: h.role ?? null, groups: h.groups, vars: Object.fromEntries(Object.keys(h.vars).map((k) => [k, typed(h, k)])), origins: h.origins });
     const doc = {
       inventory: inventory.file,
-      hosts: hosts.map((h) => ({ name: h.name, role: h.role ?? null, groups: h.groups, vars: Object.fromEntries(Object.keys(h.vars).map((k) => [k, typed(h, k)])), origins: h.origins })),
+      hosts: HOSTS_HERE,
       groups: Object.fromEntries([...inventory.groups].map(([name, g]) => [name, { hosts: g.hosts, children: g.children, vars: g.vars }])),
       cluster: Object.fromEntries(clusterKeys.map((k) => [k, { value: settled.settings[k] ?? null, origin: settled.origins[k] }])),
     };
-    io.out.write(`${JSON.stringify(masked(doc), null, 2)}\n`);
+    const [head, tail] = JSON.stringify(masked(doc), null, 2).split(JSON.stringify(HOSTS_HERE)) as [string, string];
+    io.out.write(hosts.length ? `${head}[\n` : `${head}[]`);
+    hosts.forEach((h, i) => io.out.write(`${JSON.stringify(masked(hostJson(h)), null, 2).replace(/^/gm, '    ')}${i < hosts.length - 1 ? ',' : ''}\n`));
+    io.out.write(`${hosts.length ? '  ]' : ''}${tail}\n`);
     return 0;
   }
-  const lines: string[] = [];
   for (const h of hosts) {
-    lines.push(`${h.name}  role=${h.role ?? '-'}  groups=${h.groups.filter((g) => g !== 'all').join(',') || '-'}`);
+    const lines = [`${h.name}  role=${h.role ?? '-'}  groups=${h.groups.filter((g) => g !== 'all').join(',') || '-'}`];
     for (const key of Object.keys(h.vars).sort()) {
       lines.push(`    ${key} = ${display(typed(h, key))}    # ${h.origins[key]}${isVariable(key) ? '' : ' (not a st2prov variable)'}`);
     }
+    io.out.write(`${lines.join('\n')}\n`);
   }
-  lines.push('', 'groups:');
+  const lines: string[] = ['', 'groups:'];
   for (const [name, g] of inventory.groups) {
     if (g.hosts.length === 0 && g.children.length === 0 && name === 'ungrouped') continue;
     lines.push(`    ${name}: ${g.hosts.join(', ') || '-'}${g.children.length ? `  (children: ${g.children.join(', ')})` : ''}`);
@@ -41,6 +47,9 @@ export function hostsCommand(options: SelectionOptions & { json: boolean }, io =
   io.out.write(`${lines.join('\n')}\n`);
   return 0;
 }
+
+/** Where the hosts go in the JSON document, written one by one. */
+const HOSTS_HERE = '\u0000st2prov-hosts\u0000';
 
 function display(value: unknown): string {
   if (value === undefined) return '-';
