@@ -4,7 +4,7 @@ import { RemoteCommandError } from '../core/errors.js';
 import { fact, type Fact } from '../core/fact.js';
 import type { HostContext } from '../core/context.js';
 import type { Operation } from '../core/operation.js';
-import { fileState, type FileState } from '../facts/files.js';
+import { fileState, fileText, type FileState } from '../facts/files.js';
 import { UPSTREAM_DIR, isDrained, memberLine, memberPath, parseMemberNames, type Member } from '../stackstorm/loadBalancer.js';
 import { directory } from './directory.js';
 import { fileChanges } from './file.js';
@@ -39,7 +39,7 @@ export function upstreamMemberFiles(members: readonly Member[], notify: string[]
       for (const m of members) {
         const path = memberPath(m.name);
         const state = await host.fact(memberFile(m.name));
-        const content = memberLine(m, state.exists && isDrained(state.content));
+        const content = memberLine(m, state.exists && isDrained((await fileText(host, path, state, 'reading a member file')).content));
         changes.push(...fileChanges(host, { path, content, mode: '0644', owner: 'root:root', validate: nginxValidator(path), notify }, state, 'nginx'));
       }
       const known = new Set(members.map((m) => memberPath(m.name).slice(UPSTREAM_DIR.length + 1)));
@@ -91,7 +91,7 @@ export function upstreamMember(m: Member, drained: boolean, assume?: boolean): O
       if (!current.exists) {
         throw new RemoteCommandError(`${m.name} ${drained ? 'out of' : 'back in'} the load balancer`, 1, `${path} does not exist: the load balancer on ${host.name} has no file per blueprint yet (apply the controller play first)`);
       }
-      const now = assume === undefined ? isDrained(current.content) : !drained;
+      const now = assume === undefined ? isDrained((await fileText(host, path, current, 'reading a member file')).content) : !drained;
       if (now === drained) return [];
       return [change({
         kind: 'drain',
