@@ -13,5 +13,6 @@ export function sizeText(bytes: number): string {
 
 /** A limit in binary units, as st2prov's limits are set: "1 MiB", "64 MiB". */
 export function limitText(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`;
+  if (bytes % (1024 * 1024) === 0) return `${bytes / 1024 / 1024} MiB`;
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 }

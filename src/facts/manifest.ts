@@ -28,6 +28,15 @@ echo present
   find . -path './.st2prov-sync.*' -prune -o -type f -perm -u+x -print
 } | head -c "$2"`;
 
+/** A remote folder with more files than a listing holds: its host fails, naming it. */
+export class ListingTooLarge extends Error {
+  constructor(readonly dir: string, limit: number) {
+    const about = Math.round(limit / 160 / 1000) * 1000;
+    super(`${dir} holds more files than st2prov lists in one folder: their checksums pass ${limitText(limit)}${about ? ` (about ${about.toLocaleString('en-US')} files)` : ''}; remove files from it, or from packs_dir`);
+    this.name = 'ListingTooLarge';
+  }
+}
+
 /**
  * The checksums of every file under a remote folder, in one command; null when it is missing.
  * A listing past `limit` (too many files) is cut on the host and fails, naming the folder.
@@ -37,12 +46,8 @@ export function remoteManifest(dir: string, limit = MANIFEST_LIMIT): Fact<Manife
     if (r.code !== 0) throw new RemoteCommandError(`listing ${dir}`, r.code, r.stderr);
     const [head, ...rest] = r.stdout.split('\n');
     if (head === 'missing') return null;
-    if (head !== 'present' || !rest.includes('@@exec') || Buffer.byteLength(r.stdout) - 'present\n'.length > limit) {
-      const many = head === 'present' && Buffer.byteLength(r.stdout) - 'present\n'.length > limit;
-      throw new RemoteCommandError(`listing ${dir}`, null, many
-        ? `${dir} holds more files than st2prov lists in one folder (their checksums pass ${limitText(limit)}, about ${Math.round(limit / 160 / 1000) * 1000} files): remove files from it (or from packs_dir)`
-        : 'output cut short');
-    }
+    if (head === 'present' && Buffer.byteLength(r.stdout) - 'present\n'.length > limit) throw new ListingTooLarge(dir, limit);
+    if (head !== 'present' || !rest.includes('@@exec')) throw new RemoteCommandError(`listing ${dir}`, null, 'output cut short');
     const manifest: Manifest = new Map();
     let exec = false;
     for (const line of rest) {

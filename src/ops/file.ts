@@ -150,7 +150,7 @@ function contentDiff(path: string, before: PresentFile | undefined, want: Wanted
 
 /** The note in place of a diff: sizes and digests, before and after (a created file: after only). */
 export function contentNote(path: string, before: { size: number; sha256: string } | undefined, after: { size: number; sha256: string }, why: string, noDigest = false): string {
-  const told = (f: { size: number; sha256: string }) => `${sizeText(f.size)} (${f.size} bytes)${noDigest ? '' : `, sha256 ${f.sha256}`}`;
+  const told = (f: { size: number; sha256: string }) => `${sizeText(f.size)}${f.size >= 1000 ? ` (${f.size} bytes)` : ''}${noDigest ? '' : `, sha256 ${f.sha256}`}`;
   const body = before ? `${told(before)} → ${told(after)}` : `new file, ${told(after)}`;
   return `--- ${before ? `a${path}` : '/dev/null'}\n+++ b${path}\n(not shown, ${why}: ${body})\n`;
 }
