@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { TcpOpener } from '../core/command.js';
+import { limitText } from '../core/sizes.js';
 
 /*
  * Protocol probes, spoken over a TCP connection the host itself makes (SSH direct-tcpip):
@@ -59,6 +60,9 @@ export interface HttpRequest {
   body?: unknown;
 }
 
+/** The most of an answer read: what the probes ask (a token, a health check, one page) is a few KB. */
+export const HTTP_ANSWER_LIMIT = 4 * 1024 * 1024;
+
 export interface HttpResponse {
   status: number;
   body: string;
@@ -79,7 +83,14 @@ export function httpRequest(from: TcpOpener, address: string, port: number, tls:
       socket.destroy();
       reject(new Error('no whole answer within 15 s'));
     }, 15_000);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    socket.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= HTTP_ANSWER_LIMIT) return void chunks.push(chunk);
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new Error(`an answer of more than ${limitText(HTTP_ANSWER_LIMIT)} (the answers asked for are a few KB)`));
+    });
     socket.on('error', (err) => {
       clearTimeout(timer);
       reject(err);

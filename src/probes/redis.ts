@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { TcpOpener } from '../core/command.js';
+import { limitText } from '../core/sizes.js';
 
 /** Redis AUTH then PING from a host; resolves with the server's answer to PING (or to AUTH when refused). */
 export function redisPing(from: TcpOpener, address: string, port: number, password: string): Promise<string> {
@@ -33,12 +34,20 @@ export function redisCommands(from: TcpOpener, address: string, port: number, co
   return from.withTcp(address, port, (stream) => pipeline(stream, commands));
 }
 
+/** The most of the replies read: a role, a master's address, OK. */
+const REDIS_ANSWER_LIMIT = 1024 * 1024;
+
 function pipeline(stream: Duplex, commands: readonly (readonly string[])[]): Promise<RedisReply[]> {
   return new Promise((resolve, reject) => {
     let buffer = Buffer.alloc(0);
     const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
     stream.on('data', (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);
+      if (buffer.length > REDIS_ANSWER_LIMIT) {
+        clearTimeout(timer);
+        stream.destroy();
+        return reject(new Error(`replies of more than ${limitText(REDIS_ANSWER_LIMIT)} (the ones asked for are a few lines)`));
+      }
       const replies: RedisReply[] = [];
       let at = 0;
       while (replies.length < commands.length) {
