@@ -78,8 +78,9 @@ export const READ_FILE = `${READ_FILE_FUNCTION}
 read_file "$1" ${FILE_CONTENT_LIMIT}`;
 
 /*
- * Several files read by one shell, each answered as READ_FILE alone would answer it, with a few
- * processes for the lot instead of several a file. The shell's own tests say which paths are
+ * Several files read by one shell, each answered as READ_FILE alone would answer it (but that
+ * past the read's budget a file is read by digest), with a few processes for the lot instead of
+ * several a file. The shell's own tests say which paths are
  * regular files, missing (or their folder too) or something else. The regular files are then
  * read together: their stat (`size inode mtime ctime mode owner group`), then each is read
  * whole (up to FILE_CONTENT_LIMIT, while the total stays within FILES_READ_BUDGET) or by

@@ -93,7 +93,10 @@ export function sendLocalFile(file: { path: string; size: number; sha256: string
     },
   }) as unknown as CheckedStream;
   checked.changed = undefined;
-  pipeline(createReadStream(file.path, { highWaterMark: CHUNK }), checked, () => undefined);
+  pipeline(createReadStream(file.path, { highWaterMark: CHUNK }), checked, (err) => {
+    // gone or unreadable since the plan: a change too
+    if (err && !checked.changed) changed(`it cannot be read now: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+  });
   return checked;
 }
 

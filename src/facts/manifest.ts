@@ -28,11 +28,12 @@ echo present
   find . -path './.st2prov-sync.*' -prune -o -type f -perm -u+x -print
 } | head -c "$2"`;
 
-/** A remote folder with more files than a listing holds: its host fails, naming it. */
+/** A remote folder with more files than its listing may hold: its host fails, naming it. */
 export class ListingTooLarge extends Error {
-  constructor(readonly dir: string, limit: number) {
-    const about = Math.round(limit / 160 / 1000) * 1000;
-    super(`${dir} holds more files than st2prov lists in one folder: their checksums pass ${limitText(limit)}${about ? ` (about ${about.toLocaleString('en-US')} files)` : ''}; remove files from it, or from packs_dir`);
+  /** `lineBytes`: about what a file takes in the listing, for the number of files said */
+  constructor(readonly dir: string, limit: number, lineBytes: number, remedy = '') {
+    const about = Math.round(limit / lineBytes / 1000) * 1000;
+    super(`${dir} holds more files than st2prov lists in one folder: its listing passes ${limitText(limit)}${about ? ` (about ${about.toLocaleString('en-US')} files)` : ''}; remove files from it${remedy}`);
     this.name = 'ListingTooLarge';
   }
 }
@@ -46,7 +47,7 @@ export function remoteManifest(dir: string, limit = MANIFEST_LIMIT): Fact<Manife
     if (r.code !== 0) throw new RemoteCommandError(`listing ${dir}`, r.code, r.stderr);
     const [head, ...rest] = r.stdout.split('\n');
     if (head === 'missing') return null;
-    if (head === 'present' && Buffer.byteLength(r.stdout) - 'present\n'.length > limit) throw new ListingTooLarge(dir, limit);
+    if (head === 'present' && Buffer.byteLength(r.stdout) - 'present\n'.length > limit) throw new ListingTooLarge(dir, limit, 160, ', or from packs_dir');
     if (head !== 'present' || !rest.includes('@@exec')) throw new RemoteCommandError(`listing ${dir}`, null, 'output cut short');
     const manifest: Manifest = new Map();
     let exec = false;

@@ -7,14 +7,18 @@ import type { Operation } from '../core/operation.js';
 import { fileState, fileText, type FileState } from '../facts/files.js';
 import { UPSTREAM_DIR, isDrained, memberLine, memberPath, parseMemberNames, type Member } from '../stackstorm/loadBalancer.js';
 import { directory } from './directory.js';
+import { ListingTooLarge } from '../facts/manifest.js';
 import { fileChanges } from './file.js';
 import { nginxValidator } from './nginx.js';
 
-const LIST = `if [ -d "$1" ]; then echo dir; for f in "$1"/*.conf; do [ ! -f "$f" ] || printf '%s\\0' "\${f##*/}"; done; else echo none; fi`;
+const LIST = `{ if [ -d "$1" ]; then echo dir; for f in "$1"/*.conf; do [ ! -f "$f" ] || printf '%s\\0' "\${f##*/}"; done; else echo none; fi; } | head -c "$2"`;
+/** The most of the folder's listing read: names of a few dozen bytes, a file per blueprint. */
+const LIST_LIMIT = 1024 * 1024;
 
 /** The names of the member files in the upstream folder on a controller (their content and attributes: memberFile). */
 export function upstreamMembers(): Fact<{ dir: boolean; names: string[] }> {
-  return fact(`upstream:${UPSTREAM_DIR}`, shellScript(LIST, [UPSTREAM_DIR]), (r) => {
+  return fact(`upstream:${UPSTREAM_DIR}`, shellScript(LIST, [UPSTREAM_DIR, String(LIST_LIMIT + 1)]), (r) => {
+    if (Buffer.byteLength(r.stdout) > LIST_LIMIT) throw new ListingTooLarge(UPSTREAM_DIR, LIST_LIMIT, 40);
     const listed = r.code === 0 ? parseMemberNames(r.stdout) : undefined;
     if (!listed) throw new RemoteCommandError(`listing ${UPSTREAM_DIR}`, r.code, r.stderr || (r.code === 0 ? 'output cut short' : ''));
     return listed;

@@ -52,6 +52,7 @@ describe('a probe reads a bounded answer: a server that never stops talking fail
     servers.push(server);
     written = 0;
     assert.equal(await amqpLogin(localExecutor, '127.0.0.1', port, 'st2', 'pw'), 'unreachable');
-    assert.ok(written < 64 * 1024 * 1024, `the probe stopped reading at the frame's header (${written} bytes were sent by then)`);
+    // what the sockets' buffers take on loopback (tcp_wmem and tcp_rmem, a few MB), not what a reader that kept reading takes
+    assert.ok(written < 16 * 1024 * 1024, `the probe stopped reading at the frame's header (${written} bytes were sent by then)`);
   });
 });
