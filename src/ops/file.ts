@@ -143,7 +143,8 @@ function contentDiff(path: string, before: PresentFile | undefined, want: Wanted
   if (small && old !== undefined && want.text !== undefined && !isBinary(old) && !isBinary(want.text)) {
     return unifiedDiff(path, old, want.text, !before, redact);
   }
-  const why = small ? 'binary content' : `more than ${limitText(FILE_CONTENT_LIMIT)}`;
+  // small but not read whole: the read of many files it was in had spent its budget
+  const why = !small ? `more than ${limitText(FILE_CONTENT_LIMIT)}` : old === undefined ? 'read by digest with many other files' : 'binary content';
   const holdsSecret = want.text !== undefined && mask(want.text) !== want.text;
   return contentNote(path, before, want, why, holdsSecret);
 }
