@@ -15,7 +15,7 @@ import { basename, join } from 'node:path';
 const root = new URL('../dist/test/', import.meta.url).pathname;
 const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'ssh', 'lab'];
 /** lab files that take longest, started first so the lanes end together */
-const LONGEST_FIRST = ['tier', 'rolling', 'trust', 'cluster', 'services', 'lab'];
+const LONGEST_FIRST = ['tier', 'rolling', 'trust', 'cluster', 'services', 'largePack', 'lab'];
 
 const filesOf = (suite) => {
   const dir = join(root, suite);

@@ -1,7 +1,7 @@
 import type { ClusterHost } from '../core/context.js';
 import type { Check } from '../core/operation.js';
 import { isSecret, type Secret } from '../core/secret.js';
-import { fileState, type FileState } from '../facts/files.js';
+import { fileState, fileText } from '../facts/files.js';
 import { httpStatus } from '../probes/http.js';
 import { isDrained, memberPath, putBackRemedy } from '../stackstorm/loadBalancer.js';
 
@@ -40,7 +40,9 @@ export function upstreamServes(blueprints: readonly ClusterHost[]): Check {
     verify: (host) => Promise.all(blueprints.map(async (b) => {
       const check = `load balancer sends requests to ${b.name} (${memberPath(b.name)})`;
       try {
-        return { check, ...memberVerdict(b, await host.fact(fileState(memberPath(b.name)))) };
+        const path = memberPath(b.name);
+        const state = await host.fact(fileState(path));
+        return { check, ...memberVerdict(b, state.exists ? (await fileText(host, path, state, 'reading a member file')).content : undefined) };
       } catch (err) {
         return { check, ok: false, detail: (err as Error).message };
       }
@@ -48,19 +50,19 @@ export function upstreamServes(blueprints: readonly ClusterHost[]): Check {
   };
 }
 
-/** What a blueprint's member file says about it: serving, drained, or not (rightly) there. */
-export function memberVerdict(b: ClusterHost, file: FileState): { ok: boolean; detail: string } {
+/** What a blueprint's member file (its text; undefined: there is none) says about it: serving, drained, or not (rightly) there. */
+export function memberVerdict(b: ClusterHost, content: string | undefined): { ok: boolean; detail: string } {
   const path = memberPath(b.name);
-  if (!file.exists) return { ok: false, detail: `${path} does not exist, so the upstream leaves ${b.name} out: st2prov apply writes it` };
+  if (content === undefined) return { ok: false, detail: `${path} does not exist, so the upstream leaves ${b.name} out: st2prov apply writes it` };
   const server = `${b.address}:443`;
-  const named = file.content.split('\n').some((l) => {
+  const named = content.split('\n').some((l) => {
     const [word, target] = l.trim().split(/\s+/);
     return word === 'server' && target?.replace(/;$/, '') === server;
   });
   if (!named) {
     return { ok: false, detail: `${path} does not name ${server}: st2prov apply writes it` };
   }
-  if (isDrained(file.content)) {
+  if (isDrained(content)) {
     return { ok: false, detail: `drained (down in ${path}): left out of the load balancer by a run that stopped or failed in its turn; unless an st2prov run is in that turn now, ${putBackRemedy(b.name)}` };
   }
   return { ok: true, detail: `serves at ${server}` };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { HostContext } from '../core/context.js';
 import { shellScript } from '../core/command.js';
 import { RUN_ID } from '../core/runId.js';
+import { sendLocalFile } from '../facts/localFiles.js';
 
 /*
  * All-or-nothing replacement. The content goes to a temp file in the same folder (mktemp
@@ -57,6 +58,25 @@ export async function writeFileAtomically(host: HostContext, path: string, conte
     argv: shellScript(WRITE, [path, options.mode ?? '', options.owner ?? '', ...announce(content), RUN_ID, ...(options.validate ?? [])]),
     stdin: content,
   });
+}
+
+/**
+ * A file of the control machine written to the host as it was planned, streamed (any size, in
+ * bounded memory): the size and SHA-256 announced are the plan's, so bytes that changed since
+ * never go live, and the stream says which file changed.
+ */
+export async function writeLocalFileAtomically(host: HostContext, path: string, local: { path: string; size: number; sha256: string }, options: WriteOptions = {}): Promise<void> {
+  const stdin = sendLocalFile(local);
+  try {
+    await host.run(`writing ${path}`, {
+      argv: shellScript(WRITE, [path, options.mode ?? '', options.owner ?? '', String(local.size), local.sha256, RUN_ID, ...(options.validate ?? [])]),
+      stdin,
+    });
+  } catch (err) {
+    throw stdin.changed ?? err;
+  } finally {
+    stdin.destroy();
+  }
 }
 
 export async function setAttributes(host: HostContext, path: string, options: WriteOptions): Promise<void> {

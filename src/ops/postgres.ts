@@ -8,6 +8,7 @@ import { shellScript } from '../core/command.js';
 import { serviceCommand } from './serviceCheck.js';
 import { POSTGRES_STYLE, setConfKey } from '../edit/confKey.js';
 import { ensureHbaRule } from '../edit/pgHba.js';
+import { fileText } from '../facts/files.js';
 import { fileChanges } from './file.js';
 import { md5Verifier, scramVerifier, verifierMatches } from '../edit/pgPassword.js';
 import { remember, type Secret } from '../core/secret.js';
@@ -86,7 +87,8 @@ function postgresConfigEdit(name: 'postgresql.conf' | 'pg_hba.conf', kind: strin
       const found = await host.fact(postgresConfig(name));
       if (!found) throw new MissingInput('PostgreSQL’s configuration (/etc/postgresql/<version>/main)');
       if (!found.state.exists) throw new MissingInput(found.path);
-      return fileChanges(host, { path: found.path, content: transform(found.state.content, found.major), ...options }, found.state, kind, `${what} in ${found.path}`);
+      const state = await fileText(host, found.path, found.state, `editing ${what} in ${found.path}`);
+      return fileChanges(host, { path: found.path, content: transform(state.content, found.major), ...options }, state, kind, `${what} in ${found.path}`);
     },
   };
 }

@@ -4,7 +4,8 @@ import type { Operation } from '../core/operation.js';
 import { remember, type Secret } from '../core/secret.js';
 import { redisArgument } from '../edit/confKey.js';
 import { editRedisConf, redactRedisSecrets, type RedisEdit } from '../edit/redisConf.js';
-import { fileState } from '../facts/files.js';
+import { shellScript } from '../core/command.js';
+import { READ_FILE, fileState, fileText, parseFileState } from '../facts/files.js';
 import { osFacts } from '../facts/os.js';
 import { redisCommands, type RedisReply } from '../probes/redis.js';
 import { editFile, fileChanges } from './file.js';
@@ -37,8 +38,9 @@ export function sentinelConf(path: string, edit: RedisEdit, options: { service: 
     title: `Sentinel's ${path}`,
     facts: () => [fileState(path), osFacts()],
     async plan(host) {
-      const state = await host.fact(fileState(path));
-      if (!state.exists) throw new MissingInput(path);
+      const found = await host.fact(fileState(path));
+      if (!found.exists) throw new MissingInput(path);
+      const state = await fileText(host, path, found, `editing Sentinel's ${path}`);
       return fileChanges(host, { path, content: editRedisConf(state.content, edit), redact: redactRedisSecrets }, state, 'conf', `${edit.set.map((d) => d.id.join(' ')).join(', ')} in ${path}`).map((c) => change({
         kind: c.kind,
         summary: `${c.summary} (Sentinel stopped, then started)`,
@@ -46,8 +48,10 @@ export function sentinelConf(path: string, edit: RedisEdit, options: { service: 
         apply: async () => {
           const { init } = await host.fact(osFacts());
           await serviceCommand(host, init, options.service, 'stop');
-          const now = await host.run(`reading ${path}`, { argv: ['cat', path] });
-          await writeFileAtomically(host, path, editRedisConf(now.stdout, edit));
+          // as the stopped Sentinel left it (not a fact: those may be of before the stop)
+          const now = parseFileState((await host.run(`reading ${path}`, { argv: shellScript(READ_FILE, [path]) })).stdout, path);
+          if (!now.exists) throw new MissingInput(path);
+          await writeFileAtomically(host, path, editRedisConf((await fileText(host, path, now, `editing Sentinel's ${path}`)).content, edit));
           await serviceCommand(host, init, options.service, 'start');
           await verifyRunning(host, init, [options.service]);
           await verifyListening(host, init, [{ name: options.service, listens: options.listens }]);

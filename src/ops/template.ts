@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import type ejsModule from 'ejs';
 import { lazy, onceEach } from '../core/lazy.js';
@@ -6,10 +6,14 @@ import { PlaybookError } from '../core/errors.js';
 import type { Operation } from '../core/operation.js';
 import { isSecret } from '../core/secret.js';
 import { fileState } from '../facts/files.js';
+import { readLocalFile } from '../facts/localFiles.js';
 import { templatesDir } from '../paths.js';
 import { file, type FileSpec } from './file.js';
 
 const ejs = lazy<typeof ejsModule>('ejs');
+
+/** The largest template source read (a config file's template is a few KB). */
+const TEMPLATE_LIMIT = 1024 * 1024;
 
 /**
  * Renders an ejs template from templates/. Secrets are given to the template as their values
@@ -37,12 +41,8 @@ export function renderTemplate(name: string, vars: Record<string, unknown>): str
 
 /** Each template is read and compiled once per run (by its path): a run renders the same few for every host. */
 const compiled = onceEach((path: string, name: string): ejsModule.TemplateFunction => {
-  let source: string;
-  try {
-    source = readFileSync(path, 'utf8');
-  } catch {
-    throw new PlaybookError(`template ${name} not found (looked at ${path})`);
-  }
+  if (!existsSync(path)) throw new PlaybookError(`template ${name} not found (looked at ${path})`);
+  const source = readLocalFile(path, TEMPLATE_LIMIT, `template ${name}`).toString();
   // config files, not HTML: <%= %> writes values as they are
   return ejs().compile(source, { filename: path, async: false, rmWhitespace: false, escape: (v: unknown) => String(v) });
 }, (path) => path);

@@ -4,17 +4,21 @@ import { RemoteCommandError } from '../core/errors.js';
 import { fact, type Fact } from '../core/fact.js';
 import type { HostContext } from '../core/context.js';
 import type { Operation } from '../core/operation.js';
-import { fileState, type FileState } from '../facts/files.js';
+import { fileState, fileText, type FileState } from '../facts/files.js';
 import { UPSTREAM_DIR, isDrained, memberLine, memberPath, parseMemberNames, type Member } from '../stackstorm/loadBalancer.js';
 import { directory } from './directory.js';
+import { ListingTooLarge } from '../facts/manifest.js';
 import { fileChanges } from './file.js';
 import { nginxValidator } from './nginx.js';
 
-const LIST = `if [ -d "$1" ]; then echo dir; for f in "$1"/*.conf; do [ ! -f "$f" ] || printf '%s\\0' "\${f##*/}"; done; else echo none; fi`;
+const LIST = `{ if [ -d "$1" ]; then echo dir; for f in "$1"/*.conf; do [ ! -f "$f" ] || printf '%s\\0' "\${f##*/}"; done; else echo none; fi; } | head -c "$2"`;
+/** The most of the folder's listing read: names of a few dozen bytes, a file per blueprint. */
+const LIST_LIMIT = 1024 * 1024;
 
 /** The names of the member files in the upstream folder on a controller (their content and attributes: memberFile). */
 export function upstreamMembers(): Fact<{ dir: boolean; names: string[] }> {
-  return fact(`upstream:${UPSTREAM_DIR}`, shellScript(LIST, [UPSTREAM_DIR]), (r) => {
+  return fact(`upstream:${UPSTREAM_DIR}`, shellScript(LIST, [UPSTREAM_DIR, String(LIST_LIMIT + 1)]), (r) => {
+    if (Buffer.byteLength(r.stdout) > LIST_LIMIT) throw new ListingTooLarge(UPSTREAM_DIR, LIST_LIMIT, 40);
     const listed = r.code === 0 ? parseMemberNames(r.stdout) : undefined;
     if (!listed) throw new RemoteCommandError(`listing ${UPSTREAM_DIR}`, r.code, r.stderr || (r.code === 0 ? 'output cut short' : ''));
     return listed;
@@ -39,7 +43,7 @@ export function upstreamMemberFiles(members: readonly Member[], notify: string[]
       for (const m of members) {
         const path = memberPath(m.name);
         const state = await host.fact(memberFile(m.name));
-        const content = memberLine(m, state.exists && isDrained(state.content));
+        const content = memberLine(m, state.exists && isDrained((await fileText(host, path, state, 'reading a member file')).content));
         changes.push(...fileChanges(host, { path, content, mode: '0644', owner: 'root:root', validate: nginxValidator(path), notify }, state, 'nginx'));
       }
       const known = new Set(members.map((m) => memberPath(m.name).slice(UPSTREAM_DIR.length + 1)));
@@ -91,7 +95,7 @@ export function upstreamMember(m: Member, drained: boolean, assume?: boolean): O
       if (!current.exists) {
         throw new RemoteCommandError(`${m.name} ${drained ? 'out of' : 'back in'} the load balancer`, 1, `${path} does not exist: the load balancer on ${host.name} has no file per blueprint yet (apply the controller play first)`);
       }
-      const now = assume === undefined ? isDrained(current.content) : !drained;
+      const now = assume === undefined ? isDrained((await fileText(host, path, current, 'reading a member file')).content) : !drained;
       if (now === drained) return [];
       return [change({
         kind: 'drain',

@@ -12,6 +12,7 @@ export type AmqpLogin = 'ok' | 'refused' | 'no-vhost-access' | 'unreachable';
  */
 const FRAME_METHOD = 1;
 const FRAME_END = 0xce;
+const AMQP_FRAME_LIMIT = 1024 * 1024;
 
 export async function amqpLogin(host: TcpOpener, address: string, port: number, user: string, password: string, vhost = '/'): Promise<AmqpLogin> {
   try {
@@ -40,6 +41,8 @@ function handshake(stream: Duplex, user: string, password: string, vhost: string
       buffer = Buffer.concat([buffer, chunk]);
       while (buffer.length >= 8) {
         const size = buffer.readUInt32BE(3);
+        // RabbitMQ's frames before Open-Ok are a few hundred bytes (frame_max is 128 KiB): anything larger is not AMQP
+        if (size > AMQP_FRAME_LIMIT) return done('unreachable');
         if (buffer.length < 8 + size) return;
         const type = buffer[0];
         const payload = buffer.subarray(7, 7 + size);

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterHost, ClusterView, HostContext, MaterialSpec } from '../core/context.js';
 import { PlaybookError, UsageError, kindOf } from '../core/errors.js';
@@ -11,6 +11,7 @@ import { authUserSecret } from '../inventory/variables.js';
 import type { TlsPair } from '../ops/tlsFiles.js';
 import { blueprints, controllerAddress, controllerOf, controllers, isTier } from './topology.js';
 import { st2Features } from './versions.js';
+import { SETTING_FILE_LIMIT, readLocalFile } from '../facts/localFiles.js';
 
 /*
  * What every host of the cluster must share, made once on the control machine and kept in
@@ -155,7 +156,9 @@ export function tierName(host: HostContext, which: 'replicaSet' | 'sentinelMaste
 /** The cluster's TLS pair: the given files, else the self-signed pair. */
 export function tlsPair(host: HostContext): TlsPair {
   const s = host.cluster.settings;
-  if (s.st2_tls_cert && s.st2_tls_key) return { certificate: readFileSync(s.st2_tls_cert, 'utf8'), key: new Secret(readFileSync(s.st2_tls_key, 'utf8')) };
+  if (s.st2_tls_cert && s.st2_tls_key) {
+    return { certificate: readLocalFile(s.st2_tls_cert, SETTING_FILE_LIMIT, 'st2_tls_cert').toString(), key: new Secret(readLocalFile(s.st2_tls_key, SETTING_FILE_LIMIT, 'st2_tls_key').toString()) };
+  }
   const files = host.material(selfSignedTls(host.cluster));
   return { certificate: files['st2.crt']!, key: files['st2.key'] as Secret };
 }

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { Operation } from '../core/operation.js';
 import { armoredKey } from '../edit/openpgpArmor.js';
 import { osFacts, type OsFacts } from '../facts/os.js';
 import { fileState } from '../facts/files.js';
+import { SETTING_FILE_LIMIT, readLocalFile } from '../facts/localFiles.js';
 import type { Settings } from '../inventory/variables.js';
 import { aptRepository, repositorySource } from '../ops/apt.js';
 import { command } from '../ops/command.js';
@@ -19,7 +19,7 @@ const SOURCES = '/etc/apt/sources.list.d/stackstorm.list';
  */
 export function st2Repository(s: Settings): Operation {
   if (/^https?:\/\//.test(s.st2_repo)) {
-    const ops = aptRepository({ name: 'stackstorm', uri: s.st2_repo, suite: s.st2_repo_suite, components: s.st2_repo_components, key: readFileSync(s.st2_repo_key!) });
+    const ops = aptRepository({ name: 'stackstorm', uri: s.st2_repo, suite: s.st2_repo_suite, components: s.st2_repo_components, key: readLocalFile(s.st2_repo_key!, SETTING_FILE_LIMIT, 'st2_repo_key') });
     return {
       title: `StackStorm repository ${s.st2_repo}`,
       facts: (h) => ops.flatMap((op) => op.facts?.(h) ?? []),
@@ -28,7 +28,7 @@ export function st2Repository(s: Settings): Operation {
   }
   const base = `https://packagecloud.io/StackStorm/${s.st2_repo}`;
   const key = s.st2_repo_key
-    ? file({ path: KEYRING, content: armoredKey(readFileSync(s.st2_repo_key)), mode: '0644', owner: 'root:root' })
+    ? file({ path: KEYRING, content: armoredKey(readLocalFile(s.st2_repo_key, SETTING_FILE_LIMIT, 'st2_repo_key')), mode: '0644', owner: 'root:root' })
     : command({ summary: `fetch the signing key of StackStorm/${s.st2_repo}`, argv: ['curl', '-fsSL', '-o', KEYRING, `${base}/gpgkey`], creates: KEYRING });
   const entry = (os: OsFacts) => file({ path: SOURCES, content: `deb [signed-by=${KEYRING}] ${base}/${os.id}/ ${os.codename} main\n`, mode: '0644', owner: 'root:root' });
   return {

@@ -4,7 +4,7 @@ import type { ClusterHost, HostContext } from '../core/context.js';
 import { PlaybookError } from '../core/errors.js';
 import { derivedFact, fact, knownFact, type Fact } from '../core/fact.js';
 import type { Drain, LeftOut, Operation } from '../core/operation.js';
-import { fileState } from '../facts/files.js';
+import { fileState, fileText } from '../facts/files.js';
 import { osFacts } from '../facts/os.js';
 import { installedPackages } from '../facts/packages.js';
 import { serviceStates } from '../facts/services.js';
@@ -14,7 +14,7 @@ import { serviceCommand, verifyListening, verifyRunning } from '../ops/serviceCh
 import { memberFile, upstreamMember } from '../ops/upstream.js';
 import { nodeRoles } from './haRules.js';
 import { listenerOf } from './listeners.js';
-import { isDrained, putBackRemedy } from './loadBalancer.js';
+import { isDrained, memberPath, putBackRemedy } from './loadBalancer.js';
 import { blueprints, controllers } from './topology.js';
 import { databaseVersion, migrationNode, upstreamVersion, versionChange, type VersionChange } from './upgrade.js';
 import { st2Features, type St2Features } from './versions.js';
@@ -84,7 +84,7 @@ async function drainedThere(h: HostContext, controller: ClusterHost, node: Clust
   // every blueprint's file in one read: the stand-in search asks of one candidate after another
   await on.prefetch(blueprints(h.cluster).map((b) => memberFile(b.name))).catch(() => undefined);
   const member = await on.fact(memberFile(node.name));
-  return member.exists && isDrained(member.content);
+  return member.exists && isDrained((await fileText(on, memberPath(node.name), member, 'reading a member file')).content);
 }
 
 /** Whether any controller has this blueprint out of the load balancer. */
@@ -407,7 +407,7 @@ async function migrations(host: HostContext, here: string | undefined): Promise<
   const controller = await host.on(ctl);
   const record = await controller.fact(fileState(DATABASE_VERSION));
   // no record (a cluster st2prov did not upgrade before): the oldest st2 installed on a blueprint of the run
-  const from = databaseVersion(record.exists ? record.content.trim() : undefined, [...installed.values()]);
+  const from = databaseVersion(record.exists ? (await fileText(controller, DATABASE_VERSION, record, 'reading the database version')).content.trim() : undefined, [...installed.values()]);
   if (from === undefined || from === f.version) return [];
   const vc: VersionChange = versionChange(from, f.version);
   if (vc.kind !== 'upgrade') return [];

@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { ClusterHost, ClusterView } from '../core/context.js';
 import { PlaybookError } from '../core/errors.js';
+import { limitText, sizeText } from '../core/sizes.js';
+import { SETTING_FILE_LIMIT } from '../facts/localFiles.js';
 
 /**
  * The shape of the cluster from the inventory: which hosts hold which role, and where each
@@ -124,7 +126,10 @@ export function validateCluster(cluster: ClusterView, options: { needsController
   if (/^https?:\/\//.test(s.st2_repo) && !s.st2_repo_key) throw new PlaybookError(`st2_repo is the mirror ${s.st2_repo} but st2_repo_key is not set`, 'set st2_repo_key to the mirror’s signing key file on the control machine');
   for (const variable of ['st2_repo_key', 'st2_tls_cert', 'st2_tls_key', 'sensor_partitions_file'] as const) {
     const path = s[variable];
-    if (path !== undefined && !existsSync(path)) throw new PlaybookError(`${variable}: ${path} does not exist on the control machine`, `give the path of the file (relative paths are read from the inventory's folder)`);
+    if (path === undefined) continue;
+    if (!existsSync(path)) throw new PlaybookError(`${variable}: ${path} does not exist on the control machine`, `give the path of the file (relative paths are read from the inventory's folder)`);
+    const size = statSync(path).size;
+    if (size > SETTING_FILE_LIMIT) throw new PlaybookError(`${variable}: ${path} is ${sizeText(size)}, more than the ${limitText(SETTING_FILE_LIMIT)} st2prov reads of it`, 'give the right file (a key or a certificate is a few KB)');
   }
 }
 

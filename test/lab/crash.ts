@@ -87,7 +87,7 @@ export async function applyKilledAt(lab: Lab, point: KillPoint, env: NodeJS.Proc
     const blueprint = lab.hosts.find((h) => h.role === 'blueprint')!;
     const controller = lab.hosts[0]!;
     const probe = point.kind === 'transfer'
-      ? { host: blueprint, command: 'ls -d /opt/stackstorm/packs/.st2prov-sync.* >/dev/null 2>&1 && [ -n "$(find /opt/stackstorm/packs/.st2prov-sync.* -name stream.tar -size +1M 2>/dev/null)" ]' }
+      ? { host: blueprint, command: 'ls -d /opt/stackstorm/packs/.st2prov-sync.* >/dev/null 2>&1 && [ -n "$(find /opt/stackstorm/packs/.st2prov-sync.* -type f -size +1M 2>/dev/null)" ]' }
       : { host: controller, command: 'pgrep -f "dpkg --status-fd|/usr/bin/dpkg" >/dev/null' };
     void (async () => {
       while (child.exitCode === null && !killed) {

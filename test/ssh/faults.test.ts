@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { failures, projectDir, st2prov, testPlaybook } from '../harness/cli.js';
-import { useSshd } from '../harness/sshd.js';
+import { SUDO_PASSWORD_USER, useSshd } from '../harness/sshd.js';
 import { workspace } from '../harness/workspace.js';
 
 const FAULTS = testPlaybook('faults');
@@ -59,7 +59,8 @@ describe('faults stay with their host, and nothing is left half-written', () => 
     const seconds = (Date.now() - t0) / 1000;
     assert.equal(run.code, 4, failures(run));
     const host = run.json.hosts.find((h) => h.host === 'sudo-password')!;
-    assert.match(host.reason!, /cannot become root with sudo as st2prov-pw: .*(incorrect password|Sorry)/i);
+    // the test user of the lab slot: st2prov-pw, st2prov3-pw, ...
+    assert.match(host.reason!, new RegExp(`cannot become root with sudo as ${SUDO_PASSWORD_USER}: .*(incorrect password|Sorry)`, 'i'));
     assert.ok(seconds < 120, `answered in ${seconds} s, not hung`);
     assert.equal(readFileSync(join(ws.target, 'root.whoami'), 'utf8'), 'root\n');
     assert.ok(!(run.stdout + run.stderr).includes('not the password'), 'the wrong password is not printed either');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { HostContext } from '../../../src/core/context.js';
 import type { Fact } from '../../../src/core/fact.js';
@@ -10,7 +11,7 @@ import { BLUEPRINTS, clusterOf } from '../../harness/clusters.js';
 describe('check: the load balancer sends requests to every blueprint', () => {
   const cluster = clusterOf(BLUEPRINTS(3));
   const [b1, b2, b3] = cluster.members('blueprint');
-  const file = (content: string): FileState => ({ exists: true, mode: 0o644, owner: 'root', group: 'root', content });
+  const file = (content: string): FileState => ({ exists: true, mode: 0o644, owner: 'root', group: 'root', content, size: Buffer.byteLength(content), sha256: createHash('sha256').update(content).digest('hex') });
 
   /** A controller whose files are this table (path → state), no host behind it. */
   const controller = (files: Record<string, FileState>): HostContext => ({
@@ -39,8 +40,8 @@ describe('check: the load balancer sends requests to every blueprint', () => {
   });
 
   it('a member file that names another address is no member of the blueprint', () => {
-    assert.deepEqual(memberVerdict(b1!, file(memberLine({ name: 'b1', address: '10.0.3.99' }, false))), { ok: false, detail: '/etc/nginx/st2-upstream.d/b1.conf does not name 10.0.3.11:443: st2prov apply writes it' });
-    assert.deepEqual(memberVerdict(b1!, file('server 10.0.3.11:443;\n')), { ok: true, detail: 'serves at 10.0.3.11:443' }, 'a line written by hand, without parameters');
-    assert.equal(memberVerdict(b1!, file('# server 10.0.3.11:443 down;\nserver 10.0.3.11:443 max_fails=1;\n')).ok, true, 'a comment drains nothing');
+    assert.deepEqual(memberVerdict(b1!, memberLine({ name: 'b1', address: '10.0.3.99' }, false)), { ok: false, detail: '/etc/nginx/st2-upstream.d/b1.conf does not name 10.0.3.11:443: st2prov apply writes it' });
+    assert.deepEqual(memberVerdict(b1!, 'server 10.0.3.11:443;\n'), { ok: true, detail: 'serves at 10.0.3.11:443' }, 'a line written by hand, without parameters');
+    assert.equal(memberVerdict(b1!, '# server 10.0.3.11:443 down;\nserver 10.0.3.11:443 max_fails=1;\n').ok, true, 'a comment drains nothing');
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -11,7 +12,7 @@ import { fact, type Fact } from '../../../src/core/fact.js';
 import { EngineHost } from '../../../src/engine/engineHost.js';
 import { localExecutor } from '../../../src/core/localExecutor.js';
 import { countingExecutor } from '../../harness/countingExecutor.js';
-import { READ_FILE, fileState, parseFileState, pathState } from '../../../src/facts/files.js';
+import { FILES_READ_BUDGET, FILE_CONTENT_LIMIT, FileTooLarge, READ_FILE, fileState, fileText, parseFileState, pathState } from '../../../src/facts/files.js';
 
 const host = { name: 'h', settings: {} } as unknown as ClusterHost;
 const engineHost = (executor: Executor) => new EngineHost(host, executor, {} as Vault, {} as ClusterView);
@@ -97,7 +98,8 @@ describe('files and paths read together', () => {
       await ctx.prefetch(pair.map(fileState));
       for (const f of pair) assert.deepEqual(await outcome(ctx, fileState(f)), await outcome(engineHost(localExecutor), fileAlone(f)), f);
       assert.match((await ctx.fact(fileState(pair[0]!)) as { content: string }).content, /grown/);
-      assert.equal(started().filter((t) => t === 'cat').length, 1 + pair.length, 'one cat of them all, then one a file');
+      assert.equal(started().filter((t) => t === 'cat').length, 1, 'one cat of them all');
+      assert.equal(started().filter((t) => t === 'base64').length, pair.length, 'then each file alone');
     } finally {
       done();
     }
@@ -131,6 +133,77 @@ describe('files and paths read together', () => {
     for (const f of [at('plain'), at('missing'), at('folder')]) {
       assert.deepEqual(await outcome(engineHost(localExecutor), fileState(f)), await outcome(engineHost(localExecutor), fileAlone(f)), f);
     }
+  });
+
+  /** A file of `size` bytes without writing them (sparse), with a mark at each end so its digest is its own. */
+  const sized = (name: string, size: number) => {
+    const path = at(name);
+    writeFileSync(path, `start of ${name}\n`);
+    truncateSync(path, size);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, `end of ${name}\n`, size - `end of ${name}\n`.length);
+    closeSync(fd);
+    return path;
+  };
+  const sha256Of = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+  /** This machine's shell, with the size of every output it gives back. */
+  const measured = () => {
+    const sizes: number[] = [];
+    const executor: Executor = {
+      exec: async (r: ExecRequest) => {
+        const result = await localExecutor.exec(r);
+        sizes.push(result.stdout.length);
+        return result;
+      },
+      withTcp: localExecutor.withTcp.bind(localExecutor),
+    };
+    return { ctx: engineHost(executor), sizes };
+  };
+
+  it('a file larger than FILE_CONTENT_LIMIT is read by size and SHA-256 on the host, never its bytes; the small ones beside it whole', async () => {
+    const big = sized('big', FILE_CONTENT_LIMIT + 1);
+    const huge = sized('huge', 256 * 1024 * 1024);
+    const { ctx, sizes } = measured();
+    await ctx.prefetch([big, huge, at('plain')].map(fileState));
+    assert.equal(sizes.length, 1, 'one command');
+    assert.ok(sizes[0]! < 4096, `the output is a few lines, not the files (${sizes[0]} characters)`);
+    for (const [path, size] of [[big, FILE_CONTENT_LIMIT + 1], [huge, 256 * 1024 * 1024]] as const) {
+      const state = await ctx.fact(fileState(path));
+      assert.deepEqual(state, { exists: true, mode: 0o644, owner: 'root', group: 'root', size, sha256: sha256Of(path), content: undefined }, path);
+      assert.deepEqual(await outcome(engineHost(localExecutor), fileAlone(path)), state, 'as READ_FILE alone says');
+    }
+    const plain = await ctx.fact(fileState(at('plain')));
+    assert.deepEqual(plain, { exists: true, mode: 0o644, owner: 'root', group: 'root', size: 12, sha256: sha256Of(at('plain')), content: 'a = 1\nb = 2\n' });
+    rmSync(huge);
+  });
+
+  it('a read of many files brings back at most FILES_READ_BUDGET of content; a file it left out is read again alone when its text is needed', async () => {
+    const count = FILES_READ_BUDGET / FILE_CONTENT_LIMIT + 1;
+    const files = Array.from({ length: count }, (_v, i) => sized(`budget-${i}`, FILE_CONTENT_LIMIT));
+    try {
+      const { ctx, sizes } = measured();
+      await ctx.prefetch(files.map(fileState));
+      assert.ok(sizes[0]! < (FILES_READ_BUDGET * 4) / 3 + 4096, `the output stays within the budget (${sizes[0]} characters)`);
+      const states = await Promise.all(files.map((f) => ctx.fact(fileState(f))));
+      assert.deepEqual(states.map((s) => s.exists && s.content !== undefined), [...Array(count - 1).fill(true), false], 'whole in order until the budget is spent');
+      for (const [i, s] of states.entries()) assert.equal(s.exists && s.sha256, sha256Of(files[i]!));
+      const last = states[count - 1]!;
+      assert.ok(last.exists);
+      const text = await fileText(ctx, files[count - 1]!, last);
+      assert.equal(text.content, readFileSync(files[count - 1]!, 'utf8'), 'its text, read alone');
+      assert.equal(sizes.length, 2, 'in one more command');
+    } finally {
+      for (const f of files) rmSync(f);
+    }
+  });
+
+  it('the text of a file larger than FILE_CONTENT_LIMIT is refused by name, not read', async () => {
+    const big = sized('too-big', FILE_CONTENT_LIMIT + 1);
+    const ctx = engineHost(localExecutor);
+    const state = await ctx.fact(fileState(big));
+    assert.ok(state.exists);
+    await assert.rejects(fileText(ctx, big, state, 'editing a key'), (err: Error) => err instanceof FileTooLarge && err.message.startsWith(`${big} is 1.0 MB, too large for editing a key`));
+    rmSync(big);
   });
 
   it('paths are looked at by one command, each as stat alone says', async () => {

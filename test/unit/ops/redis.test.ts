@@ -14,7 +14,7 @@ const OLD_PASSWORD = 'summer2019';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** A controller whose file is `content`; facts other than the file are not read by plan. */
-const hostWith = (content: string) => ({ name: 'c1', fact: async () => ({ exists: true, mode: 0o640, owner: 'redis', group: 'redis', content } satisfies FileState) }) as unknown as HostContext;
+const hostWith = (content: string) => ({ name: 'c1', fact: async () => ({ exists: true, mode: 0o640, owner: 'redis', group: 'redis', content, size: Buffer.byteLength(content), sha256: sha256(content) } satisfies FileState) }) as unknown as HostContext;
 
 /** Every form of a secret, and of what is made from it, that must never be shown. */
 const derived = (password: string) => [password, sha256(password), sentinelToken(password, 'redis'), sentinelToken(password, 'sentinel'), sha256(sentinelToken(password, 'redis')), sha256(sentinelToken(password, 'sentinel'))];

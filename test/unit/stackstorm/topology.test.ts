@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { PlaybookError } from '../../../src/core/errors.js';
+import { readLocalFile } from '../../../src/facts/localFiles.js';
 import { isTier, loadBalancerUrl, postgresPair, serviceAddress, validateCluster } from '../../../src/stackstorm/topology.js';
 import { BLUEPRINTS, TIER, clusterOf } from '../../harness/clusters.js';
 
@@ -18,6 +23,24 @@ describe('topology: one controller or the tier of three', () => {
     assert.throws(() => validate(controllers(2)), /the inventory has 2 hosts in \[controller\] \(c1, c2\) \(use one controller box .* or three .*two cannot survive losing one, as MongoDB, RabbitMQ, Sentinel and ZooKeeper need a majority/);
     assert.throws(() => validate(controllers(4)), /the inventory has 4 hosts in \[controller\] \(c1, c2, c3, c4\) \(use one controller box .*st2prov builds no larger tier/);
     assert.throws(() => validate(controllers(5)), /5 hosts in \[controller\]/);
+  });
+
+  it('refuses a file a setting names that is larger than st2prov reads of it, naming the setting and the file, before any host', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st2prov-settings-'));
+    try {
+      const cert = join(dir, 'st2.crt');
+      const key = join(dir, 'st2.key');
+      writeFileSync(cert, '-----BEGIN CERTIFICATE-----\n');
+      writeFileSync(key, '');
+      truncateSync(key, 5 * 1024 * 1024 * 1024);
+      assert.throws(() => validate(BLUEPRINTS(2, `st2_tls_cert=${cert}\nst2_tls_key=${key}`)), (err: Error) =>
+        err instanceof PlaybookError && err.message === `st2_tls_key: ${key} is 5.4 GB, more than the 1 MiB st2prov reads of it (give the right file (a key or a certificate is a few KB))`);
+      truncateSync(key, 1024 * 1024);
+      assert.doesNotThrow(() => validate(BLUEPRINTS(2, `st2_tls_cert=${cert}\nst2_tls_key=${key}`)));
+      assert.throws(() => readLocalFile(key, 1024, 'st2_tls_key'), /^PlaybookError: st2_tls_key: .*st2\.key is 1\.0 MB, more than the 1 KiB st2prov reads of it/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('needs lb_vip with three controllers, a free one, and refuses it with one', () => {

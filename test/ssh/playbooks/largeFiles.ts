@@ -1,0 +1,57 @@
+import { appendFileSync } from 'node:fs';
+import type { Operation, Play } from '../../../src/core/operation.js';
+import { OUTPUT_LIMIT } from '../../../src/core/output.js';
+import { Secret } from '../../../src/core/secret.js';
+import * as ops from '../../../src/ops/index.js';
+
+/**
+ * Data larger than st2prov holds: a file above FILE_CONTENT_LIMIT (compared by digest), a
+ * secret one, a copy and a packs sync whose source changes between the plan and the send,
+ * and a command that prints more than OUTPUT_LIMIT.
+ */
+const vars = (h: { host: { vars: Readonly<Record<string, unknown>> } }) => h.host.vars as Record<string, string>;
+
+/** ops.copy, with its source changed on the control machine once it is planned, before it is sent. */
+function copyChangedAfterPlan(source: string, path: string): Operation {
+  const copy = ops.copy(source, { path, mode: '0644' });
+  return {
+    ...copy,
+    async plan(host) {
+      const changes = await copy.plan(host);
+      appendFileSync(source, 'changed after the plan\n');
+      return changes;
+    },
+  };
+}
+
+/** ops.dirSync, with one of its files changed on the control machine once it is planned, before it is sent. */
+function syncChangedAfterPlan(source: string, dest: string, changed: string): Operation {
+  const sync = ops.dirSync({ source, dest });
+  return {
+    ...sync,
+    async plan(host) {
+      const changes = await sync.plan(host);
+      appendFileSync(changed, 'changed after the plan\n');
+      return changes;
+    },
+  };
+}
+
+export const plays: Play[] = [
+  {
+    name: 'large files',
+    hosts: 'all',
+    steps: [
+      { name: 'large file', tags: ['large'], run: (h) => ops.file({ path: `${vars(h).test_dir}/large.data`, content: vars(h).large_char!.repeat(Number(vars(h).large_size)), mode: '0644' }) },
+      { name: 'large secret', tags: ['secret'], run: (h) => ops.file({ path: `${vars(h).test_dir}/large.secret`, content: new Secret(vars(h).large_char!.repeat(Number(vars(h).large_size))), mode: '0600' }) },
+      { name: 'copy', tags: ['copy'], run: (h) => vars(h).change_after_plan === 'yes'
+        ? copyChangedAfterPlan(vars(h).copy_source!, `${vars(h).test_dir}/copied.data`)
+        : ops.copy(vars(h).copy_source!, { path: `${vars(h).test_dir}/copied.data`, mode: '0644' }) },
+      { name: 'packs', tags: ['packs'], run: (h) => vars(h).change_after_plan === 'yes'
+        ? syncChangedAfterPlan(vars(h).packs_src!, `${vars(h).test_dir}/packs`, `${vars(h).packs_src}/${vars(h).changed_pack_file}`)
+        : ops.dirSync({ source: vars(h).packs_src!, dest: `${vars(h).test_dir}/packs` }) },
+      { name: 'loud command', tags: ['loud'], run: (h) => vars(h).loud_here === h.name && ops.command({ summary: 'print more than OUTPUT_LIMIT', argv: ['head', '-c', String(OUTPUT_LIMIT + 1), '/dev/zero'] }) },
+      { name: 'after the loud command', tags: ['loud'], run: (h) => ops.file({ path: `${vars(h).test_dir}/${h.name}.after`, content: 'ran\n' }) },
+    ],
+  },
+];
