@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { HostContext } from '../core/context.js';
 import { shellScript } from '../core/command.js';
 import { RUN_ID } from '../core/runId.js';
@@ -12,10 +13,14 @@ import { sendLocalFile } from '../facts/localFiles.js';
  * mode and owner, and it passed the validator if any. Then one rename. Temp files carry the
  * run's id; those of another run in the folder are what a killed run left (the host lock
  * lets one run write at a time) and are swept first. A symbolic link is written through:
- * the file it names is replaced, the link stays.
+ * the file it names is replaced, the link stays. The announced size and SHA-256 come first on
+ * stdin, not on the command line: any user of the host sees a command line (ps), and the
+ * digest of a short secret is as good as the secret to a dictionary. (sh reads that one line
+ * byte by byte from a pipe, so cat gets the content from its first byte.)
  */
 const WRITE = `set -e
-p=$1; m=$2; o=$3; size=$4; sum=$5; run=$6; shift 6
+p=$1; m=$2; o=$3; run=$4; shift 4
+IFS=' ' read -r size sum
 if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi
 d=$(dirname -- "$p")
 for f in "$d"/.st2prov.*; do case "$f" in *".st2prov.$run."*) ;; *) if [ -f "$f" ]; then rm -f -- "$f"; fi ;; esac; done
@@ -47,16 +52,16 @@ export interface WriteOptions {
   validate?: readonly string[];
 }
 
-/** What the receiving side checks before anything goes live: the length and SHA-256 of the bytes sent. */
-export function announce(content: string | Buffer): [size: string, sha256: string] {
-  const bytes = Buffer.from(content);
-  return [String(bytes.length), createHash('sha256').update(bytes).digest('hex')];
+/** What the receiving side checks before anything goes live, the line before the bytes: their length and SHA-256. */
+function announce(size: number, sha256: string): string {
+  return `${size} ${sha256}\n`;
 }
 
 export async function writeFileAtomically(host: HostContext, path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
+  const bytes = Buffer.from(content);
   await host.run(`writing ${path}`, {
-    argv: shellScript(WRITE, [path, options.mode ?? '', options.owner ?? '', ...announce(content), RUN_ID, ...(options.validate ?? [])]),
-    stdin: content,
+    argv: shellScript(WRITE, [path, options.mode ?? '', options.owner ?? '', RUN_ID, ...(options.validate ?? [])]),
+    stdin: Buffer.concat([Buffer.from(announce(bytes.length, createHash('sha256').update(bytes).digest('hex'))), bytes]),
   });
 }
 
@@ -67,10 +72,14 @@ export async function writeFileAtomically(host: HostContext, path: string, conte
  */
 export async function writeLocalFileAtomically(host: HostContext, path: string, local: { path: string; size: number; sha256: string }, options: WriteOptions = {}): Promise<void> {
   const stdin = sendLocalFile(local);
+  async function* announced(): AsyncGenerator<Buffer> {
+    yield Buffer.from(announce(local.size, local.sha256));
+    yield* stdin;
+  }
   try {
     await host.run(`writing ${path}`, {
-      argv: shellScript(WRITE, [path, options.mode ?? '', options.owner ?? '', String(local.size), local.sha256, RUN_ID, ...(options.validate ?? [])]),
-      stdin,
+      argv: shellScript(WRITE, [path, options.mode ?? '', options.owner ?? '', RUN_ID, ...(options.validate ?? [])]),
+      stdin: Readable.from(announced(), { objectMode: false }),
     });
   } catch (err) {
     throw stdin.changed ?? err;

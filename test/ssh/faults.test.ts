@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -90,6 +91,17 @@ describe('faults stay with their host, and nothing is left half-written', () => 
     const sending = () => readdirSync(ws.target).some((f) => f.startsWith('.st2prov.'));
     while (!sending() && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     assert.ok(sending(), child.exitCode === null ? 'the transfer had begun within 3 minutes' : 'the transfer was caught before the run ended');
+    // what every user of the host sees (ps): the digest of the bytes in flight is not there
+    const digest = createHash('sha256').update(Buffer.alloc(48 * 1024 * 1024, 'b')).digest('hex');
+    const commandLines = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'latin1');
+      } catch {
+        return '';
+      }
+    });
+    assert.ok(commandLines.some((c) => c.includes('.st2prov.')), 'the writing script was seen running');
+    assert.ok(!commandLines.some((c) => c.includes(digest)), 'no command line holds the SHA-256 of the content');
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     await new Promise((r) => setTimeout(r, 1000));
