@@ -107,11 +107,15 @@ export class SecretStore implements Vault {
     if (this.stored) return this.stored;
     const text = this.folder.read(SECRETS);
     if (text === undefined) return (this.stored = {});
+    let stored: unknown;
     try {
-      this.stored = JSON.parse(text) as Record<string, string>;
+      stored = JSON.parse(text);
     } catch (err) {
       throw new UsageError(`cannot read ${join(this.folder.dir, SECRETS)}: ${(err as Error).message}`, 'restore it from backup; deleting it would change every generated password');
     }
+    const problem = secretsProblem(stored);
+    if (problem) throw new UsageError(`cannot read ${join(this.folder.dir, SECRETS)}: ${problem}`, 'restore it from backup; deleting it would change every generated password');
+    this.stored = stored as Record<string, string>;
     // values kept here may still stand in files on hosts: mask them even when unused now
     Object.values(this.stored).forEach((v) => new Secret(v));
     return this.stored;
@@ -122,4 +126,21 @@ export class SecretStore implements Vault {
     this.folder.write(SECRETS, `${JSON.stringify(data, null, 2)}\n`);
     this.stored = data;
   }
+}
+
+/** A secret's name as st2prov keeps it: a variable's name, or st2_auth_users.USER. */
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}(?:\.[A-Za-z0-9_.@+-]{1,128})?$/;
+
+/**
+ * What is wrong with the kept secrets (secrets.json parsed), or undefined: they are an object
+ * of strings by name. Names and values are never part of the answer (a name may say whose).
+ */
+export function secretsProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not a JSON object of secrets by name';
+  const entries = Object.entries(value);
+  const badName = entries.filter(([name]) => !SECRET_NAME.test(name)).length;
+  if (badName) return `${badName} of its names ${badName === 1 ? 'is' : 'are'} not a secret's name`;
+  const notText = entries.filter(([, v]) => typeof v !== 'string').length;
+  if (notText) return `${notText} of its values ${notText === 1 ? 'is' : 'are'} not a string`;
+  return undefined;
 }
