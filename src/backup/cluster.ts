@@ -219,6 +219,8 @@ async function collect(host: HostContext, purpose: string, request: ExecRequest,
       done();
     },
   });
+  // the transport hears the sink's first error; one after it (end() after a failure) is no news
+  sink.on('error', () => undefined);
   try {
     await host.run(purpose, { ...request, stdout: sink });
   } finally {

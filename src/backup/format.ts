@@ -110,13 +110,16 @@ export class BackupWriter {
     let headerWritten: Promise<void> | undefined;
     const flush = async (all: boolean) => {
       await (headerWritten ??= this.json(FRAME.entry, header));
-      while (held >= DATA_FRAME_MAX || (all && held > 0)) {
-        const whole = Buffer.concat(pending, held);
-        const part = whole.subarray(0, Math.min(DATA_FRAME_MAX, whole.length));
-        pending = part.length < whole.length ? [whole.subarray(part.length)] : [];
-        held -= part.length;
+      if (held < DATA_FRAME_MAX && !(all && held > 0)) return;
+      const whole = Buffer.concat(pending, held);
+      let at = 0;
+      while (whole.length - at >= DATA_FRAME_MAX || (all && at < whole.length)) {
+        const part = whole.subarray(at, at + DATA_FRAME_MAX);
+        at += part.length;
         await this.frame(FRAME.data, part);
       }
+      pending = at < whole.length ? [whole.subarray(at)] : [];
+      held = whole.length - at;
     };
     return new Writable({
       highWaterMark: DATA_FRAME_MAX,
