@@ -356,7 +356,7 @@ export async function readBackup(source: ByteSource, rules: ReadRules): Promise<
   return { manifest, entries, mac: verdict, size };
 }
 
-/** An entry's name for a message: its kind and a printable form of its name (never raw bytes). */
+/** An entry's name for a message, quoted and printable (never raw bytes). */
 export function entryLabel(header: unknown): string {
   const name = isObject(header) && typeof header.name === 'string' ? header.name : undefined;
   return name === undefined ? 'an entry without a name' : `"${printable(name.length > 300 ? `${name.slice(0, 300)}…` : name)}"`;

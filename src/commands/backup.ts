@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { refuseExisting, writeBackupFile, type Entry, type Manifest } from '../backup/archive.js';
-import { stateKeyOrNew } from '../backup/backupKey.js';
+import { stateKey, stateKeyOrNew } from '../backup/backupKey.js';
 import { MaterialRefused, dumpDatabase, installedSt2Version, isMongoPrimary, readMaterial } from '../backup/cluster.js';
 import { DUMP_ENTRY, LIMITS, RUN_STATE, isStateFile, stateFileProblem } from '../backup/contents.js';
 import { printable, type EntryHeader } from '../backup/format.js';
@@ -43,6 +43,8 @@ export async function backupCommand(options: BackupOptions, io = { out: process.
   if (existsSync(output)) throw refuseExisting(output);
   const folder = new StateFolder(selection.inventory.stateDir, true);
   const { state, leftOut } = stateEntries(folder);
+  // a key that is there but not one stops the backup before any host is contacted
+  stateKey(folder);
   const cluster = selection.cluster;
   const [ctls, bps] = [controllers(cluster), blueprints(cluster)];
   if (!ctls.length || !bps.length) throw new UsageError(`${options.inventory} has ${ctls.length ? 'no blueprint' : 'no controller'}`, 'a backup takes MongoDB from a controller and the material from a blueprint');

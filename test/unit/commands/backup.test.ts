@@ -70,6 +70,18 @@ describe('st2prov backup, refused before any host is contacted', () => {
     assert.doesNotMatch(run.stderr, /unreachable/i);
   });
 
+  it('a backup key that is not one stops it (exit 1), before any host, its content never shown', async () => {
+    const { dir, file, state } = inventory();
+    keptState(state);
+    writeFileSync(join(state, 'backup.key'), `${KEPT}\n`);
+    const run = await st2prov(['backup', file, '-o', join(dir, 'new.st2backup'), '--timeout', '30']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stderr, /backup\.key is not a backup key \(64 hex digits\)\n {2}put back the copy you kept of it/);
+    assert.ok(!run.stderr.includes(KEPT));
+    assert.doesNotMatch(run.stderr, /unreachable/i);
+    assert.ok(!existsSync(join(dir, 'new.st2backup')));
+  });
+
   it('takes no --limit: a backup is of the whole cluster', async () => {
     const run = await st2prov(['backup', inventory().file, '--limit', 'b1']);
     assert.equal(run.code, 1);
