@@ -1,5 +1,5 @@
-import type { Backup } from '../src/backup/archive.js';
-import { DUMP_ENTRY, NOT_RESTORED, isMongoPrimary, isSecretFile, restoreDatabase } from '../src/backup/cluster.js';
+import type { Backup, DumpRef } from '../src/backup/archive.js';
+import { NOT_RESTORED, isMongoPrimary, isSecretFile, restoreDatabase } from '../src/backup/cluster.js';
 import { change } from '../src/core/change.js';
 import type { HostContext } from '../src/core/context.js';
 import { MissingInput, RemoteCommandError } from '../src/core/errors.js';
@@ -15,18 +15,19 @@ import { restarted } from './restart.js';
  * cluster with the backup's secrets (the command restores the state folder first). On the
  * controller whose MongoDB is the primary (the only one, with one controller), st2's database
  * is replaced by the dump (mongorestore --drop). On every blueprint, once the controllers are
- * done: the backup's files (datastore key, htpasswd, stanley's key pair, pack configs, RBAC),
- * then st2 restarted in turns, drained as `st2prov restart` does, so it reads what was restored.
+ * done: the backup's files (datastore key, htpasswd, stanley's key pair, pack configs, RBAC)
+ * and the links among them, then st2 restarted in turns, drained as `st2prov restart` does, so it
+ * reads what was restored. The dump is read from the backup file when it is sent, never held.
  */
 export function restorePlays(backup: Backup): Play[] {
-  const dump = backup.entries.find((e) => e.name === DUMP_ENTRY);
+  const dump = backup.dump;
   const taken = `${backup.manifest.createdAt} from ${backup.manifest.mongodbFrom}`;
   return [
     {
       name: 'restore: MongoDB',
       hosts: 'controller',
       steps: [
-        { name: 'st2’s database replaced by the backup’s dump (mongorestore --drop, on the primary)', tags: ['restore', 'mongodb'], run: () => dump && databaseRestored(dump.data, taken) },
+        { name: 'st2’s database replaced by the backup’s dump (mongorestore --drop, on the primary)', tags: ['restore', 'mongodb'], run: () => databaseRestored(dump, taken) },
       ],
     },
     {
@@ -44,7 +45,7 @@ export function restorePlays(backup: Backup): Play[] {
 }
 
 /** The dump restored on the controller that is MongoDB's primary; the others do nothing. */
-function databaseRestored(dump: Buffer, taken: string): Operation {
+function databaseRestored(dump: DumpRef, taken: string): Operation {
   return {
     title: 'MongoDB restored',
     async plan(host) {
@@ -68,7 +69,7 @@ function databaseRestored(dump: Buffer, taken: string): Operation {
       if (primary !== host.name) return [];
       return [change({
         kind: 'mongodb',
-        summary: `st2's database replaced by the backup's dump (${dump.length} bytes, taken ${taken}): mongorestore --drop`,
+        summary: `st2's database replaced by the backup's dump (${dump.size} bytes, taken ${taken}): mongorestore --drop`,
         apply: () => restoreDatabase(host, dump),
       })];
     },
@@ -81,13 +82,16 @@ async function answers(host: HostContext): Promise<boolean> {
   return r.code === 0;
 }
 
-/** Each folder and file of the backup with its mode and owner; secrets as secrets (a diff says only that they changed). */
+/** Each folder, link and file of the backup with its mode and owner; secrets as secrets (a diff says only that they changed). */
 function restoredFiles(backup: Backup): Operation[] {
-  const dirs = backup.entries.filter((e) => e.name.startsWith('dirs/')).sort((a, b) => a.name.localeCompare(b.name));
+  // a folder before what it holds
+  const dirs = backup.entries.filter((e) => e.name.startsWith('dirs/')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const links = backup.entries.filter((e) => e.name.startsWith('links/'));
   const files = backup.entries.filter((e) => e.name.startsWith('files/') && !NOT_RESTORED.includes(e.name.slice('files'.length)));
   const owner = (e: { owner?: string; group?: string }) => (e.owner && e.group ? `${e.owner}:${e.group}` : undefined);
   return [
     ...dirs.map((d) => ops.directory(d.name.slice('dirs'.length), { ...(d.mode ? { mode: d.mode } : {}), ...(owner(d) ? { owner: owner(d)! } : {}) })),
+    ...links.map((l) => ops.link(l.name.slice('links'.length), l.target!, owner(l) ? { owner: owner(l)! } : {})),
     ...files.map((f) => {
       const path = f.name.slice('files'.length);
       const text = f.data.toString('utf8');

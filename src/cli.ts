@@ -86,7 +86,8 @@ function restoreOptions<T>(y: Argv<T>) {
   return turnsAndFailures(reaching(wholeCluster(y))
     .positional('backup', { type: 'string', describe: 'the file st2prov backup wrote' })
     .option('json', { type: 'boolean', default: false, describe: 'one JSON document on stdout' })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'show what restore would change, as diff does; writes nothing (the backup\'s secrets are read from a private copy)' }),
+    .option('dry-run', { type: 'boolean', default: false, describe: 'show what restore would change, as diff does; writes nothing (the backup\'s secrets are read from a private copy)' })
+    .option('backup-key', { type: 'string', describe: 'the backup key the file was written with (a copy of the state folder\'s backup.key), when this state folder has none or another' }),
   'N or N%: blueprints restarted at once after the restore (default 1)');
 }
 
@@ -215,7 +216,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('restore <inventory> <backup>', 'put a backup back on the cluster of the same inventory: state folder, apply, MongoDB, blueprint files, st2 restarted', (y) => restoreOptions(y), async (args) => {
       const a = lastValues(args);
       const { restoreCommand } = await import('./commands/restore.js');
-      code = await restoreCommand({ ...runArgs(a.dryRun ? 'diff' : 'apply', { ...a, playbook: 'site' }), backup: a.backup as string });
+      code = await restoreCommand({ ...runArgs(a.dryRun ? 'diff' : 'apply', { ...a, playbook: 'site' }), backup: a.backup as string, ...(a.backupKey !== undefined ? { backupKey: a.backupKey as string } : {}) });
     })
     .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), async (args) => {
       const a = lastValues(args);

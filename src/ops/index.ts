@@ -4,6 +4,7 @@ export { command } from './command.js';
 export { directory } from './directory.js';
 export { dirSync } from './dirSync.js';
 export { file, editFile } from './file.js';
+export { link } from './link.js';
 export { confKey, confKeys, iniKey, iniKeys, pgHbaRule, yamlKey } from './lineEdits.js';
 export { pgHbaReplication, pgHbaRules, postgresDatabase, postgresReplicationSettings, postgresRole, postgresSetting, postgresStandby } from './postgres.js';
 export { service, services } from './service.js';

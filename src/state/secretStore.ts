@@ -123,6 +123,8 @@ export class SecretStore implements Vault {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw refused(`it holds ${kindOf(parsed)}, not a map of secret names to their values`);
     const bad = Object.entries(parsed).find(([, v]) => typeof v !== 'string' || v === '');
     if (bad) throw refused(`the value of "${bad[0]}" is ${kindOf(bad[1])}, not the text of a secret`);
+    const problem = secretsProblem(parsed);
+    if (problem) throw refused(problem);
     this.stored = byName(Object.entries(parsed as Record<string, string>));
     // values kept here may still stand in files on hosts: mask them even when unused now
     Object.values(this.stored).forEach((v) => new Secret(v));
@@ -134,4 +136,23 @@ export class SecretStore implements Vault {
     this.folder.write(SECRETS, `${JSON.stringify(data, null, 2)}\n`);
     this.stored = data;
   }
+}
+
+/** A secret's name as st2prov keeps it: a variable's name, or st2_auth_users.USER. */
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}(?:\.[A-Za-z0-9_.@+-]{1,128})?$/;
+
+/**
+ * What is wrong with the kept secrets (secrets.json parsed), or undefined: they are an object
+ * of strings by name. Names and values are never part of the answer (a name may say whose).
+ */
+export function secretsProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not a JSON object of secrets by name';
+  const entries = Object.entries(value);
+  const badName = entries.filter(([name]) => !SECRET_NAME.test(name)).length;
+  if (badName) return `${badName} of its names ${badName === 1 ? 'is' : 'are'} not a secret's name`;
+  const notText = entries.filter(([, v]) => typeof v !== 'string').length;
+  if (notText) return `${notText} of its values ${notText === 1 ? 'is' : 'are'} not a string`;
+  const empty = entries.filter(([, v]) => v === '').length;
+  if (empty) return `${empty} of its values ${empty === 1 ? 'is' : 'are'} empty`;
+  return undefined;
 }

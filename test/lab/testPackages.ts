@@ -249,18 +249,22 @@ echo "${name}: done"
  * lab's mongod keeps no data, so a "database" here is the folder of that name in its data
  * directory (dbpath from the config), one file per collection, written by tests. mongodump puts
  * those folders (--db: that one) in a gzip tar archive; mongorestore --drop replaces each folder
- * the archive holds (--nsInclude DB.*: that one) with the archive's. Both refuse when mongod does
- * not answer on --host/--port, as the real tools do.
+ * the archive holds (--nsInclude DB.*: that one) with the archive's. As with the real tools,
+ * --archive=FILE is that file and --archive alone is stdout (mongodump) or stdin (mongorestore),
+ * streamed: neither holds the archive in memory, so a test can dump and restore a collection of
+ * GBs. gzip at level 1: a test's large collection is random bytes, which no level shrinks. Both
+ * refuse when mongod does not answer on --host/--port, as the real tools do.
  */
-const MONGO_TOOLS_COMMON = `import os, re, socket, sys, tarfile
+const MONGO_TOOLS_COMMON = `import gzip, os, re, socket, sys, tarfile
 argv = sys.argv[1:]
 def opt(name, default=None):
     if name in argv:
         return argv[argv.index(name) + 1]
     return next((a.split("=", 1)[1] for a in argv if a.startswith(name + "=")), default)
-host, port, archive = opt("--host", "127.0.0.1"), int(opt("--port", "27017")), opt("--archive")
+host, port = opt("--host", "127.0.0.1"), int(opt("--port", "27017"))
+archive = next((a.split("=", 1)[1] for a in argv if a.startswith("--archive=")), "-" if "--archive" in argv else None)
 if not archive:
-    sys.exit(f"{TOOL}: the lab stand-in needs --archive=FILE")
+    sys.exit(f"{TOOL}: the lab stand-in needs --archive or --archive=FILE")
 try:
     socket.create_connection((host, port), timeout=5).close()
 except OSError as err:
@@ -276,32 +280,39 @@ DATA = dbpath()
 `;
 
 const MONGODUMP = `#!/usr/bin/python3
-# st2prov lab stand-in for mongodump: [--host H] [--port P] [--db NAME] --gzip --archive=FILE
+# st2prov lab stand-in for mongodump: [--host H] [--port P] [--db NAME] --gzip --archive[=FILE]
 TOOL = "mongodump"
 ${MONGO_TOOLS_COMMON}
 db = opt("--db")
 names = [db] if db else sorted(n for n in os.listdir(DATA) if os.path.isdir(os.path.join(DATA, n)))
-with tarfile.open(archive, "w:gz") as out:
+sink = sys.stdout.buffer if archive == "-" else open(archive, "wb")
+with gzip.GzipFile(fileobj=sink, mode="wb", compresslevel=1) as zipped, tarfile.open(fileobj=zipped, mode="w|") as out:
     for name in names:
         if os.path.isdir(os.path.join(DATA, name)):
             out.add(os.path.join(DATA, name), arcname=name)
+sink.flush()
 `;
 
 const MONGORESTORE = `#!/usr/bin/python3
-# st2prov lab stand-in for mongorestore: [--host H] [--port P] [--nsInclude DB.*] [--drop] --gzip --archive=FILE
+# st2prov lab stand-in for mongorestore: [--host H] [--port P] [--nsInclude DB.*] [--drop] --gzip --archive[=FILE]
 import shutil
 TOOL = "mongorestore"
 ${MONGO_TOOLS_COMMON}
 only = (opt("--nsInclude") or "").split(".")[0] or None
-with tarfile.open(archive, "r:gz") as dump:
-    members = [m for m in dump.getmembers() if only is None or m.name.split("/")[0] == only]
-    for name in sorted({m.name.split("/")[0] for m in members}):
-        if "--drop" in argv:
+source = sys.stdin.buffer if archive == "-" else open(archive, "rb")
+dropped = set()
+with tarfile.open(fileobj=gzip.GzipFile(fileobj=source, mode="rb"), mode="r|") as dump:
+    for member in dump:
+        name = member.name.split("/")[0]
+        if only is not None and name != only:
+            continue
+        if "--drop" in argv and name not in dropped:
             shutil.rmtree(os.path.join(DATA, name), ignore_errors=True)
-    try:
-        dump.extractall(DATA, members=members, filter="data")
-    except TypeError:  # a Python without extraction filters (before 3.11.4): the archive is our own mongodump's
-        dump.extractall(DATA, members=members)
+            dropped.add(name)
+        try:
+            dump.extract(member, DATA, filter="data")
+        except TypeError:  # a Python without extraction filters (before 3.11.4): the archive is our own mongodump's
+            dump.extract(member, DATA)
 `;
 
 function st2Package(version: string): PackageSpec {

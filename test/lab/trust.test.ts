@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { amqpLoginFrom } from '../harness/amqp.js';
@@ -8,6 +8,7 @@ import { useLab } from '../harness/lab.js';
 import { ssh } from '../harness/remote.js';
 import { tempDir } from '../harness/tempDir.js';
 import { labDown, labUp, type Lab } from './lab.js';
+import { largeRoundTrip, refusedRestores, stateDir } from './backups.js';
 import { applyKilledAt, assertConverges, assertNothingWasCut, assertPackWhole, describePoint, preparePacks, snapshot, type KillPoint } from './crash.js';
 
 /**
@@ -24,7 +25,10 @@ import { applyKilledAt, assertConverges, assertNothingWasCut, assertPackWhole, d
  *   converges, the one after changes nothing, no handler is owed, nothing is left, and no
  *   file st2prov manages was live half-written at any of the kills.
  * - Last, backup and restore: the converged cluster is backed up, the lab torn down and built
- *   again from nothing (same inventory), and the backup restored onto it.
+ *   again from nothing (same inventory, no state folder: the backup key is given from the copy
+ *   kept apart), and the backup restored onto it. On that cluster, restores of a truncated, a
+ *   foreign, a planted and crafted backups are refused with nothing written anywhere, and a
+ *   database of a GiB is backed up and restored in bounded memory.
  */
 const HOSTILE = (what: string) => `${what} 'single' "double" $HOME \`id\` back\\slash ;semi #hash 100% user@host:port/path é中 ${'z'.repeat(64)}`;
 const SECRETS = {
@@ -43,6 +47,8 @@ describe('trust: a whole cluster with hostile secrets, killed three times during
   const outputs: string[] = [];
   const afterKills: ReturnType<typeof snapshot>[] = [];
   const packShas: string[] = [];
+  /** the lab built again from nothing and restored */
+  let rebuilt: Lab | undefined;
 
   it('the hosts run no systemd: tini is PID 1, services are init scripts', () => {
     for (const h of lab().hosts) {
@@ -133,7 +139,7 @@ describe('trust: a whole cluster with hostile secrets, killed three times during
     }
   });
 
-  it('backup, a lab rebuilt from nothing, restore: keys, htpasswd, a pack config, RBAC and a MongoDB record are back; check passes; no secret shown', async () => {
+  it('backup, a lab rebuilt from nothing, restore (with the backup key kept apart): keys, htpasswd, a pack config and a link to it, RBAC and a MongoDB record are back; check passes; no secret shown', async () => {
     const packSecret = HOSTILE('pack-config');
     // what only the old cluster has: a pack config and an RBAC role on the blueprint, a record in the lab mongod's st2 "database"
     const put = (address: string, path: string, content: string, mode: string) =>
@@ -141,13 +147,17 @@ describe('trust: a whole cluster with hostile secrets, killed three times during
     put(lab().hosts[1]!.address, '/opt/stackstorm/configs/labpack.yaml', `api_token: "${packSecret}"\n`, '0640');
     put(lab().hosts[1]!.address, '/opt/stackstorm/rbac/roles/observer.yaml', 'name: observer\npermission_grants: []\n', '0644');
     put(lab().hosts[0]!.address, '/var/lib/mongodb/st2/key_value_pair.json', '{"name": "lab.record", "value": "kept across a rebuild"}\n', '0644');
-    const MATERIAL = ['/etc/st2/keys/datastore_key.json', '/etc/st2/htpasswd', '/home/stanley/.ssh/stanley_rsa', '/home/stanley/.ssh/stanley_rsa.pub', '/opt/stackstorm/configs/labpack.yaml', '/opt/stackstorm/rbac/roles/observer.yaml'];
+    // a link among the pack configs: kept as a link (backup dropped it silently)
+    assert.equal(ssh(lab(), lab().hosts[1]!.address, 'ln -s labpack.yaml /opt/stackstorm/configs/labpack-link.yaml').code, 0);
+    const MATERIAL = ['/etc/st2/keys/datastore_key.json', '/etc/st2/htpasswd', '/home/stanley/.ssh/stanley_rsa', '/home/stanley/.ssh/stanley_rsa.pub', '/opt/stackstorm/configs/labpack.yaml', '/opt/stackstorm/configs/labpack-link.yaml', '/opt/stackstorm/rbac/roles/observer.yaml'];
     const state = (l: Lab) => ({
-      blueprint: ssh(l, l.hosts[1]!.address, `stat -c '%n %a %U:%G' ${MATERIAL.join(' ')} && sha256sum ${MATERIAL.join(' ')}`).stdout,
+      blueprint: ssh(l, l.hosts[1]!.address, `stat -c '%n %F %a %U:%G' ${MATERIAL.join(' ')} && readlink /opt/stackstorm/configs/labpack-link.yaml && sha256sum ${MATERIAL.join(' ')}`).stdout,
       record: ssh(l, l.hosts[0]!.address, 'cat /var/lib/mongodb/st2/key_value_pair.json').stdout,
     });
     const before = state(lab());
     assert.match(before.record, /kept across a rebuild/);
+    assert.match(before.blueprint, /^\/opt\/stackstorm\/configs\/labpack-link\.yaml symbolic link 777 root:root$/m);
+    assert.match(before.blueprint, /^labpack\.yaml$/m);
     const key = ssh(lab(), lab().hosts[1]!.address, 'cat /etc/st2/keys/datastore_key.json').stdout;
     const stanley = ssh(lab(), lab().hosts[1]!.address, 'sed -n 2p /home/stanley/.ssh/stanley_rsa').stdout.trim();
     assert.ok(key.length > 20 && stanley.length > 20);
@@ -158,15 +168,27 @@ describe('trust: a whole cluster with hostile secrets, killed three times during
     shown.push(backup.stdout + backup.stderr);
     assert.equal(backup.code, 0, backup.stdout + backup.stderr);
     assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.match(backup.stdout, /authenticated with the backup key [0-9a-f]{16} \(.*backup\.key, made now: this is the cluster's first backup\): keep a copy of that file apart from the backups/);
+    // the operator's copy of the key, kept apart from the backups (the state folder goes with the lab)
+    const keyCopy = join(tempDir('backup-key'), 'backup.key');
+    copyFileSync(join(stateDir(lab()), 'backup.key'), keyCopy);
 
     // the whole lab goes: hosts, inventory, state folder; then the same inventory on fresh hosts
     const init = lab().init;
     labDown();
     const fresh = await labUp(1, { init });
+    rebuilt = fresh;
     appendFileSync(fresh.inventory, INVENTORY_SECRETS);
     assert.notEqual(ssh(fresh, fresh.hosts[1]!.address, 'test -e /etc/st2/keys/datastore_key.json').code, 0, 'the rebuilt blueprint starts without st2');
 
-    const restore = await st2prov(['restore', fresh.inventory, file, '-e', 'st2_version=2.10.4'], ENV);
+    // without a state folder there is no backup key: refused, naming the key it needs, nothing written
+    const keyless = await st2prov(['restore', fresh.inventory, file, '-e', 'st2_version=2.10.4'], ENV);
+    shown.push(keyless.stdout + keyless.stderr);
+    assert.equal(keyless.code, 1, keyless.stdout + keyless.stderr);
+    assert.match(keyless.stderr, /is authenticated with the backup key [0-9a-f]{16}, and the state folder .* has no backup key \(backup\.key\)\n {2}give the copy of the state folder's backup\.key kept apart from the backups with --backup-key FILE/);
+    assert.ok(!existsSync(stateDir(fresh)), 'no state folder was made');
+
+    const restore = await st2prov(['restore', fresh.inventory, file, '--backup-key', keyCopy, '-e', 'st2_version=2.10.4'], ENV);
     shown.push(restore.stdout + restore.stderr);
     assert.equal(restore.code, 0, restore.stdout + restore.stderr);
     const after = state(fresh);
@@ -184,5 +206,17 @@ describe('trust: a whole cluster with hostile secrets, killed three times during
       for (const secret of [...Object.values(SECRETS), packSecret, key.trim(), JSON.parse(key).aesKeyString as string, stanley]) assert.ok(!text.includes(secret), `a secret leaked: ${text.slice(0, 300)}`);
       assert.ok(!text.includes('zzzzzzzzzzzzzzzz'), 'no part of a secret leaked');
     }
+  });
+
+  it('a truncated, a foreign, a planted and crafted backups (deep nesting, bad secrets, setuid and 7777 modes, a root write, a name twice, escape codes), /dev/zero: each refused, the state folder and every host byte for byte as they were', async () => {
+    assert.ok(rebuilt, 'the lab was rebuilt and restored');
+    const shown = await refusedRestores(rebuilt, VARS, ENV);
+    for (const text of shown) for (const v of Object.values(SECRETS)) assert.ok(!text.includes(v), 'a secret leaked');
+  });
+
+  it('a backup and a restore of a 1 GiB database stream it: st2prov\'s peak RSS stays under 200 MB in each (measured, printed)', async (t) => {
+    assert.ok(rebuilt, 'the lab was rebuilt and restored');
+    const shown = await largeRoundTrip(t, rebuilt, VARS, ENV);
+    for (const text of shown) for (const v of Object.values(SECRETS)) assert.ok(!text.includes(v), 'a secret leaked');
   });
 });

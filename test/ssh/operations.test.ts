@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { changeLines, failures, projectDir, st2prov, testPlaybook } from '../harness/cli.js';
@@ -53,7 +53,7 @@ describe('every operation against a real sshd: diff → apply → apply → diff
     assert.equal(run.code, 0, failures(run));
     const host = run.json.hosts[0]!;
     const pending = host.steps.filter((s) => s.status === 'pending').map((s) => s.step);
-    assert.deepEqual(pending, ['plain file', 'template', 'conf key', 'ini keys', 'pg_hba rule', 'postgresql role and database']);
+    assert.deepEqual(pending, ['plain file', 'link', 'template', 'conf key', 'ini keys', 'pg_hba rule', 'postgresql role and database']);
     assert.match(host.steps.find((s) => s.step === 'plain file')!.reason!, /pending, after "folder" \(folder of .*plain\.txt does not exist yet\)/);
     assert.match(host.steps.find((s) => s.step === 'postgresql role and database')!.reason!, /after "postgresql running" \(a running PostgreSQL server does not exist yet\)/);
     assert.match(host.steps.find((s) => s.step === 'conf key')!.reason!, /pending, after "seed configs"/);
@@ -69,9 +69,9 @@ describe('every operation against a real sshd: diff → apply → apply → diff
     const run = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('everyOperation'), '--json']);
     assert.equal(run.code, 0, failures(run));
     const applied = changeLines(run.json);
-    const appliedOutsidePending = applied.filter((l) => !/\| (plain file|template|conf key|ini keys|pg_hba rule|postgresql role and database) \|/.test(l));
+    const appliedOutsidePending = applied.filter((l) => !/\| (plain file|link|template|conf key|ini keys|pg_hba rule|postgresql role and database) \|/.test(l));
     assert.deepEqual(appliedOutsidePending, planned);
-    for (const step of ['plain file', 'template', 'conf key', 'ini keys', 'pg_hba rule', 'postgresql role and database']) {
+    for (const step of ['plain file', 'link', 'template', 'conf key', 'ini keys', 'pg_hba rule', 'postgresql role and database']) {
       assert.ok(applied.some((l) => l.includes(`| ${step} |`)), `apply made the pending ${step} change`);
     }
     const host = run.json.hosts[0]!;
@@ -83,6 +83,8 @@ describe('every operation against a real sshd: diff → apply → apply → diff
     assert.equal(readFileSync(plain, 'utf8'), 'hello root\n');
     assert.equal(statSync(plain).mode & 0o777, 0o640);
     assert.equal(statSync(join(ws.target, 'etc')).mode & 0o777, 0o750);
+    assert.ok(lstatSync(join(ws.target, 'etc/plain.link')).isSymbolicLink());
+    assert.equal(readlinkSync(join(ws.target, 'etc/plain.link')), 'plain.txt');
     const app = readFileSync(join(ws.target, 'etc/app.conf'), 'utf8');
     assert.equal(statSync(join(ws.target, 'etc/app.conf')).mode & 0o777, 0o600);
     assert.ok(app.includes('motd = hello; # not a comment = "quoted"'));
@@ -125,6 +127,20 @@ describe('every operation against a real sshd: diff → apply → apply → diff
     assert.equal(run.code, 0, run.stderr);
     assert.doesNotMatch(run.stdout, /==/);
     assert.match(run.stdout, /changed=0/);
+  });
+
+  it('a link pointed elsewhere, or replaced by a file, is shown and put back as the link (the file it named untouched)', async () => {
+    const link = join(ws.target, 'etc/plain.link');
+    for (const drift of [() => (rmSync(link), symlinkSync('elsewhere', link)), () => (rmSync(link), writeFileSync(link, 'a file now\n'))]) {
+      drift();
+      const diff = await st2prov(['diff', ws.inventory, '--playbook', testPlaybook('everyOperation'), '--json']);
+      assert.equal(diff.code, 0, failures(diff));
+      assert.deepEqual(changeLines(diff.json).map((l) => l.split(' | ').slice(1).join(' | ')), [`link | ${lstatSync(link).isSymbolicLink() ? `link ${link}: → elsewhere becomes → plain.txt` : `replace ${link} by a link → plain.txt`}`]);
+      const apply = await st2prov(['apply', ws.inventory, '--playbook', testPlaybook('everyOperation')]);
+      assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+      assert.equal(readlinkSync(link), 'plain.txt');
+      assert.equal(readFileSync(join(ws.target, 'etc/plain.txt'), 'utf8'), 'hello root\n');
+    }
   });
 
   it('a changed pack file shows as that one file’s diff, then syncs', async () => {

@@ -12,6 +12,7 @@ export const plays: Play[] = [
     steps: [
       { name: 'folder', run: (h) => ops.directory(`${h.host.vars.test_dir}/etc`, { mode: '0750' }) },
       { name: 'plain file', run: (h) => ops.file({ path: `${h.host.vars.test_dir}/etc/plain.txt`, content: `hello ${h.name}\n`, mode: '0640', owner: 'root:root' }) },
+      { name: 'link', run: (h) => ops.link(`${h.host.vars.test_dir}/etc/plain.link`, 'plain.txt', { owner: 'root:root' }) },
       {
         name: 'template',
         run: (h) =>
