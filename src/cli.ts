@@ -221,7 +221,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('hosts [inventory]', 'hosts, groups, roles and typed variables with their origin (secrets masked)', (y) => selection(y), async (args) => {
       const a = lastValues(args);
       const { hostsCommand } = await import('./commands/hosts.js');
-      code = hostsCommand({ inventory: a.inventory as string, limit: a.limit as string | undefined, role: a.role as string | undefined, extraVars: a.extraVars as string[], json: a.json as boolean });
+      code = await hostsCommand({ inventory: a.inventory as string, limit: a.limit as string | undefined, role: a.role as string | undefined, extraVars: a.extraVars as string[], json: a.json as boolean });
     })
     .example('$0 apply inventory.ini', 'converge every host')
     .example('$0 diff inventory.ini', 'show what apply would change')

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { isSecret, MASK, masked } from '../core/secret.js';
 import { selectRun, type SelectionOptions } from '../inventory/selection.js';
 import { VARIABLES, isSecretName, isVariable, type VariableName } from '../inventory/variables.js';
@@ -8,14 +9,18 @@ import { VARIABLES, isSecretName, isVariable, type VariableName } from '../inven
  * set; then the cluster-wide settings, defaults included. Secrets masked; a bad value is
  * refused with its file:line like in every other command.
  */
-export function hostsCommand(options: SelectionOptions & { json: boolean }, io = { out: process.stdout, err: process.stderr }): number {
+export async function hostsCommand(options: SelectionOptions & { json: boolean }, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr }): Promise<number> {
   const { inventory, settled, hosts } = selectRun(options);
   for (const warning of settled.warnings) io.err.write(`st2prov: warning: ${warning}\n`);
   const typed = (h: (typeof hosts)[number], key: string): unknown =>
     isVariable(key) ? h.settings[key] : isSecretName(key) && !isSecret(h.vars[key]) ? MASK : h.vars[key];
   const clusterKeys = (Object.keys(VARIABLES) as VariableName[]).filter((k) => VARIABLES[k].scope === 'cluster');
-  // written a host at a time: a variable every host inherits can make the whole output far
-  // larger than the inventory, and only one host's part is ever held in memory
+  // written a host at a time, as fast as the reader takes it (a pipe would buffer the rest): a
+  // variable every host inherits can make the whole output far larger than the inventory, and
+  // only one host's part is ever held in memory
+  const print = async (text: string) => {
+    if (!io.out.write(text)) await once(io.out, 'drain');
+  };
   if (options.json) {
     const hostJson = (h: (typeof hosts)[number]) => ({ name: h.name, role: h.role ?? null, groups: h.groups, vars: Object.fromEntries(Object.keys(h.vars).map((k) => [k, typed(h, k)])), origins: h.origins });
     const doc = {
@@ -25,9 +30,9 @@ export function hostsCommand(options: SelectionOptions & { json: boolean }, io =
       cluster: Object.fromEntries(clusterKeys.map((k) => [k, { value: settled.settings[k] ?? null, origin: settled.origins[k] }])),
     };
     const [head, tail] = JSON.stringify(masked(doc), null, 2).split(JSON.stringify(HOSTS_HERE)) as [string, string];
-    io.out.write(hosts.length ? `${head}[\n` : `${head}[]`);
-    hosts.forEach((h, i) => io.out.write(`${JSON.stringify(masked(hostJson(h)), null, 2).replace(/^/gm, '    ')}${i < hosts.length - 1 ? ',' : ''}\n`));
-    io.out.write(`${hosts.length ? '  ]' : ''}${tail}\n`);
+    await print(hosts.length ? `${head}[\n` : `${head}[]`);
+    for (const [i, h] of hosts.entries()) await print(`${JSON.stringify(masked(hostJson(h)), null, 2).replace(/^/gm, '    ')}${i < hosts.length - 1 ? ',' : ''}\n`);
+    await print(`${hosts.length ? '  ]' : ''}${tail}\n`);
     return 0;
   }
   for (const h of hosts) {
@@ -35,7 +40,7 @@ export function hostsCommand(options: SelectionOptions & { json: boolean }, io =
     for (const key of Object.keys(h.vars).sort()) {
       lines.push(`    ${key} = ${display(typed(h, key))}    # ${h.origins[key]}${isVariable(key) ? '' : ' (not a st2prov variable)'}`);
     }
-    io.out.write(`${lines.join('\n')}\n`);
+    await print(`${lines.join('\n')}\n`);
   }
   const lines: string[] = ['', 'groups:'];
   for (const [name, g] of inventory.groups) {
@@ -44,7 +49,7 @@ export function hostsCommand(options: SelectionOptions & { json: boolean }, io =
   }
   lines.push('', 'cluster settings (the same on every host):');
   for (const key of clusterKeys) lines.push(`    ${key} = ${display(settled.settings[key])}    # ${settled.origins[key]}`);
-  io.out.write(`${lines.join('\n')}\n`);
+  await print(`${lines.join('\n')}\n`);
   return 0;
 }
 

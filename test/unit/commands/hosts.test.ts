@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { st2prov } from '../../harness/cli.js';
+import { st2provMeasured } from '../../harness/peakRss.js';
 import { tempDir } from '../../harness/tempDir.js';
 
 const inventoryFile = (text: string) => {
@@ -110,5 +111,15 @@ my_mirror=https://deploy:mirror-hosts-password@apt.example.com/x
       assert.match(run.stdout, /https:\/\/deploy:\*{8}@apt\.example\.com\/x/);
     }
   });
-});
 
+  it('prints output far larger than its inventory in bounded memory: 2,000 hosts inherit a 256 KiB variable (525 MB out of a 0.3 MB file)', async () => {
+    const file = inventoryFile(`[blueprint]\nnode[1:2000]\n[controller]\nctl\n[all:vars]\nbig=${'x'.repeat(256 * 1024)}\n`);
+    for (const args of [[], ['--json']]) {
+      const run = await st2provMeasured(['hosts', file, ...args], { keepStdout: false });
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(run.stdoutBytes > 2000 * 256 * 1024, `all of it printed (${run.stdoutBytes} bytes)`);
+      // before: built whole (a string past Node's limit: exit 70), then written without waiting for the reader (1.7 GB)
+      assert.ok(run.samples > 0 && run.peakRssBytes < 200 * 1000 ** 2, `hosts ${args.join(' ')}: peak RSS ${(run.peakRssBytes / 1000 ** 2).toFixed(0)} MB`);
+    }
+  });
+});
