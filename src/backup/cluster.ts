@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { shellScript, type ExecRequest } from '../core/command.js';
 import type { HostContext } from '../core/context.js';
+import { BoundedOutput } from '../core/output.js';
 import { RemoteCommandError } from '../core/errors.js';
 import { mongoCommands, type MongoReply } from '../probes/mongo.js';
 import type { DumpRef, Entry } from './archive.js';
@@ -207,16 +208,12 @@ function escapeBytes(bytes: Buffer): string {
   return [...bytes].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
 }
 
-/** A command's stdout as bytes, at most `limit` of them (more: the command is stopped and fails). */
+/** A command's stdout as bytes (binary files among them), at most `limit` of them (more: the command is stopped and fails). */
 async function collect(host: HostContext, purpose: string, request: ExecRequest, limit: number, tooMuch?: () => Error): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
+  const out = new BoundedOutput(limit);
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      size += chunk.length;
-      if (size > limit) return done(tooMuch?.() ?? new RemoteCommandError(purpose, null, `it printed more than ${limit} bytes, the most st2prov reads of it; it was stopped`));
-      chunks.push(chunk);
-      done();
+      done(out.push(chunk) ? undefined : tooMuch?.() ?? new RemoteCommandError(purpose, null, `it printed more than ${limit} bytes, the most st2prov reads of it; it was stopped`));
     },
   });
   // the transport hears the sink's first error; one after it (end() after a failure) is no news
@@ -226,7 +223,7 @@ async function collect(host: HostContext, purpose: string, request: ExecRequest,
   } finally {
     sink.end();
   }
-  return Buffer.concat(chunks, Math.min(size, limit));
+  return out.bytes();
 }
 
 /** The st2 version installed on a blueprint (upstream part), empty when there is none. */

@@ -41,8 +41,12 @@ export class BoundedOutput {
     return this.size > this.limit;
   }
 
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
   text(): string {
-    return Buffer.concat(this.chunks).toString();
+    return this.bytes().toString();
   }
 }
 
@@ -94,18 +98,36 @@ export function feed(input: string | Buffer | Readable | undefined, stdin: Writa
 /**
  * Writes a command's stdout to a sink as it comes: the source pauses while the sink is full
  * (over SSH: the channel's window is not reopened, so the host waits), and `flushed` resolves
- * once everything written has left for the sink.
+ * once everything written has left for the sink, or the sink is gone (it failed, or closed):
+ * a sink that failed never drains, and its error ends the command through `failed`.
  */
 export function drainInto(source: Readable, sink: Writable, failed: (err: Error) => void): { flushed: () => Promise<void> } {
   let pending = Promise.resolve();
-  sink.once('error', failed);
+  let gone = false;
+  let wake = () => undefined as void;
+  const goneNow = () => {
+    gone = true;
+    wake();
+  };
+  sink.once('error', (err: Error) => {
+    goneNow();
+    failed(err);
+  });
+  sink.once('close', goneNow);
   source.on('data', (chunk: Buffer) => {
-    if (!sink.write(chunk)) {
+    if (gone) return;
+    if (!sink.write(chunk) && !gone) {
       source.pause();
-      pending = new Promise((resolve) => sink.once('drain', () => {
-        source.resume();
-        resolve();
-      }));
+      pending = new Promise((resolve) => {
+        const resume = () => {
+          sink.off('drain', resume);
+          wake = () => undefined;
+          source.resume();
+          resolve();
+        };
+        wake = resume;
+        sink.once('drain', resume);
+      });
     }
   });
   return { flushed: () => pending };

@@ -110,6 +110,7 @@ describe('SSH transport against a real sshd', () => {
     assert.match(noop.stdout, /changed=0/);
     // the become check once waited 15 s for a timer after every run; any leftover timer, socket or channel shows here
     assert.ok(noop.quietMs < 3000, `the process ended ${noop.quietMs} ms after its last output`);
+    for (const run of [first, noop]) assert.doesNotMatch(run.stderr, /still held the process/, 'nothing had to be cut off at the end');
   });
 
   it('reports a closed port as unreachable (exit 4) after bounded retries', async () => {

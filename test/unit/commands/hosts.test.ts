@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { st2prov } from '../../harness/cli.js';
+import { projectDir, st2prov } from '../../harness/cli.js';
 import { st2provMeasured } from '../../harness/peakRss.js';
 import { tempDir } from '../../harness/tempDir.js';
 
@@ -121,5 +122,16 @@ my_mirror=https://deploy:mirror-hosts-password@apt.example.com/x
       // before: built whole (a string past Node's limit: exit 70), then written without waiting for the reader (1.7 GB)
       assert.ok(run.samples > 0 && run.peakRssBytes < 200 * 1000 ** 2, `hosts ${args.join(' ')}: peak RSS ${(run.peakRssBytes / 1000 ** 2).toFixed(0)} MB`);
     }
+  });
+
+  it('a reader that goes away early (st2prov hosts | head) ends the output quietly, not as an internal error', async () => {
+    const file = inventoryFile(`[blueprint]\nnode[1:2000]\n[controller]\nctl\n[all:vars]\nbig=${'x'.repeat(64 * 1024)}\n`);
+    const child = spawn(process.execPath, [`${projectDir}bin/st2prov.js`, 'hosts', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /internal error/);
   });
 });

@@ -75,4 +75,23 @@ describe('what st2prov keeps of a command’s output', () => {
     assert.ok(paused > 0, 'the source was paused while the sink was full');
     assert.deepEqual(Buffer.concat(written), Buffer.concat(chunks));
   });
+
+  it('a sink that fails while the source waits for it ends the wait and says why: the command is not left hanging', async () => {
+    const source = new PassThrough();
+    const broken = new Writable({
+      highWaterMark: 1024,
+      write(_chunk, _enc, done) {
+        setTimeout(() => done(new Error('no space left on device')), 5);
+      },
+    });
+    const failures: Error[] = [];
+    const sink = drainInto(source, broken, (err) => failures.push(err));
+    source.write(Buffer.alloc(4096));
+    source.write(Buffer.alloc(4096));
+    await sink.flushed();
+    assert.deepEqual(failures.map((e) => e.message), ['no space left on device']);
+    source.end(Buffer.alloc(4096));
+    await new Promise((r) => source.on('end', r));
+    await sink.flushed();
+  });
 });
