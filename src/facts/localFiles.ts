@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, read, readSync } from 'node:fs';
 import { Transform, pipeline } from 'node:stream';
+import { NotReadWhole, readAtMost } from '../core/boundedRead.js';
 import { PlaybookError } from '../core/errors.js';
-import { limitText, sizeText } from '../core/sizes.js';
 
 /*
  * Files of the control machine, in bounded memory whatever their size: hashed by streaming
@@ -105,21 +105,10 @@ export function sendLocalFile(file: { path: string; size: number; sha256: string
  * and the setting that gave it (a certificate, a key, a template: a few KB, never gigabytes).
  */
 export function readLocalFile(path: string, limit: number, setting: string): Buffer {
-  let fd: number;
   try {
-    fd = openSync(path, 'r');
+    return readAtMost(path, limit);
   } catch (err) {
+    if (err instanceof NotReadWhole) throw new PlaybookError(`${setting}: ${err.message}`, err.problem.startsWith('is not') ? 'give the path of a file' : 'give the right file');
     throw new PlaybookError(`${setting}: cannot read ${path} on the control machine: ${(err as NodeJS.ErrnoException).code ?? err}`, 'give the path of an existing file');
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new PlaybookError(`${setting}: ${path} is not a regular file`, 'give the path of a file');
-    const bytes = Buffer.alloc(limit + 1);
-    let got = 0;
-    for (let n = -1; n !== 0 && got <= limit; got += n) n = readSync(fd, bytes, got, bytes.length - got, null);
-    if (got > limit) throw new PlaybookError(`${setting}: ${path} is ${sizeText(Math.max(stat.size, got))}, more than the ${limitText(limit)} st2prov reads of it`, 'give the right file');
-    return bytes.subarray(0, got);
-  } finally {
-    closeSync(fd);
   }
 }

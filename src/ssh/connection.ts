@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { NotReadWhole, readAtMost } from '../core/boundedRead.js';
 import { homedir } from 'node:os';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { lazy } from '../core/lazy.js';
@@ -14,6 +15,8 @@ import { Semaphore } from '../core/limiter.js';
 import { SshConfig, expandHome } from './sshConfig.js';
 
 export const MAX_CHANNELS = 8;
+/** More than any private key file holds (an RSA key of 16384 bits is ~12 KB). */
+const KEY_FILE_LIMIT = 1024 * 1024;
 /** How long sudo may take to let the user in, checked once a connection opens. */
 const BECOME_ANSWER_MS = 15_000;
 
@@ -338,9 +341,18 @@ function authMethods(s: ConnectionSettings): AuthMethod[] {
   const methods: AuthMethod[] = [];
   if (process.env.SSH_AUTH_SOCK) methods.push({ type: 'agent', username: s.user, agent: process.env.SSH_AUTH_SOCK });
   for (const file of s.keyFiles) {
-    if (existsSync(file)) methods.push({ type: 'publickey', username: s.user, key: readFileSync(file) });
+    if (existsSync(file)) methods.push({ type: 'publickey', username: s.user, key: keyFile(s.name, file) });
   }
   return methods;
+}
+
+/** A private key file, read whole up to a size no key reaches: a path to something else is said, not read on and on. */
+function keyFile(host: string, file: string): Buffer {
+  try {
+    return readAtMost(file, KEY_FILE_LIMIT);
+  } catch (err) {
+    throw new UnreachableError(host, `cannot use the private key ${err instanceof NotReadWhole ? err.message : `${file}: ${(err as NodeJS.ErrnoException).code ?? err}`}`, 'give the path of a private key file (ansible_ssh_private_key_file, or IdentityFile)');
+  }
 }
 
 function describeAuth(s: ConnectionSettings): string {

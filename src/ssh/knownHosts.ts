@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { NotReadWhole, readAtMost } from '../core/boundedRead.js';
 import { dirname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { matchesPatternList } from '../core/glob.js';
@@ -37,6 +38,9 @@ export function keyTypeOf(key: Buffer): string {
   return key.subarray(4, 4 + len).toString('ascii');
 }
 
+/** A known_hosts of a hundred thousand hosts is ~10 MB. */
+const KNOWN_HOSTS_LIMIT = 64 * 1024 * 1024;
+
 export class KnownHosts {
   private entries: Entry[] = [];
   /** `record: false` (a dry run): keys accepted now are trusted for this run, not written */
@@ -44,9 +48,9 @@ export class KnownHosts {
     if (!existsSync(file)) return;
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readAtMost(file, KNOWN_HOSTS_LIMIT).toString('utf8');
     } catch (err) {
-      throw new UsageError(`cannot read known_hosts ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, 'give the path of a known_hosts file (--known-hosts, or UserKnownHostsFile in ansible_ssh_common_args)');
+      throw new UsageError(`cannot read known_hosts ${err instanceof NotReadWhole ? err.message : `${file}: ${(err as NodeJS.ErrnoException).code ?? err}`}`, 'give the path of a known_hosts file (--known-hosts, or UserKnownHostsFile in ansible_ssh_common_args)');
     }
     this.entries = parse(text);
   }

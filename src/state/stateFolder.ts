@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { NotReadWhole, readAtMost } from '../core/boundedRead.js';
 import { UsageError } from '../core/errors.js';
 
 /** Where writeFolder puts a folder's old copy while the new one takes its name. */
@@ -15,6 +16,9 @@ const ASIDE = /^\.(.+)\.old$/;
  * written through temp files created exclusively (never following a planted link) and
  * renamed into place. A dry run reads it and never writes it.
  */
+/** More than any file st2prov keeps there (secrets, key pairs, certificates: KBs). */
+const STATE_FILE_LIMIT = 16 * 1024 * 1024;
+
 export class StateFolder {
   private verified = false;
 
@@ -26,11 +30,11 @@ export class StateFolder {
     const path = this.pathOf(name);
     if (!existsSync(path)) return undefined;
     this.refuseLink(path);
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
-      return readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
+      return readAtMost(path, STATE_FILE_LIMIT, constants.O_NOFOLLOW).toString('utf8');
+    } catch (err) {
+      if (err instanceof NotReadWhole) throw new UsageError(`state folder: ${err.message}`, `st2prov keeps small files of its own in ${this.dir}: put back the one it wrote (from a backup: st2prov restore)`);
+      throw err;
     }
   }
 
