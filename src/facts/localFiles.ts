@@ -94,8 +94,10 @@ export function sendLocalFile(file: { path: string; size: number; sha256: string
   }) as unknown as CheckedStream;
   checked.changed = undefined;
   pipeline(createReadStream(file.path, { highWaterMark: CHUNK }), checked, (err) => {
+    // the command ended before taking it all (its own failure says why): no news of the file
+    if (!err || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
     // gone or unreadable since the plan: a change too
-    if (err && !checked.changed) changed(`it cannot be read now: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+    if (!checked.changed) changed(`it cannot be read now: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
   });
   return checked;
 }

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { TcpOpener } from '../core/command.js';
 import { decodeBson, encodeBson, type BsonDocument } from './bson.js';
+import { ANSWER_LIMIT, onAnswer } from './answer.js';
 
 /*
  * MongoDB commands spoken over MongoDB's wire protocol through the host's own TCP stack, as
@@ -92,7 +93,7 @@ function frames(stream: Duplex): { next(): Promise<Buffer>; close(): void } {
     if (!waiting) return;
     if (buffer.length >= 4) {
       const size = buffer.readInt32LE(0);
-      if (size < 16 || size > 48 * 1024 * 1024) return fail(new Error(`not MongoDB's wire protocol (a message of ${size} bytes)`));
+      if (size < 16 || size > ANSWER_LIMIT) return fail(new Error(`not MongoDB's wire protocol (a message of ${size} bytes)`));
       if (buffer.length >= size) {
         const frame = buffer.subarray(0, size);
         buffer = buffer.subarray(size);
@@ -113,10 +114,11 @@ function frames(stream: Duplex): { next(): Promise<Buffer>; close(): void } {
     clearTimeout(w.timer);
     w.reject(err);
   };
-  stream.on('data', (chunk: Buffer) => {
+  // a probe asks a few small commands (hello, a status): the answers together stay far below ANSWER_LIMIT
+  onAnswer(stream, 'MongoDB', (chunk) => {
     buffer = Buffer.concat([buffer, chunk]);
     take();
-  });
+  }, fail);
   stream.on('close', () => fail(new Error('MongoDB closed the connection')));
   stream.on('error', (err: Error) => fail(err));
   return {

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { localExecutor } from '../../../src/core/localExecutor.js';
 import { amqpLogin } from '../../../src/probes/amqp.js';
+import { mongoCommands } from '../../../src/probes/mongo.js';
 import { httpStatus } from '../../../src/probes/http.js';
 import { redisCommands, redisPing } from '../../../src/probes/redis.js';
 import { zookeeperMode } from '../../../src/probes/zookeeper.js';
@@ -60,6 +61,16 @@ describe('probes read bounded answers and survive garbage', () => {
       endless(0x43)(s);
     });
     assert.equal(await amqpLogin(localExecutor, '127.0.0.1', port, 'st2', 'pw', '/'), 'unreachable');
+  });
+
+  it('a MongoDB peer that announces a huge message, or talks without end, fails the probe', async () => {
+    const huge = await start((s) => {
+      const head = Buffer.alloc(4);
+      head.writeInt32LE(40 * 1024 * 1024);
+      s.write(head);
+      endless(0x45)(s);
+    });
+    await assert.rejects(mongoCommands(localExecutor, '127.0.0.1', huge, []), /not MongoDB's wire protocol \(a message of 41943040 bytes\)|MongoDB answered more than/);
   });
 
   it('a ZooKeeper peer that talks without end is cut off', async () => {
