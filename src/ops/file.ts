@@ -146,13 +146,16 @@ function contentDiff(path: string, before: PresentFile | undefined, want: Wanted
   // small but not read whole: the read of many files it was in had spent its budget
   const why = !small ? `more than ${limitText(FILE_CONTENT_LIMIT)}` : old === undefined ? 'read by digest with many other files' : 'binary content';
   const holdsSecret = want.text !== undefined && mask(want.text) !== want.text;
-  return contentNote(path, before, want, why, holdsSecret);
+  // the old bytes were never seen here: a small file of the host may hold a password st2prov
+  // never knew (a hand-set requirepass), and its digest would let a dictionary find it
+  const unseenSmall = before !== undefined && old === undefined && before.size <= FILE_CONTENT_LIMIT;
+  return contentNote(path, before, want, why, { before: holdsSecret || unseenSmall || redact !== undefined, after: holdsSecret });
 }
 
-/** The note in place of a diff: sizes and digests, before and after (a created file: after only). */
-export function contentNote(path: string, before: { size: number; sha256: string } | undefined, after: { size: number; sha256: string }, why: string, noDigest = false): string {
-  const told = (f: { size: number; sha256: string }) => `${sizeText(f.size)}${f.size >= 1000 ? ` (${f.size} bytes)` : ''}${noDigest ? '' : `, sha256 ${f.sha256}`}`;
-  const body = before ? `${told(before)} → ${told(after)}` : `new file, ${told(after)}`;
+/** The note in place of a diff: sizes and digests, before and after (a created file: after only); `noDigest` leaves a side's digest out. */
+export function contentNote(path: string, before: { size: number; sha256: string } | undefined, after: { size: number; sha256: string }, why: string, noDigest: { before: boolean; after: boolean } = { before: false, after: false }): string {
+  const told = (f: { size: number; sha256: string }, hide: boolean) => `${sizeText(f.size)}${f.size >= 1000 ? ` (${f.size} bytes)` : ''}${hide ? '' : `, sha256 ${f.sha256}`}`;
+  const body = before ? `${told(before, noDigest.before)} → ${told(after, noDigest.after)}` : `new file, ${told(after, noDigest.after)}`;
   return `--- ${before ? `a${path}` : '/dev/null'}\n+++ b${path}\n(not shown, ${why}: ${body})\n`;
 }
 

@@ -55,6 +55,13 @@ describe('a file compared by digest and shown within bounds', () => {
     assert.doesNotMatch(c.diff!, /sha256/);
   });
 
+  it('a small file of the host never read (the read spent its budget) is told without its digest: it may hold a password st2prov never knew', () => {
+    const old = 'requirepass weak1\n';
+    const c = fileChanges(host, { path: PATH, content: 'port 6379\n' }, byDigest(old), 'file')[0]!;
+    assert.equal(c.diff, `--- a${PATH}\n+++ b${PATH}\n(not shown, read by digest with many other files: 18 bytes → 10 bytes, sha256 ${sha256('port 6379\n')})\n`);
+    assert.doesNotMatch(JSON.stringify(c), new RegExp(sha256(old)));
+  });
+
   it('an edit of a file larger than FILE_CONTENT_LIMIT fails its host, naming the file, and nothing is planned', async () => {
     const state: FileState = byDigest(big);
     const reader = { fact: async <T>(_f: Fact<T>) => state as T } as unknown as HostContext;
