@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { UsageError } from '../core/errors.js';
 import type { Role } from '../core/context.js';
 import type { BackupKey } from './backupKey.js';
-import { LIMITS, headerProblem, kindOf, materialFileProblem, sizeLimit, stateFileProblem, wholeProblems } from './contents.js';
+import { LIMITS, entryKindOf, headerProblem, materialFileProblem, sizeLimit, stateFileProblem, wholeProblems } from './contents.js';
 import { BackupRefusal, BackupWriter, entryLabel, entryStream, printable, readBackup, type ByteSource, type EntryHeader, type EntryRead } from './format.js';
 
 /*
@@ -162,7 +162,7 @@ export async function verify(source: ByteSource, key: BackupKey | undefined, noK
       const problem = headerProblem(header);
       if (problem) throw crafted(`${entryLabel(header)}: ${problem}`);
       if (before.length >= LIMITS.entries) throw crafted(`it holds more than ${LIMITS.entries} entries`);
-      const kind = kindOf(header.name)!;
+      const kind = entryKindOf(header.name)!;
       if (kind === 'dump') return { max: sizeLimit(kind), keep: false };
       while (counted < before.length) held += before[counted++]!.data?.length ?? 0;
       return { max: Math.min(sizeLimit(kind), Math.max(0, LIMITS.held - held)), keep: true };
@@ -174,11 +174,11 @@ export async function verify(source: ByteSource, key: BackupKey | undefined, noK
   const problems = wholeProblems(read.entries.map((e) => e.header.name));
   if (problems.length) throw crafted(problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''));
   for (const e of read.entries) {
-    const kind = kindOf(e.header.name);
+    const kind = entryKindOf(e.header.name);
     const problem = kind === 'state' ? stateFileProblem(e.header.name.slice('state/'.length), e.data!) : kind === 'file' ? materialFileProblem(e.data!) : undefined;
     if (problem) throw crafted(`${entryLabel(e.header)} ${problem}`);
   }
-  const dump = read.entries.find((e) => kindOf(e.header.name) === 'dump')!;
+  const dump = read.entries.find((e) => entryKindOf(e.header.name) === 'dump')!;
   return {
     manifest: manifestRead!,
     entries: read.entries.filter((e) => e !== dump).map(held2entry),

@@ -58,7 +58,7 @@ export const LIMITS = {
 export type EntryKind = 'state' | 'dump' | 'file' | 'dir' | 'link';
 const PREFIX: Record<Exclude<EntryKind, 'state' | 'dump'>, string> = { file: 'files', dir: 'dirs', link: 'links' };
 
-export function kindOf(name: string): EntryKind | undefined {
+export function entryKindOf(name: string): EntryKind | undefined {
   if (name === DUMP_ENTRY) return 'dump';
   const top = name.slice(0, name.indexOf('/'));
   return top === 'state' ? 'state' : top === 'files' ? 'file' : top === 'dirs' ? 'dir' : top === 'links' ? 'link' : undefined;
@@ -187,7 +187,7 @@ export function headerProblem(header: unknown): string | undefined {
   if (typeof header !== 'object' || header === null || Array.isArray(header)) return 'an entry has no header';
   const h = header as Record<string, unknown>;
   if (typeof h.name !== 'string') return 'an entry has no name';
-  const kind = kindOf(h.name);
+  const kind = entryKindOf(h.name);
   if (!kind) return 'it is of no kind a backup holds';
   const extra = Object.keys(h).filter((k) => !FIELDS[kind].includes(k));
   if (extra.length) return `its header has fields a backup's ${kind} entries do not (${extra.map((k) => printable(k.slice(0, 40))).join(', ')})`;
@@ -230,7 +230,7 @@ export function wholeProblems(names: readonly string[]): string[] {
   const kinds = new Map<string, EntryKind>();
   let dumps = 0;
   for (const name of names) {
-    const kind = kindOf(name)!;
+    const kind = entryKindOf(name)!;
     const key = kind === 'state' || kind === 'dump' ? name : `host:${hostPath(name)}`;
     if (seen.has(key)) problems.push(`it holds ${kind === 'state' || kind === 'dump' ? `"${printable(name)}"` : `"${printable(hostPath(name))}"`} twice`);
     seen.add(key);

@@ -1,6 +1,6 @@
 import { change } from '../core/change.js';
 import { shellScript } from '../core/command.js';
-import { MissingInput } from '../core/errors.js';
+import { MissingInput, RemoteCommandError } from '../core/errors.js';
 import { strictFact, type Fact } from '../core/fact.js';
 import type { Operation } from '../core/operation.js';
 import { RUN_ID } from '../core/runId.js';
@@ -49,7 +49,7 @@ export function link(path: string, target: string, options: { owner?: string } =
     async plan(host) {
       const state = await host.fact(linkState(path));
       if (state.kind === 'missing-parent') throw new MissingInput(`folder of ${path}`);
-      if (state.kind === 'directory') throw new Error(`${path} is a folder where a link belongs; move it away first`);
+      if (state.kind === 'directory') throw new RemoteCommandError(`a link at ${path}`, null, `${path} is a folder where a link belongs (from the backup): move it away, then restore again`);
       const [user, group] = (options.owner ?? '').split(':');
       const sameTarget = state.kind === 'link' && state.target === target;
       const owned = state.kind === 'link' && (!user || state.owner === user) && (!group || state.group === group);

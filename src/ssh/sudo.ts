@@ -49,7 +49,6 @@ export interface SudoOutcome {
 export function sudoHandshake(stream: ClientChannel, markers: SudoMarkers, password: Secret): Promise<SudoOutcome> {
   return new Promise((resolve) => {
     let seen = Buffer.alloc(0);
-    let prompts = 0;
     let settled = false;
     const finish = (outcome: SudoOutcome) => {
       if (settled) return;

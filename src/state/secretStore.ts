@@ -120,9 +120,6 @@ export class SecretStore implements Vault {
     } catch (err) {
       throw refused((err as Error).message);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw refused(`it holds ${kindOf(parsed)}, not a map of secret names to their values`);
-    const bad = Object.entries(parsed).find(([, v]) => typeof v !== 'string' || v === '');
-    if (bad) throw refused(`the value of "${bad[0]}" is ${kindOf(bad[1])}, not the text of a secret`);
     const problem = secretsProblem(parsed);
     if (problem) throw refused(problem);
     this.stored = byName(Object.entries(parsed as Record<string, string>));
@@ -146,13 +143,12 @@ const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}(?:\.[A-Za-z0-9_.@+-]{1,128})?
  * of strings by name. Names and values are never part of the answer (a name may say whose).
  */
 export function secretsProblem(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not a JSON object of secrets by name';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `it holds ${kindOf(value)}, not a map of secret names to their values`;
   const entries = Object.entries(value);
   const badName = entries.filter(([name]) => !SECRET_NAME.test(name)).length;
   if (badName) return `${badName} of its names ${badName === 1 ? 'is' : 'are'} not a secret's name`;
-  const notText = entries.filter(([, v]) => typeof v !== 'string').length;
-  if (notText) return `${notText} of its values ${notText === 1 ? 'is' : 'are'} not a string`;
-  const empty = entries.filter(([, v]) => v === '').length;
-  if (empty) return `${empty} of its values ${empty === 1 ? 'is' : 'are'} empty`;
+  // names are checked first: only a plain name is ever shown
+  const bad = entries.find(([, v]) => typeof v !== 'string' || v === '');
+  if (bad) return `the value of "${bad[0]}" is ${kindOf(bad[1])}, not the text of a secret`;
   return undefined;
 }

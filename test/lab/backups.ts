@@ -138,7 +138,7 @@ export async function refusedRestores(lab: Lab, args: string[], env: NodeJS.Proc
     ['foreign', await backupBytes({ ...manifest, keyId: keyId(testKey('another cluster')) }, entries, testKey('another cluster')), /was written with the backup key [0-9a-f]{16}, not with this cluster's .*: it is another cluster's backup/],
     ['planted', await backupBytes(manifest, [...entries, evil('files/opt/stackstorm/configs/planted.yaml', '0640')], key.key, testKey('forger')), /does not match its MAC/],
     ['nested', await ours([...entries, { header: { name: 'state/datastore/deeper/x.json' }, data: '{}' }]), /"state\/datastore\/deeper\/x\.json": it is not a file st2prov keeps/],
-    ['bad secrets', await ours(entries.map((e) => (e === secrets ? { ...e, data: '{"rabbitmq_password": 5}' } : e))), /"state\/secrets\.json" is not st2prov's secrets: 1 of its values is not a string/],
+    ['bad secrets', await ours(entries.map((e) => (e === secrets ? { ...e, data: '{"rabbitmq_password": 5}' } : e))), /"state\/secrets\.json" is not st2prov's secrets: the value of "rabbitmq_password" is a number, not the text of a secret/],
     ['setuid', await ours(entries.map((e) => (e === config ? { ...e, header: { ...e.header, mode: '4755' } } : e))), /its mode 4755 is not one a backup holds/],
     ['7777', await ours(entries.map((e) => (e === config ? { ...e, header: { ...e.header, mode: '7777' } } : e))), /its mode 7777 is not one a backup holds/],
     ['root write', await ours([...entries, evil('files/root/.ssh/authorized_keys', '0600')]), /"files\/root\/\.ssh\/authorized_keys": it is not material st2prov backs up/],

@@ -74,9 +74,9 @@ describe('what a backup may hold', () => {
     for (const rel of ['owed-handlers.json', 'backup.key', 'README', 'datastore/x', 'stanley/stanley_rsa/x', 'blueprint-x-nothex00/blueprint.crt']) assert.ok(!isStateFile(rel), rel);
     const shape = (rel: string, text: string | Buffer) => stateFileProblem(rel, Buffer.from(text));
     assert.equal(shape('secrets.json', '{"rabbitmq_password":"x","st2_auth_users.ops@example.com":"y"}'), undefined);
-    assert.match(shape('secrets.json', '{"a":1}')!, /1 of its values is not a string/);
+    assert.match(shape('secrets.json', '{"a":1}')!, /the value of "a" is a number, not the text of a secret/);
     assert.match(shape('secrets.json', '{"a b":"x"}')!, /1 of its names is not a secret's name/);
-    assert.match(shape('secrets.json', 'null')!, /not a JSON object/);
+    assert.match(shape('secrets.json', 'null')!, /not a map of secret names to their values/);
     assert.match(shape('secrets.json', Buffer.from([0xff]))!, /not text/);
     assert.equal(shape('tier/names.json', '{"replicaSet":"st2-a","sentinelMaster":"st2-a","vrrpRouterId":7}'), undefined);
     assert.match(shape('tier/names.json', '{"replicaSet":"st2-a","sentinelMaster":"st2-a","vrrpRouterId":700}')!, /tier's names/);

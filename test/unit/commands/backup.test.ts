@@ -65,7 +65,7 @@ describe('st2prov backup, refused before any host is contacted', () => {
     writeFileSync(join(state, 'secrets.json'), `{"rabbitmq_password": ["${KEPT}"]}\n`);
     const run = await st2prov(['backup', file, '-o', join(dir, 'new.st2backup'), '--timeout', '30']);
     assert.equal(run.code, 1, run.stdout + run.stderr);
-    assert.match(run.stderr, /the state folder's secrets\.json is not st2prov's secrets: 1 of its values is not a string/);
+    assert.match(run.stderr, /the state folder's secrets\.json is not st2prov's secrets: the value of "rabbitmq_password" is a list, not the text of a secret/);
     assert.ok(!run.stderr.includes(KEPT));
     assert.doesNotMatch(run.stderr, /unreachable/i);
   });
@@ -170,7 +170,7 @@ describe('st2prov restore refuses, before anything is written or any host contac
     it('a state file nested deeper than backups hold (it replaced secrets.json before)', () =>
       refused(backupOf(HOSTS, '3.8.1', [{ header: { name: 'state/datastore/deeper/x.json' }, data: '{}' }]), /"state\/datastore\/deeper\/x\.json": it is not a file st2prov keeps in its state folder/));
     it('a secrets.json of the wrong types (every command exited 70 after it)', () =>
-      refused(backupBytes(manifest(), [{ header: { name: 'state/secrets.json' }, data: `{"rabbitmq_password": {"v": "${SECRET}"}}` }, ...ENTRIES().slice(1)], KEY), /"state\/secrets\.json" is not st2prov's secrets: 1 of its values is not a string/));
+      refused(backupBytes(manifest(), [{ header: { name: 'state/secrets.json' }, data: `{"rabbitmq_password": {"v": "${SECRET}"}}` }, ...ENTRIES().slice(1)], KEY), /"state\/secrets\.json" is not st2prov's secrets: the value of "rabbitmq_password" is [a-z ]+, not the text of a secret/));
     it('modes u+s,o+w, 7777, setuid, writable by others', async () => {
       await refused(backupOf(HOSTS, '3.8.1', [file('files/opt/stackstorm/configs/x.yaml', 'u+s,o+w')]), /its mode "u\+s,o\+w" is not four octal digits/);
       await refused(backupOf(HOSTS, '3.8.1', [file('files/opt/stackstorm/configs/x.yaml', '7777')]), /its mode 7777 is not one a backup holds/);
