@@ -28,9 +28,15 @@ const DUMP_ARGV = ['mongodump', '--quiet', '--host', '127.0.0.1', '--port', '270
  * exactly the verified bytes arrived (size and SHA-256): a transfer cut by a dropped connection,
  * a killed st2prov or a backup file changed since it was verified leaves the database as it was.
  */
+// the dump waits in /var/tmp, on disk (/tmp is often memory), checked whole before mongorestore
 const RESTORE = `set -e
 umask 077
-t=$(mktemp)
+free=$(df -P -k /var/tmp | awk 'NR == 2 { print $4 }')
+if [ -n "$free" ] && [ "$free" -lt $(($2 / 1024 + 1)) ]; then
+  echo "the dump needs $2 bytes in /var/tmp on this controller, which has $((free * 1024)) free: the database was left as it was" >&2
+  exit 75
+fi
+t=$(mktemp -p /var/tmp .st2prov-restore.XXXXXX)
 trap 'rm -f "$t"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
 cat > "$t"
