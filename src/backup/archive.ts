@@ -78,7 +78,11 @@ export async function writeBackupFile(path: string, key: BackupKey, manifest: Ma
           const want = parts.reduce((n, p) => n + p.length, 0);
           try {
             const { bytesWritten } = await handle.writev(parts as Buffer[]);
-            if (bytesWritten !== want) await handle.write(Buffer.concat(parts as Buffer[]).subarray(bytesWritten));
+            // a short write (a full disk's last bytes, a signal): the rest, until all of it is down
+            if (bytesWritten !== want) {
+              const rest = Buffer.concat(parts as Buffer[]).subarray(bytesWritten);
+              for (let at = 0; at < rest.length;) at += (await handle.write(rest, at)).bytesWritten;
+            }
           } catch (err) {
             throw cannot(err);
           }
