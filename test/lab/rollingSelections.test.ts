@@ -14,7 +14,8 @@ import { clientLoop, type Answer } from '../harness/traffic.js';
  * blueprint (the step that rolls is not selected) restarts each in its turn, drained; a
  * `restart` killed while the first blueprint is drained leaves it out, which `check` names, a
  * run that leaves it out (--limit) names too, and the next apply that reaches it puts back,
- * whatever its tags.
+ * whatever its tags. Then, as a sudo user with NOPASSWD and a become password set all the same,
+ * what goes on stdin (a file, the RabbitMQ password) arrives as sent.
  */
 const BLUEPRINTS = ['st2-multi-node-1', 'st2-multi-node-2'];
 const ST2CONF = 'the shared st2.conf, pointing at the controller';
@@ -114,6 +115,25 @@ describe('every selection keeps the rolling rules, and a blueprint left drained 
     assert.equal(check.code, 0, check.stdout + check.stderr);
     const again = await run('diff', '--json');
     assert.equal(again.code, 0, failures(again));
+    assert.deepEqual(changeLines(again.json), [], 'converged');
+  });
+
+  it('as a sudo user whose sudo asks for no password, a become password set all the same: the RabbitMQ user’s password (on a script’s stdin) and st2.conf (a file written) set again as diff showed, check passes', async () => {
+    // what the password reached before: a file write refused ("received 19 of 6 bytes"), and the RabbitMQ password prepended with it
+    const asSudoUser = ['-e', 'ansible_user=labadmin', '-e', 'ansible_become=true', '-e', 'ansible_become_password=a password NOPASSWD never asks for'];
+    assert.equal(on(controller().name, 'rabbitmqctl change_password st2 changed-by-hand >/dev/null').code, 0);
+    assert.equal(on(BLUEPRINTS[1]!, "sed -i '1i # edited by hand' /etc/st2/st2.conf").code, 0);
+    const diff = await run('diff', ...asSudoUser, '--json');
+    assert.equal(diff.code, 0, failures(diff));
+    const apply = await run('apply', ...asSudoUser, '--json');
+    assert.equal(apply.code, 0, failures(apply));
+    assert.deepEqual(changeLines(apply.json), changeLines(diff.json), 'apply did what diff showed');
+    assert.ok(changeLines(apply.json).some((l) => l.startsWith(`${controller().name} |`) && /RabbitMQ/.test(l)), changeLines(apply.json).join('\n'));
+    assert.equal(on(BLUEPRINTS[1]!, 'head -1 /etc/st2/st2.conf | grep -c "edited by hand" || true').stdout.trim(), '0', 'st2.conf written whole');
+    assert.ok(!(apply.stdout + apply.stderr).includes('NOPASSWD never asks'), 'the become password is never printed');
+    const check = await run('check');
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    const again = await run('diff', ...asSudoUser, '--json');
     assert.deepEqual(changeLines(again.json), [], 'converged');
   });
 

@@ -109,7 +109,7 @@ describe('engine contracts on a real sshd', () => {
       [['--timeout', '0'], undefined, /--timeout must be a positive number/],
       [['--limit', '~('], undefined, /--limit "~\(" is not a valid regular expression/],
       [['--playbook', notAModule], undefined, /cannot load playbook .*not-a-module\.js/],
-      [['--known-hosts', knownHostsDir], undefined, /cannot read known_hosts .*kh-.*: EISDIR/],
+      [['--known-hosts', knownHostsDir], undefined, /cannot read known_hosts .*kh-.* is not a regular file/],
       [['-e', 'ansible_port=notaport'], undefined, /-e ansible_port: "notaport" is not a whole number from 1 to 65535/],
       [['--playbook', 'site'], controllerless, /blueprints but no host in \[controller\]/],
       [['--playbook', 'site'], twoControllers, /the inventory has 2 hosts in \[controller\]/],
