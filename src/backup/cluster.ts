@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { shellScript, type ExecRequest } from '../core/command.js';
 import type { HostContext } from '../core/context.js';
 import { BoundedOutput } from '../core/output.js';
+import { RECEIVE_WHOLE } from '../ops/fileWrite.js';
 import { RemoteCommandError } from '../core/errors.js';
 import { mongoCommands, type MongoReply } from '../probes/mongo.js';
 import type { DumpRef, Entry } from './archive.js';
@@ -27,9 +28,10 @@ const DUMP_ARGV = ['mongodump', '--quiet', '--host', '127.0.0.1', '--port', '270
  * The dump comes on stdin into a private temp file, and mongorestore --drop runs only once
  * exactly the verified bytes arrived (size and SHA-256): a transfer cut by a dropped connection,
  * a killed st2prov or a backup file changed since it was verified leaves the database as it was.
+ * It waits in /var/tmp, on disk (/tmp is often memory, and a dump may be GBs).
  */
-// the dump waits in /var/tmp, on disk (/tmp is often memory), checked whole before mongorestore
 const RESTORE = `set -e
+${RECEIVE_WHOLE}
 umask 077
 free=$(df -P -k /var/tmp | awk 'NR == 2 { print $4 }')
 if [ -n "$free" ] && [ "$free" -lt $(($2 / 1024 + 1)) ]; then
@@ -39,12 +41,7 @@ fi
 t=$(mktemp -p /var/tmp .st2prov-restore.XXXXXX)
 trap 'rm -f "$t"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
-cat > "$t"
-got=$(wc -c < "$t")
-if [ "$got" -ne "$2" ] || [ "$(sha256sum < "$t" | cut -d' ' -f1)" != "$3" ]; then
-  echo "received $got of $2 bytes of the dump, or not the bytes of the backup: the database was left as it was" >&2
-  exit 75
-fi
+receive_whole "$t" "$2" "$3" 'the database'
 mongorestore --quiet --host 127.0.0.1 --port 27017 --nsInclude "$1.*" --drop --gzip --archive="$t"`;
 
 /*

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { ExecRequest, ExecResult } from './command.js';
 import { RemoteCommandError } from './errors.js';
 
 /*
@@ -131,4 +132,48 @@ export function drainInto(source: Readable, sink: Writable, failed: (err: Error)
     }
   });
   return { flushed: () => pending };
+}
+
+/**
+ * One command's run, on whatever carries it (an SSH channel, a local child process): stdin
+ * fed, stdout collected within OUTPUT_LIMIT or streamed to the request's sink, stderr's tail
+ * kept, and the first failure (stdout past the limit, a sink or a stdin stream that failed)
+ * remembered and `stop` called once, which must end the command. `result` gives what the
+ * command left, once it ended, and rejects with that failure.
+ */
+export class CommandRun {
+  readonly stderr = new OutputTail();
+  private readonly out = new BoundedOutput();
+  private readonly sink: { flushed: () => Promise<void> } | undefined;
+  private failure: Error | undefined;
+  private stopFeeding = () => undefined as void;
+
+  constructor(stdout: Readable, private readonly request: ExecRequest, describe: () => string, private readonly stop: () => void) {
+    this.sink = request.stdout ? drainInto(stdout, request.stdout, (e) => this.fail(e)) : undefined;
+    if (!this.sink) {
+      stdout.on('data', (chunk: Buffer) => {
+        if (!this.out.push(chunk)) this.fail(new OutputLimitError(describe()));
+      });
+    }
+  }
+
+  /** Feeds the request's stdin (ended, or left open for a held command). */
+  feed(stdin: Writable, end: boolean): void {
+    this.stopFeeding = feed(this.request.stdin, stdin, end, (e) => this.fail(e));
+  }
+
+  fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.stopFeeding();
+    this.stop();
+  }
+
+  /** The command ended with `code`: what it printed, once the sink has it all. */
+  async result(code: number | null): Promise<ExecResult> {
+    this.stopFeeding();
+    await this.sink?.flushed();
+    if (this.failure) throw this.failure;
+    return { code, stdout: this.sink ? '' : this.out.text(), stderr: this.stderr.text() };
+  }
 }

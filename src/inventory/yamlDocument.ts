@@ -264,14 +264,7 @@ export class YamlDocument {
         size.nodes += s.nodes;
         size.chars += s.chars;
       };
-      if (yaml().isMap(node)) {
-        for (const pair of node.items) {
-          add(pair.key as Node | null);
-          add(pair.value as Node | null);
-        }
-      } else if (yaml().isSeq(node)) {
-        for (const item of node.items) add(item as Node | null);
-      }
+      childrenOf(node).forEach(add);
       sizing.delete(node);
       sizes.set(node, size);
       return size;
@@ -294,14 +287,7 @@ export class YamlDocument {
         return;
       }
       if (node.anchor) anchors.set(node.anchor, node);
-      if (yaml().isMap(node)) {
-        for (const pair of node.items) {
-          index(pair.key as Node | null);
-          index(pair.value as Node | null);
-        }
-      } else if (yaml().isSeq(node)) {
-        for (const item of node.items) index(item as Node | null);
-      }
+      childrenOf(node).forEach(index);
     };
     index(this.root);
   }
@@ -357,4 +343,11 @@ function syntaxRemedy(code: string, message: string): string {
   if (code === 'TAG_RESOLVE_FAILED') return 'st2prov reads plain YAML values, and strings tagged !unsafe; remove the tag';
   if (code === 'MISSING_CHAR' && /quote/.test(message)) return 'close the quote';
   return 'check the indentation, a missing ":" or an unclosed bracket there';
+}
+
+/** A node's children in document order: a mapping's keys and values, a sequence's items. */
+function childrenOf(node: Node): (Node | null)[] {
+  if (yaml().isMap(node)) return node.items.flatMap((pair) => [pair.key as Node | null, pair.value as Node | null]);
+  if (yaml().isSeq(node)) return node.items as (Node | null)[];
+  return [];
 }

@@ -5,6 +5,20 @@ import { shellScript } from '../core/command.js';
 import { RUN_ID } from '../core/runId.js';
 import { sendLocalFile } from '../facts/localFiles.js';
 
+/**
+ * Shell function `receive_whole TEMP SIZE SHA256 UNTOUCHED`: stdin into TEMP, and exit 75
+ * (saying UNTOUCHED was left as it was) unless exactly SIZE bytes of that SHA-256 came: what a
+ * cut transfer, a killed st2prov or a dropped connection leaves is never used.
+ */
+export const RECEIVE_WHOLE = `receive_whole() {
+  cat >"$1"
+  got=$(wc -c <"$1")
+  if [ "$got" -ne "$2" ] || [ "$(sha256sum <"$1" | cut -d' ' -f1)" != "$3" ]; then
+    echo "received $got of $2 bytes, or not the bytes sent: the transfer was cut; $4 left as it was" >&2
+    exit 75
+  fi
+}`;
+
 /*
  * All-or-nothing replacement. The content goes to a temp file in the same folder (mktemp
  * makes it 0600, so a secret is never readable by others, even for an instant); it goes
@@ -19,6 +33,7 @@ import { sendLocalFile } from '../facts/localFiles.js';
  * byte by byte from a pipe, so cat gets the content from its first byte.)
  */
 const WRITE = `set -e
+${RECEIVE_WHOLE}
 p=$1; m=$2; o=$3; run=$4; shift 4
 IFS=' ' read -r size sum
 if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi
@@ -27,12 +42,7 @@ for f in "$d"/.st2prov.*; do case "$f" in *".st2prov.$run."*) ;; *) if [ -f "$f"
 t=$(mktemp "$d/.st2prov.$run.XXXXXX")
 trap 'rm -f "$t"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
-cat >"$t"
-got=$(wc -c <"$t")
-if [ "$got" -ne "$size" ] || [ "$(sha256sum <"$t" | cut -d' ' -f1)" != "$sum" ]; then
-  echo "received $got of $size bytes, or not the bytes sent: the transfer was cut; $p left as it was" >&2
-  exit 75
-fi
+receive_whole "$t" "$size" "$sum" "$p"
 if [ -n "$m" ]; then chmod "$m" "$t"; elif [ -e "$p" ]; then chmod --reference="$p" "$t"; else chmod 0644 "$t"; fi
 if [ -n "$o" ]; then chown "$o" "$t"; elif [ -e "$p" ]; then chown --reference="$p" "$t"; fi
 if [ $# -gt 0 ]; then
@@ -42,6 +52,7 @@ if [ $# -gt 0 ]; then
 fi
 mv -f "$t" "$p"
 trap - EXIT`;
+
 
 export interface WriteOptions {
   /** octal text like "0640"; default: keep the existing file's, else 0644 */

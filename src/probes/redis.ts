@@ -2,38 +2,11 @@ import type { Duplex } from 'node:stream';
 import type { TcpOpener } from '../core/command.js';
 import { onAnswer } from './answer.js';
 
-/** Redis AUTH then PING from a host; resolves with the server's answer to PING (or to AUTH when refused). */
-export function redisPing(from: TcpOpener, address: string, port: number, password: string): Promise<string> {
-  return from.withTcp(address, port, (stream) => authAndPing(stream, password));
-}
-
-function authAndPing(stream: Duplex, password: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
-    onAnswer(stream, 'Redis', (chunk) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\r\n');
-      if (lines.length >= 3) {
-        clearTimeout(timer);
-        resolve(lines[0]!.startsWith('-') ? lines[0]! : lines[1]!);
-        stream.destroy();
-      }
-    }, (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    stream.on('error', (err: Error) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    stream.on('close', () => {
-      clearTimeout(timer);
-      reject(new Error('Redis closed the connection'));
-    });
-    const bulk = (parts: string[]) => `*${parts.length}\r\n${parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join('')}`;
-    stream.write(bulk(['AUTH', password]) + bulk(['PING']));
-  });
+/** Redis AUTH then PING from a host; resolves with the server's answer to PING (or to AUTH when refused), as its line: "+PONG", "-WRONGPASS …". */
+export async function redisPing(from: TcpOpener, address: string, port: number, password: string): Promise<string> {
+  const [auth, ping] = await redisCommands(from, address, port, [['AUTH', password], ['PING']]);
+  const line = (r: RedisReply | undefined) => (r !== null && typeof r === 'object' && 'error' in r ? `-${r.error}` : `+${String(r)}`);
+  return line(auth !== null && typeof auth === 'object' && 'error' in auth ? auth : ping);
 }
 
 /** A reply of RESP2: a status or error line, a number, a bulk string (null when absent) or an array of replies. */

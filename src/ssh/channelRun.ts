@@ -1,6 +1,6 @@
 import type { ClientChannel } from 'ssh2';
 import type { ExecRequest, ExecResult } from '../core/command.js';
-import { BoundedOutput, OutputLimitError, OutputTail, drainInto, feed } from '../core/output.js';
+import { CommandRun } from '../core/output.js';
 import type { Secret } from '../core/secret.js';
 import { sudoHandshake, type SudoMarkers } from './sudo.js';
 
@@ -22,22 +22,8 @@ export interface ChannelRunOptions {
  */
 export function runOnChannel(stream: ClientChannel, request: ExecRequest, options: ChannelRunOptions): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const out = new BoundedOutput();
-    const err = new OutputTail();
+    const run = new CommandRun(stream, request, options.describe, () => stream.close());
     let code: number | null = null;
-    let failure: Error | undefined;
-    let stopFeeding = () => undefined as void;
-    const fail = (e: Error) => {
-      failure ??= e;
-      stopFeeding();
-      stream.close();
-    };
-    const sink = request.stdout ? drainInto(stream, request.stdout, fail) : undefined;
-    if (!sink) {
-      stream.on('data', (chunk: Buffer) => {
-        if (!out.push(chunk) && !failure) fail(new OutputLimitError(options.describe()));
-      });
-    }
     // a channel that fails (the connection dropped mid-transfer) closes too: its close says so
     stream.on('error', () => undefined);
     stream.on('exit', (c: number | null) => {
@@ -46,26 +32,17 @@ export function runOnChannel(stream: ClientChannel, request: ExecRequest, option
     // what sudo said before giving up is heard before the result is made
     let handshake: Promise<unknown> = Promise.resolve();
     stream.on('close', (c?: number | null) => {
-      stopFeeding();
-      const finish = () => {
-        if (failure) return reject(failure);
-        resolve({ code: code ?? (typeof c === 'number' ? c : null), stdout: sink ? '' : out.text(), stderr: err.text() });
-      };
-      Promise.all([handshake, sink?.flushed()]).then(finish, finish);
+      handshake.then(() => run.result(code ?? (typeof c === 'number' ? c : null))).then(resolve, reject);
     });
     const start = () => {
-      stopFeeding = feed(request.stdin, stream, options.endStdin, fail);
+      stream.stderr.on('data', (chunk: Buffer) => run.stderr.push(chunk));
+      run.feed(stream, options.endStdin);
     };
-    if (!options.sudo) {
-      stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-      start();
-      return;
-    }
+    if (!options.sudo) return start();
     handshake = sudoHandshake(stream, options.sudo.markers, options.sudo.password).then((sudo) => {
-      if (sudo.said) err.push(Buffer.from(sudo.said));
+      if (sudo.said) run.stderr.push(Buffer.from(sudo.said));
       if (!sudo.started) return;
-      if (sudo.rest.length) err.push(sudo.rest);
-      stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      if (sudo.rest.length) run.stderr.push(sudo.rest);
       start();
     });
   });

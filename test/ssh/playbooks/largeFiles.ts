@@ -11,26 +11,12 @@ import * as ops from '../../../src/ops/index.js';
  */
 const vars = (h: { host: { vars: Readonly<Record<string, unknown>> } }) => h.host.vars as Record<string, string>;
 
-/** ops.copy, with its source changed on the control machine once it is planned, before it is sent. */
-function copyChangedAfterPlan(source: string, path: string): Operation {
-  const copy = ops.copy(source, { path, mode: '0644' });
+/** An operation whose local file `changed` is changed on the control machine once it is planned, before it is sent. */
+function changedAfterPlan(op: Operation, changed: string): Operation {
   return {
-    ...copy,
+    ...op,
     async plan(host) {
-      const changes = await copy.plan(host);
-      appendFileSync(source, 'changed after the plan\n');
-      return changes;
-    },
-  };
-}
-
-/** ops.dirSync, with one of its files changed on the control machine once it is planned, before it is sent. */
-function syncChangedAfterPlan(source: string, dest: string, changed: string): Operation {
-  const sync = ops.dirSync({ source, dest });
-  return {
-    ...sync,
-    async plan(host) {
-      const changes = await sync.plan(host);
+      const changes = await op.plan(host);
       appendFileSync(changed, 'changed after the plan\n');
       return changes;
     },
@@ -45,10 +31,10 @@ export const plays: Play[] = [
       { name: 'large file', tags: ['large'], run: (h) => ops.file({ path: `${vars(h).test_dir}/large.data`, content: vars(h).large_char!.repeat(Number(vars(h).large_size)), mode: '0644' }) },
       { name: 'large secret', tags: ['secret'], run: (h) => ops.file({ path: `${vars(h).test_dir}/large.secret`, content: new Secret(vars(h).large_char!.repeat(Number(vars(h).large_size))), mode: '0600' }) },
       { name: 'copy', tags: ['copy'], run: (h) => vars(h).change_after_plan === 'yes'
-        ? copyChangedAfterPlan(vars(h).copy_source!, `${vars(h).test_dir}/copied.data`)
+        ? changedAfterPlan(ops.copy(vars(h).copy_source!, { path: `${vars(h).test_dir}/copied.data`, mode: '0644' }), vars(h).copy_source!)
         : ops.copy(vars(h).copy_source!, { path: `${vars(h).test_dir}/copied.data`, mode: '0644' }) },
       { name: 'packs', tags: ['packs'], run: (h) => vars(h).change_after_plan === 'yes'
-        ? syncChangedAfterPlan(vars(h).packs_src!, `${vars(h).test_dir}/packs`, `${vars(h).packs_src}/${vars(h).changed_pack_file}`)
+        ? changedAfterPlan(ops.dirSync({ source: vars(h).packs_src!, dest: `${vars(h).test_dir}/packs` }), `${vars(h).packs_src}/${vars(h).changed_pack_file}`)
         : ops.dirSync({ source: vars(h).packs_src!, dest: `${vars(h).test_dir}/packs` }) },
       { name: 'loud command', tags: ['loud'], run: (h) => vars(h).loud_here === h.name && ops.command({ summary: 'print more than OUTPUT_LIMIT', argv: ['head', '-c', String(OUTPUT_LIMIT + 1), '/dev/zero'] }) },
       { name: 'after the loud command', tags: ['loud'], run: (h) => ops.file({ path: `${vars(h).test_dir}/${h.name}.after`, content: 'ran\n' }) },
