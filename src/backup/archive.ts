@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.js';
 import type { Role } from '../core/context.js';
 import type { BackupKey } from './backupKey.js';
 import { LIMITS, entryKindOf, headerProblem, materialFileProblem, sizeLimit, stateFileProblem, wholeProblems } from './contents.js';
-import { BackupRefusal, BackupWriter, entryLabel, entryStream, printable, readBackup, type ByteSource, type EntryHeader, type EntryRead } from './format.js';
+import { BackupRefusal, BackupWriter, entryLabel, entryStream, hasUnprintable, notUtf8Text, printable, readBackup, type ByteSource, type EntryHeader, type EntryRead } from './format.js';
 
 /*
  * A backup file as a whole: written once, 0600, never replacing a file; read for a restore by
@@ -194,7 +194,7 @@ function held2entry(e: EntryRead): Entry {
   return { ...e.header, data: e.data! };
 }
 
-const text = (v: unknown, max = 256) => typeof v === 'string' && v.length <= max && !/[\u0000-\u001f\u007f-\u009f]/.test(v);
+const text = (v: unknown, max = 256) => typeof v === 'string' && v.length <= max && !hasUnprintable(v) && !notUtf8Text(v);
 
 /** What is wrong with a manifest read from a file, or undefined. */
 export function manifestProblem(m: unknown): string | undefined {

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { HTPASSWD } from '../stackstorm/auth.js';
 import { CLUSTER_CA, DATASTORE_KEY, STANLEY_KEYS, TIER_NAMES } from '../stackstorm/material.js';
 import { secretsProblem } from '../state/secretStore.js';
-import { printable, type EntryHeader } from './format.js';
+import { hasUnprintable, notUtf8Text, printable, type EntryHeader } from './format.js';
 
 /*
  * What a backup may hold, checked alike when `backup` reads the hosts and the state folder (so a
@@ -136,8 +136,8 @@ export function stateFileProblem(rel: string, data: Buffer): string | undefined 
 /** A path's trouble as a name: what could not be written back safely, or printed. */
 export function pathProblem(path: string): string | undefined {
   if (Buffer.byteLength(path) > LIMITS.path) return `its path is longer than ${LIMITS.path} bytes`;
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(path)) return 'its name holds control characters';
-  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(path) || path.includes('\ufffd')) return 'its name is not UTF-8 text';
+  if (hasUnprintable(path)) return 'its name holds control characters';
+  if (notUtf8Text(path)) return 'its name is not UTF-8 text';
   if (!path.startsWith('/') || path.endsWith('/') || path.includes('//') || path.split('/').some((p) => p === '.' || p === '..') || posix.normalize(path) !== path) return 'its path is not a plain absolute path';
   return undefined;
 }
@@ -170,7 +170,7 @@ export function ownerProblem(owner: unknown, what: 'owner' | 'group'): string | 
 export function targetProblem(target: unknown): string | undefined {
   if (typeof target !== 'string' || target === '') return 'it is a link without a target';
   if (Buffer.byteLength(target) > LIMITS.path) return `its link target is longer than ${LIMITS.path} bytes`;
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(target) || /[\ud800-\udfff]/.test(target) || target.includes('\ufffd')) return 'its link target holds control characters or is not UTF-8 text';
+  if (hasUnprintable(target) || notUtf8Text(target)) return 'its link target holds control characters or is not UTF-8 text';
   return undefined;
 }
 

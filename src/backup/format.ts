@@ -362,13 +362,31 @@ export function entryLabel(header: unknown): string {
   return name === undefined ? 'an entry without a name' : `"${printable(name.length > 300 ? `${name.slice(0, 300)}…` : name)}"`;
 }
 
+/** Control characters (C0, DEL, C1), line and paragraph separators and bidirectional marks: what can move a terminal's cursor, recolour it, or make text pass for other text. */
+const UNPRINTABLE = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+/** A surrogate without its pair: not UTF-16 text (bytes that were not UTF-8). */
+const LONE_SURROGATE = '[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]';
+
+const UNPRINTABLE_CHAR = new RegExp(`[${UNPRINTABLE}]`);
+const LONE_SURROGATE_CHAR = new RegExp(LONE_SURROGATE);
+const ESCAPED = new RegExp(`[${UNPRINTABLE}"\\\\]|${LONE_SURROGATE}`, 'g');
+
+/** Whether text holds a character `printable` would escape (quotes and backslashes aside). */
+export function hasUnprintable(text: string): boolean {
+  return UNPRINTABLE_CHAR.test(text);
+}
+
+/** Whether text holds a lone surrogate, or the replacement character bytes that were not UTF-8 became. */
+export function notUtf8Text(text: string): boolean {
+  return LONE_SURROGATE_CHAR.test(text) || text.includes('\ufffd');
+}
+
 /**
- * A name as it may be printed: control characters (C0, DEL, C1), line and paragraph
- * separators, bidirectional overrides and lone surrogates escaped, so a crafted name cannot
- * move the cursor, recolour a terminal or pass for other text.
+ * A name as it may be printed: unprintable characters and lone surrogates escaped, so a
+ * crafted name cannot move the cursor, recolour a terminal or pass for other text.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069"\\]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
+  return text.replace(ESCAPED, (c) => {
     if (c === '"' || c === '\\') return `\\${c}`;
     const code = c.charCodeAt(0);
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
